@@ -1,0 +1,88 @@
+"""`load`: a model id, alias, hub id or checkpoint directory to a ready `DNAEncoder`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import CheckpointError, UnknownModelError
+from .plugins import call_each, get_manager
+from .registry import Entry, get_registry
+from .spec import NormalizationPolicy
+from .weights import read_config, resolve_weights
+
+if TYPE_CHECKING:
+    import torch
+
+    from .encoder import DNAEncoder
+
+__all__ = ["load", "match_directory"]
+
+
+def match_directory(path: str | Path) -> Entry:
+    """The registered model a checkpoint directory belongs to, asking each plugin in turn."""
+    p = Path(path)
+    config = read_config(p)
+    reg = get_registry()
+    for _plugin, model_id in call_each(
+        get_manager(), "match_checkpoint", firstresult=True, path=p, config=config
+    ):
+        return reg.resolve(model_id)
+    kind = config.get("model_type", "?")
+    raise CheckpointError(
+        f"{p}: no installed plugin recognises this checkpoint (model_type {kind!r}, "
+        f"files {sorted(x.name for x in p.iterdir())}); `dnallm-zoo plugins` lists the plugins"
+    )
+
+
+def load(
+    name_or_path: str | Path,
+    *,
+    device: str | torch.device = "auto",
+    dtype: str | torch.dtype = "auto",
+    normalization: NormalizationPolicy | dict[str, Any] | None = None,
+    cache_dir: str | Path | None = None,
+) -> DNAEncoder:
+    """Load a model by id, alias, hub repo id, 'plugin:id', or from a checkpoint directory.
+
+    Example: ``load("dnabert-6").embed(["ACGTACGT"])``.
+    """
+    p = Path(name_or_path)
+    if p.is_dir():
+        entry = match_directory(p)
+        weights = p
+    else:
+        name = str(name_or_path)
+        try:
+            entry = get_registry().resolve(name)
+        except UnknownModelError:
+            if name.count("/") == 1 and not name.startswith((".", "/")):
+                return _load_unregistered_hub(name, device, dtype, normalization, cache_dir)
+            raise
+        weights = resolve_weights(entry.spec, cache_dir=cache_dir)
+    cls = entry.encoder_class()
+    return cls.from_pretrained(
+        weights, entry.spec, device=device, dtype=dtype, normalization=normalization
+    )
+
+
+def _load_unregistered_hub(
+    repo_id: str,
+    device: Any,
+    dtype: Any,
+    normalization: Any,
+    cache_dir: str | Path | None,
+) -> DNAEncoder:
+    """A hub repo no plugin registered: fetch it, then let a plugin claim its layout."""
+    from .spec import WeightsSource
+    from .weights import hub_download
+
+    try:
+        path = hub_download(WeightsSource(repo_id=repo_id), Path(cache_dir) if cache_dir else None)
+    except CheckpointError as exc:
+        reg = get_registry()
+        raise UnknownModelError(repo_id, reg.suggest(repo_id)) from exc
+    entry = match_directory(path)
+    return entry.encoder_class().from_pretrained(
+        path, entry.spec, device=device, dtype=dtype, normalization=normalization
+    )

@@ -1,0 +1,252 @@
+"""The model registry: specs by id, alias or hub id, built from the plugins' `register_models`."""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import DuplicateModelError, UnknownModelError
+from .plugins import PluginInfo, ZooPluginManager, get_manager, strict_plugins
+from .spec import ModelSpec
+
+__all__ = ["Conflict", "Entry", "Registry", "get_registry", "get_spec", "list_models"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered model: its spec (with `plugin` set) and where its encoder class lives."""
+
+    spec: ModelSpec
+    encoder: str | type
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.spec.plugin}:{self.spec.id}"
+
+    def encoder_class(self) -> type:
+        """Import the encoder class (this is where torch gets imported)."""
+        if isinstance(self.encoder, type):
+            return self.encoder
+        module_name, _, attr = self.encoder.partition(":")
+        import importlib
+
+        obj: Any = importlib.import_module(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part)
+        return obj
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A name two plugins claim; `winner` keeps the bare name, both stay reachable qualified."""
+
+    name: str
+    winner: str
+    loser: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.name!r} is claimed by plugins {self.winner!r} and {self.loser!r}; "
+            f"{self.winner!r} wins, use '{self.loser}:{self.name}' for the other"
+        )
+
+
+def _natural_key(s: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+@dataclass
+class Registry:
+    """Specs of every registered model, with deterministic conflict resolution."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)  # "plugin:id" -> entry
+    names: dict[str, str] = field(default_factory=dict)  # lower-case id/alias -> "plugin:id"
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, manager: ZooPluginManager) -> Registry:
+        """Ask every plugin for its models, one plugin at a time, in sorted plugin order."""
+        reg = cls()
+        pending: list[tuple[str, ModelSpec, str | type]] = []
+        for name, fn in sorted(manager.impls("register_models"), key=lambda p: p[0]):
+            collected: list[tuple[str, ModelSpec, str | type]] = []
+            info = manager.info.get(name) or manager.info.setdefault(name, PluginInfo(name=name))
+
+            def register(
+                spec: ModelSpec | dict[str, Any],
+                encoder: str | type,
+                _name: str = name,
+                _collected: list[tuple[str, ModelSpec, str | type]] = collected,
+                _info: Any = info,
+            ) -> None:
+                try:
+                    data = spec.model_dump() if isinstance(spec, ModelSpec) else dict(spec)
+                    data["plugin"] = _name
+                    checked = ModelSpec.model_validate(data)
+                    if not isinstance(encoder, (str, type)) or (
+                        isinstance(encoder, str) and ":" not in encoder
+                    ):
+                        raise TypeError(f"encoder must be 'module:Class' or a class, not {encoder!r}")
+                except (ValidationError, TypeError) as exc:
+                    sid = data.get("id", "?") if isinstance(data, dict) else "?"
+                    _info.fail(f"invalid spec {sid!r}", exc)
+                    if strict_plugins():
+                        raise
+                    return
+                _collected.append((_name, checked, encoder))
+
+            try:
+                fn(register=register)
+            except Exception as exc:
+                info.fail("register_models", exc)
+                if strict_plugins():
+                    raise
+                continue  # the hook raised: none of this plugin's models are trusted
+            pending.extend(collected)
+            info.models = [spec.id for _, spec, _ in collected]
+        for _plugin, spec, encoder in pending:
+            reg._add(Entry(spec, encoder))
+        return reg
+
+    def _add(self, entry: Entry) -> None:
+        q = entry.qualified
+        self.entries[q] = entry
+        for i, name in enumerate(entry.spec.names):
+            key = name.lower()
+            holder = self.names.get(key)
+            if holder is None:
+                self.names[key] = q
+                continue
+            held = self.entries[holder]
+            if held.spec.plugin == entry.spec.plugin:
+                continue  # one plugin naming a thing twice: keep its first
+            if i == 0 and held.spec.id.lower() != key:
+                self.names[key] = q  # an id beats another model's alias
+                self._conflict(Conflict(name, entry.spec.plugin or "", held.spec.plugin or ""))
+                continue
+            self._conflict(Conflict(name, held.spec.plugin or "", entry.spec.plugin or ""))
+
+    def _conflict(self, c: Conflict) -> None:
+        self.conflicts.append(c)
+        if strict_plugins():
+            raise DuplicateModelError(str(c))
+
+    def resolve(self, name: str) -> Entry:
+        """The entry for an id, alias, hub id or 'plugin:id' (case-insensitive)."""
+        if name in self.entries:
+            return self.entries[name]
+        q = self.names.get(name.lower())
+        if q is None and ":" in name:
+            plugin, _, rest = name.partition(":")
+            for key, entry in self.entries.items():
+                if entry.spec.plugin == plugin and rest.lower() in (n.lower() for n in entry.spec.names):
+                    return self.entries[key]
+        if q is None:
+            raise UnknownModelError(name, self.suggest(name))
+        return self.entries[q]
+
+    def suggest(self, name: str, n: int = 3) -> list[str]:
+        """Close registered names for a typo."""
+        pool = {k: self.entries[q].spec.id for k, q in self.names.items()}
+        hits = difflib.get_close_matches(name.lower(), list(pool), n=n * 2, cutoff=0.5)
+        out: list[str] = []
+        for h in hits:
+            if pool[h] not in out:
+                out.append(pool[h])
+        for k, sid in pool.items():
+            if name.lower() in k and sid not in out:
+                out.append(sid)
+        return out[:n]
+
+    def winners(self) -> list[Entry]:
+        """One entry per bare id: the conflict winners."""
+        seen: dict[str, Entry] = {}
+        for entry in self.entries.values():
+            q = self.names.get(entry.spec.id.lower())
+            if q == entry.qualified:
+                seen[entry.spec.id] = entry
+        return [seen[k] for k in sorted(seen, key=_natural_key)]
+
+    def list(
+        self,
+        pattern: str = "*",
+        *,
+        family: str | None = None,
+        device: str | None = None,
+        dtype: str | None = None,
+        task: str | None = None,
+        license: str | None = None,
+        exclude: str | None = None,
+    ) -> list[ModelSpec]:
+        """Specs whose id or an alias matches the wildcard pattern, filtered, naturally sorted."""
+        out = []
+        pat = pattern.lower()
+        for entry in self.winners():
+            s = entry.spec
+            if not any(fnmatch.fnmatchcase(n.lower(), pat) for n in s.names):
+                continue
+            if exclude and any(fnmatch.fnmatchcase(n.lower(), exclude.lower()) for n in s.names):
+                continue
+            if family is not None and s.family.lower() != family.lower():
+                continue
+            if device is not None and device not in s.capabilities.devices:
+                continue
+            if dtype is not None and not any(
+                dtype in s.capabilities.dtypes.get(d, ()) for d in s.capabilities.devices
+                if device is None or d == device
+            ):
+                continue
+            if task is not None and task != "embedding" and s.task != task:
+                continue
+            if license is not None and not fnmatch.fnmatchcase(s.license.lower(), license.lower()):
+                continue
+            out.append(s)
+        return out
+
+
+_REGISTRY: Registry | None = None
+
+
+def get_registry(*, refresh: bool = False) -> Registry:
+    """The process-wide registry, built from the plugins on first use."""
+    global _REGISTRY
+    if _REGISTRY is None or refresh:
+        _REGISTRY = Registry.build(get_manager())
+    return _REGISTRY
+
+
+def reset_registry() -> None:
+    """Forget the registry; the next use rebuilds it."""
+    global _REGISTRY
+    _REGISTRY = None
+
+
+def list_models(
+    pattern: str = "*",
+    *,
+    family: str | None = None,
+    device: str | None = None,
+    dtype: str | None = None,
+    task: str | None = None,
+    license: str | None = None,
+    exclude: str | None = None,
+) -> list[ModelSpec]:
+    """Specs of the installed models matching a wildcard pattern and filters (no torch import).
+
+    Example: ``list_models("dnabert*", device="cuda")``.
+    """
+    return get_registry().list(
+        pattern, family=family, device=device, dtype=dtype, task=task, license=license,
+        exclude=exclude,
+    )
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec of a model by id, alias, hub repo id or 'plugin:id' (case-insensitive)."""
+    return get_registry().resolve(name).spec
+

@@ -1,0 +1,195 @@
+"""The pydantic specs a model is described by: frozen, strict, cheap to import (no torch)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "ArchitectureSpec",
+    "Capabilities",
+    "DType",
+    "Device",
+    "ModelSpec",
+    "NormalizationPolicy",
+    "Pooling",
+    "Task",
+    "TokenizerSpec",
+    "WeightsSource",
+]
+
+Device = Literal["cpu", "cuda", "mps"]
+DType = Literal["float32", "float16", "bfloat16"]
+Pooling = Literal["mean", "cls", "max", "none"]
+Task = Literal["embedding", "masked-lm", "sequence-classification"]
+ProblemType = Literal["single-label", "multi-label", "regression"]
+TokenizerKind = Literal["kmer", "lca", "greedy-kmer", "char", "bpe"]
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+-]*)*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NormalizationPolicy(_Frozen):
+    """How raw text becomes bases before tokenization."""
+
+    uppercase: bool = Field(True, description="upper-case the input first (the originals do not)")
+    u_to_t: bool = Field(True, description="read RNA: U becomes T")
+    iupac: Literal["unk", "error"] = Field(
+        "unk",
+        description="other IUPAC letters (R, Y, K, M, S, W, B, D, H, V): "
+        "'unk' reads them as N (unknown tokens), 'error' refuses them",
+    )
+
+
+class TokenizerSpec(_Frozen):
+    """How a family turns DNA into token ids."""
+
+    kind: TokenizerKind = Field(
+        description="kmer: overlapping k-mers; lca: k-mers every `stride` bases (ProkBERT); "
+        "greedy-kmer: non-overlapping k-mers with single-base fallback; char: one base a token; "
+        "bpe: byte-pair encoding from tokenizer.json"
+    )
+    k: int | None = Field(None, ge=1, le=12, description="k-mer length (kmer, lca, greedy-kmer)")
+    stride: int = Field(1, ge=1, description="shift between k-mer windows (lca)")
+    vocab_file: str = Field("vocab.txt", description="file in the checkpoint holding the vocabulary")
+    max_tokens: int = Field(gt=2, description="most tokens a sequence may have, specials included")
+    normalization: NormalizationPolicy = NormalizationPolicy()
+
+    @model_validator(mode="after")
+    def _k_needed(self) -> TokenizerSpec:
+        if self.kind in ("kmer", "lca", "greedy-kmer") and self.k is None:
+            raise ValueError(f"tokenizer kind {self.kind!r} needs k")
+        return self
+
+
+class ArchitectureSpec(_Frozen):
+    """The network's shape, as the original config.json states it."""
+
+    kind: str = Field(description="e.g. 'bert', 'mosaic-bert', 'megatron-bert'")
+    hidden_size: int = Field(gt=0)
+    num_layers: int = Field(gt=0)
+    num_heads: int = Field(gt=0)
+    intermediate_size: int | None = Field(None, gt=0)
+    vocab_size: int | None = Field(None, gt=0)
+    max_tokens: int = Field(gt=0, description="positions the network was trained on")
+    parameters: int | None = Field(None, gt=0, description="parameter count of the checkpoint")
+
+
+class WeightsSource(_Frozen):
+    """Where the weights come from: a hub repository at a revision, or a local directory."""
+
+    repo_id: str | None = Field(None, description="Hugging Face hub repository id")
+    revision: str | None = Field(None, description="commit sha (pinned) or branch")
+    files: tuple[str, ...] = Field(
+        (), description="file names or glob patterns to fetch (allow_patterns); empty: all"
+    )
+    sha256: dict[str, str] = Field(default_factory=dict, description="file name -> sha256 hex")
+    path: str | None = Field(None, description="a local directory holding the files")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> WeightsSource:
+        if (self.repo_id is None) == (self.path is None):
+            raise ValueError("a WeightsSource names exactly one of repo_id or path")
+        for name, digest in self.sha256.items():
+            if not re.fullmatch(r"[0-9a-f]{64}", digest):
+                raise ValueError(f"sha256 of {name!r} is not 64 lower-case hex digits")
+        return self
+
+    def describe(self) -> str:
+        """One line saying where the weights come from."""
+        if self.path is not None:
+            return f"local directory {self.path}"
+        rev = self.revision or "main (unpinned)"
+        return f"hub {self.repo_id} @ {rev}"
+
+
+class Capabilities(_Frozen):
+    """What a model can do and where it runs."""
+
+    devices: tuple[Device, ...] = ("cpu", "cuda", "mps")
+    dtypes: dict[str, tuple[DType, ...]] = Field(
+        default_factory=lambda: {
+            "cpu": ("float32",),
+            "cuda": ("float32", "float16", "bfloat16"),
+            "mps": ("float32", "float16"),
+        },
+        description="device -> dtypes the model runs in there",
+    )
+    default_dtype: DType = Field("float32", description="dtype of the original weights")
+    max_tokens: int = Field(gt=2, description="most tokens in one forward pass, specials included")
+    max_bases: int = Field(gt=0, description="most bases one forward pass takes")
+    chunk_overlap: int = Field(0, ge=0, description="bases shared by neighbouring chunks")
+    poolings: tuple[Pooling, ...] = ("mean", "cls", "max", "none")
+    hidden_size: int = Field(gt=0)
+    num_layers: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Capabilities:
+        for dev in self.dtypes:
+            if dev not in self.devices:
+                raise ValueError(f"dtypes given for {dev!r}, which is not in devices")
+        if self.chunk_overlap >= self.max_bases:
+            raise ValueError("chunk_overlap must be smaller than max_bases")
+        return self
+
+
+class ModelSpec(_Frozen):
+    """Everything that describes one model of the zoo."""
+
+    id: str = Field(description="lower-case id, e.g. 'dnabert-6'")
+    family: str
+    aliases: tuple[str, ...] = Field((), description="other names, the hub repo id among them")
+    description: str
+    license: str = Field(description="SPDX identifier, e.g. 'Apache-2.0'")
+    citation: str = Field(description="BibTeX entry")
+    paper_url: str | None = None
+    origin_url: str | None = None
+    task: Task = "embedding"
+    labels: tuple[str, ...] | None = Field(None, description="class names (sequence-classification)")
+    problem_type: ProblemType | None = None
+    tokenizer: TokenizerSpec
+    architecture: ArchitectureSpec
+    weights: WeightsSource
+    capabilities: Capabilities
+    plugin: str | None = Field(None, description="the plugin that registered it; set by the core")
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, v: str) -> str:
+        if not _ID.match(v):
+            raise ValueError(f"model id {v!r} must be lower-case letters, digits, '.', '_' or '-'")
+        return v
+
+    @field_validator("license")
+    @classmethod
+    def _spdx(cls, v: str) -> str:
+        if not _SPDX.match(v):
+            raise ValueError(f"license {v!r} is not an SPDX identifier or expression")
+        return v
+
+    @field_validator("citation")
+    @classmethod
+    def _bibtex(cls, v: str) -> str:
+        if not re.match(r"\s*@\w+\s*\{", v):
+            raise ValueError("citation must be a BibTeX entry (starting with '@type{')")
+        return v
+
+    @model_validator(mode="after")
+    def _task_fields(self) -> ModelSpec:
+        if self.task == "sequence-classification":
+            if not self.labels or self.problem_type is None:
+                raise ValueError("a sequence-classification model needs labels and problem_type")
+        elif self.labels is not None:
+            raise ValueError(f"labels given for a {self.task!r} model")
+        return self
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The id and every alias."""
+        return (self.id, *self.aliases)

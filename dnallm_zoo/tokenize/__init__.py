@@ -1,0 +1,22 @@
+"""Reusable DNA tokenization primitives and HF-compatible tokenizers built on them."""
+
+from __future__ import annotations
+
+from .base import BatchEncoding, DNATokenizer, read_vocab_txt, write_vocab_txt
+from .bpe import BPETokenizer
+from .kmer import KmerTable, base_codes, kmer_ids
+from .kmer_tokenizer import KmerTokenizer
+from .normalize import normalize
+
+__all__ = [
+    "BPETokenizer",
+    "BatchEncoding",
+    "DNATokenizer",
+    "KmerTable",
+    "KmerTokenizer",
+    "base_codes",
+    "kmer_ids",
+    "normalize",
+    "read_vocab_txt",
+    "write_vocab_txt",
+]

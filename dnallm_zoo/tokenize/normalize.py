@@ -1,0 +1,70 @@
+"""Normalisation policy: raw text to the bytes a tokenizer reads, or a clear error."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import EmptySequenceError, InvalidSequenceError
+from ..spec import NormalizationPolicy
+
+__all__ = ["IUPAC_AMBIGUOUS", "normalize"]
+
+IUPAC_AMBIGUOUS = b"RYKMSWBDHV"
+_NUCLEOTIDES = b"ACGTUN" + IUPAC_AMBIGUOUS
+
+_VALID = np.zeros(256, dtype=bool)
+for _c in _NUCLEOTIDES + _NUCLEOTIDES.lower():
+    _VALID[_c] = True
+_AMBIG = np.zeros(256, dtype=bool)
+for _c in IUPAC_AMBIGUOUS + IUPAC_AMBIGUOUS.lower():
+    _AMBIG[_c] = True
+
+_U_TO_T = bytes.maketrans(b"Uu", b"Tt")
+_AMBIG_TO_N = bytes.maketrans(IUPAC_AMBIGUOUS + IUPAC_AMBIGUOUS.lower(), b"N" * 10 + b"n" * 10)
+_BOTH = bytes.maketrans(
+    b"Uu" + IUPAC_AMBIGUOUS + IUPAC_AMBIGUOUS.lower(), b"Tt" + b"N" * 10 + b"n" * 10
+)
+
+
+def _first_bad(arr: np.ndarray, table: np.ndarray) -> int | None:
+    bad = table[arr]
+    if not bad.any():
+        return None
+    return int(bad.argmax())
+
+
+def normalize(
+    seq: str | bytes, policy: NormalizationPolicy, *, record: str | None = None
+) -> bytes:
+    """Apply the policy: case, U->T, IUPAC codes; refuse characters that are no nucleotide."""
+    if isinstance(seq, str):
+        try:
+            raw = seq.encode("ascii")
+        except UnicodeEncodeError as exc:
+            raise InvalidSequenceError(seq[exc.start], exc.start, record) from None
+    else:
+        raw = bytes(seq)
+    if not raw:
+        raise EmptySequenceError(record)
+    arr = np.frombuffer(raw, dtype=np.uint8)
+    pos = _first_bad(arr, ~_VALID)
+    if pos is not None:
+        ch = chr(raw[pos])
+        detail = "whitespace inside a sequence" if ch.isspace() else "not a nucleotide letter"
+        raise InvalidSequenceError(ch, pos, record, detail)
+    if policy.iupac == "error":
+        pos = _first_bad(arr, _AMBIG)
+        if pos is not None:
+            raise InvalidSequenceError(
+                chr(raw[pos]), pos, record,
+                "an IUPAC ambiguity code; pass iupac='unk' to read it as N",
+            )
+    if policy.uppercase:
+        raw = raw.upper()
+    if policy.u_to_t and policy.iupac == "unk":
+        return raw.translate(_BOTH)
+    if policy.u_to_t:
+        return raw.translate(_U_TO_T)
+    if policy.iupac == "unk":
+        return raw.translate(_AMBIG_TO_N)
+    return raw

@@ -1,0 +1,215 @@
+"""Weights: resolve a source to a local directory, read tensors safely, load them strictly."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import CheckpointError, IntegrityError
+
+if TYPE_CHECKING:
+    import torch
+
+    from .spec import ModelSpec, WeightsSource
+
+__all__ = [
+    "WEIGHT_FILES",
+    "find_weights_file",
+    "hub_download",
+    "load_state_dict_strict",
+    "read_config",
+    "read_state_dict",
+    "resolve_weights",
+    "sha256_file",
+    "verify_sha256",
+]
+
+# looked for in this order: safetensors first, pickle-free .bin loading last
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The checkpoint's config.json as a dict."""
+    f = Path(path) / "config.json"
+    if not f.is_file():
+        raise CheckpointError(f"{path}: no config.json (looked for config.json and {WEIGHT_FILES})")
+    try:
+        return json.loads(f.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{f}: not valid JSON ({exc})") from None
+
+
+def find_weights_file(path: str | Path) -> Path:
+    """The weights file of a checkpoint directory, safetensors preferred."""
+    p = Path(path)
+    for name in WEIGHT_FILES:
+        if (p / name).is_file():
+            return p / name
+    present = sorted(x.name for x in p.iterdir()) if p.is_dir() else []
+    raise CheckpointError(
+        f"{p}: no weights file; looked for {', '.join(WEIGHT_FILES)}; found {present or 'nothing'}"
+    )
+
+
+def read_state_dict(file: str | Path) -> dict[str, torch.Tensor]:
+    """Tensors of a safetensors file (or index), or of a .bin through `weights_only=True`."""
+    import torch
+
+    f = Path(file)
+    try:
+        if f.name.endswith(".index.json"):
+            index = json.loads(f.read_text())
+            out: dict[str, torch.Tensor] = {}
+            for shard in sorted(set(index["weight_map"].values())):
+                out.update(read_state_dict(f.parent / shard))
+            return out
+        if f.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            return load_file(str(f))
+        obj = torch.load(str(f), map_location="cpu", weights_only=True)
+    except CheckpointError:
+        raise
+    except Exception as exc:
+        raise CheckpointError(
+            f"{f}: cannot read weights ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+            "the file may be truncated or not a tensor file"
+        ) from None
+    if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
+        obj = obj["state_dict"]
+    if not isinstance(obj, Mapping):
+        raise CheckpointError(f"{f}: holds a {type(obj).__name__}, not a dict of tensors")
+    bad = [k for k, v in obj.items() if not isinstance(v, torch.Tensor)]
+    if bad:
+        raise CheckpointError(f"{f}: entries that are not tensors: {bad[:5]}")
+    return dict(obj)
+
+
+def load_state_dict_strict(
+    module: torch.nn.Module,
+    state_dict: Mapping[str, torch.Tensor],
+    *,
+    ignore: Iterable[str] = (),
+    tied: Mapping[str, str] | None = None,
+    source: str = "checkpoint",
+) -> None:
+    """Load `state_dict` into `module` by its original key names; any mismatch is an error.
+
+    `ignore` holds fnmatch patterns of checkpoint keys that may be present and are dropped
+    (e.g. an untrained pooler); `tied` maps alias keys to the key they share storage with:
+    an alias may be present (it must then match its source's shape) or absent.
+    """
+    import torch
+
+    tied = dict(tied or {})
+    patterns = tuple(ignore)
+    expected = {k: tuple(v.shape) for k, v in module.state_dict(keep_vars=True).items()}
+    required = {k: s for k, s in expected.items() if k not in tied}
+    got = {}
+    unexpected = []
+    for key, tensor in state_dict.items():
+        if key in required:
+            got[key] = tensor
+        elif key in tied or any(fnmatch.fnmatchcase(key, p) for p in patterns):
+            continue
+        else:
+            unexpected.append(key)
+    missing = sorted(set(required) - set(got))
+    shapes = [
+        f"{k}: checkpoint {tuple(t.shape)}, model {required[k]}"
+        for k, t in got.items()
+        if tuple(t.shape) != required[k]
+    ]
+    for alias, src in tied.items():
+        if alias in state_dict and src in state_dict and state_dict[alias].shape != state_dict[src].shape:
+            shapes.append(f"{alias}: tied to {src} but shaped {tuple(state_dict[alias].shape)}")
+    if missing or unexpected or shapes:
+        parts = []
+        if missing:
+            parts.append(f"missing {len(missing)}: {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {len(unexpected)}: {', '.join(sorted(unexpected))}")
+        if shapes:
+            parts.append(f"wrong shape {len(shapes)}: {'; '.join(shapes)}")
+        raise CheckpointError(f"{source} does not match the model: " + " | ".join(parts))
+    on_meta = any(p.is_meta for p in module.parameters())
+    with torch.no_grad():
+        module.load_state_dict(got, strict=False, assign=on_meta)
+    left = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta]
+    if left:
+        raise CheckpointError(f"tensors left uninitialised after loading: {left}")
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_sha256(directory: Path, digests: Mapping[str, str], *, remove: bool = False) -> None:
+    """Check pinned digests; with `remove`, a bad file goes (blob too): no poisoned cache."""
+    for name, want in digests.items():
+        f = directory / name
+        if not f.exists():
+            raise CheckpointError(f"{directory}: {name} is missing (its sha256 is pinned)")
+        got = sha256_file(f)
+        if got != want:
+            if not remove:
+                raise IntegrityError(f"{f}: sha256 {got} differs from the pinned {want}")
+            real = f.resolve()
+            f.unlink()
+            if real != f and real.exists():
+                real.unlink()
+            raise IntegrityError(
+                f"{name}: sha256 {got} differs from the pinned {want}; the file was removed "
+                "from the cache, run again to download it afresh"
+            )
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+
+
+def hub_download(source: WeightsSource, cache_dir: Path | None) -> Path:
+    """Snapshot a hub repository at its revision (offline from the cache under HF_HUB_OFFLINE)."""
+    from huggingface_hub import snapshot_download
+
+    assert source.repo_id is not None
+    offline = _offline()
+    try:
+        path = snapshot_download(
+            repo_id=source.repo_id,
+            revision=source.revision,
+            allow_patterns=list(source.files) or None,
+            cache_dir=str(cache_dir) if cache_dir else None,
+            local_files_only=offline,
+        )
+    except Exception as exc:
+        how = "HF_HUB_OFFLINE is set and it is not in the cache" if offline else "download failed"
+        raise CheckpointError(
+            f"cannot get {source.repo_id}@{source.revision or 'main'}: {how} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
+        ) from None
+    out = Path(path)
+    verify_sha256(out, source.sha256, remove=True)
+    return out
+
+
+def resolve_weights(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Path:
+    """A local directory with the weights of `spec`, asking the plugins' resolvers first."""
+    from .plugins import call_each, get_manager
+
+    cd = Path(cache_dir) if cache_dir else None
+    for _name, result in call_each(
+        get_manager(), "resolve_weights", firstresult=True,
+        spec=spec, source=spec.weights, cache_dir=cd,
+    ):
+        return Path(result)
+    raise CheckpointError(f"no resolver could provide the weights of {spec.id!r}")
