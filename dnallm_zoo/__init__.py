@@ -49,11 +49,14 @@ from .tokenize import (
 from .weights import load_state_dict_strict, read_config, read_state_dict
 
 if TYPE_CHECKING:
+    from .bert import BertEncoder, write_bert_checkpoint
     from .encoder import DNAEncoder, EncoderOutput, Segment
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "BertEncoder": ".bert",
+    "write_bert_checkpoint": ".bert",
     "DNAEncoder": ".encoder",
     "EncoderOutput": ".encoder",
     "Segment": ".encoder",
@@ -72,6 +75,7 @@ __all__ = [
     "ArchitectureSpec",
     "BPETokenizer",
     "BatchEncoding",
+    "BertEncoder",
     "Capabilities",
     "CheckpointError",
     "DNAEncoder",
@@ -106,5 +110,6 @@ __all__ = [
     "read_config",
     "read_state_dict",
     "read_vocab_txt",
+    "write_bert_checkpoint",
     "write_vocab_txt",
 ]

@@ -140,9 +140,18 @@ def load_state_dict_strict(
     on_meta = any(p.is_meta for p in module.parameters())
     with torch.no_grad():
         module.load_state_dict(got, strict=False, assign=on_meta)
+    for alias, src in tied.items():  # re-tie: assigning replaced the source's storage
+        if alias in expected:
+            owner, _, leaf = alias.rpartition(".")
+            setattr(module.get_submodule(owner), leaf, _tensor_at(module, src))
     left = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta]
     if left:
         raise CheckpointError(f"tensors left uninitialised after loading: {left}")
+
+
+def _tensor_at(module: torch.nn.Module, key: str) -> torch.Tensor:
+    owner, _, leaf = key.rpartition(".")
+    return getattr(module.get_submodule(owner), leaf)
 
 
 def sha256_file(path: str | Path) -> str:
