@@ -42,6 +42,7 @@ def load(
     dtype: str | torch.dtype = "auto",
     normalization: NormalizationPolicy | dict[str, Any] | None = None,
     cache_dir: str | Path | None = None,
+    revision: str | None = None,
 ) -> DNAEncoder:
     """Load a model by id, alias, hub repo id, 'plugin:id', or from a checkpoint directory.
 
@@ -59,7 +60,15 @@ def load(
             if name.count("/") == 1 and not name.startswith((".", "/")):
                 return _load_unregistered_hub(name, device, dtype, normalization, cache_dir)
             raise
-        weights = resolve_weights(entry.spec, cache_dir=cache_dir)
+        spec = entry.spec
+        if revision is not None:  # the caller overrides the spec's pinned revision
+            if spec.weights.repo_id is None:
+                raise CheckpointError(f"{spec.id} has local weights; revision= does not apply")
+            spec = spec.model_copy(
+                update={"weights": spec.weights.model_copy(update={"revision": revision, "sha256": {}})}
+            )
+        weights = resolve_weights(spec, cache_dir=cache_dir)
+        entry = Entry(spec, entry.encoder)
     cls = entry.encoder_class()
     return cls.from_pretrained(
         weights, entry.spec, device=device, dtype=dtype, normalization=normalization
