@@ -1,0 +1,36 @@
+# One-command set-up and runs. `make demo`: the main job end to end, offline.
+# `make test`: the whole test suite (core and every plugin). Both create .venv first.
+PYTHON ?= python3.11
+TORCH ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lint bench clean
+
+$(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q "$(TORCH)"
+	$(BIN)/python -m pip install -q -e ".[test]" $(addprefix -e ,$(PLUGINS))
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/dnallm-zoo embed examples/phix174.fa --model dnabert-demo -o phix174.parquet
+	$(BIN)/python -c "import pyarrow.parquet as pq; t = pq.read_table('phix174.parquet'); \
+	print(t.num_rows, 'rows,', t.schema.field('embedding').type, '| first values:', t['embedding'][0].values[:4])"
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check dnallm_zoo plugins tests benchmarks scripts
+
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) phix174.parquet .pytest_cache
