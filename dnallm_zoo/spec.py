@@ -27,8 +27,25 @@ Task = Literal["embedding", "masked-lm", "sequence-classification"]
 ProblemType = Literal["single-label", "multi-label", "regression"]
 TokenizerKind = Literal["kmer", "lca", "greedy-kmer", "char", "bpe"]
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_SPDX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+-]*)*$")
+# used with fullmatch: `$` alone would let a trailing newline through
+_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_SPDX = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*( (AND|OR|WITH) [A-Za-z0-9][A-Za-z0-9.+-]*)*")
+_BIBTEX_HEAD = re.compile(r"\s*@[A-Za-z]+\s*\{\s*[^\s,{}=]+\s*,")
+
+
+def _one_bibtex_entry(text: str) -> bool:
+    """True when `text` opens like '@type{key,' and its first brace closes at its very end."""
+    if not _BIBTEX_HEAD.match(text):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return text[i + 1 :].strip() == ""
+    return False
 
 
 class _Frozen(BaseModel):
@@ -84,13 +101,13 @@ class ArchitectureSpec(_Frozen):
 class WeightsSource(_Frozen):
     """Where the weights come from: a hub repository at a revision, or a local directory."""
 
-    repo_id: str | None = Field(None, description="Hugging Face hub repository id")
+    repo_id: str | None = Field(None, min_length=1, description="Hugging Face hub repository id")
     revision: str | None = Field(None, description="commit sha (pinned) or branch")
     files: tuple[str, ...] = Field(
         (), description="file names or glob patterns to fetch (allow_patterns); empty: all"
     )
     sha256: dict[str, str] = Field(default_factory=dict, description="file name -> sha256 hex")
-    path: str | None = Field(None, description="a local directory holding the files")
+    path: str | None = Field(None, min_length=1, description="a local directory holding the files")
 
     @model_validator(mode="after")
     def _one_place(self) -> WeightsSource:
@@ -134,6 +151,9 @@ class Capabilities(_Frozen):
         for dev in self.dtypes:
             if dev not in self.devices:
                 raise ValueError(f"dtypes given for {dev!r}, which is not in devices")
+        for dev in self.devices:
+            if not self.dtypes.get(dev):
+                raise ValueError(f"device {dev!r} is listed but dtypes gives it no dtype")
         if self.chunk_overlap >= self.max_bases:
             raise ValueError("chunk_overlap must be smaller than max_bases")
         return self
@@ -162,22 +182,25 @@ class ModelSpec(_Frozen):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, v: str) -> str:
-        if not _ID.match(v):
+        if not _ID.fullmatch(v):
             raise ValueError(f"model id {v!r} must be lower-case letters, digits, '.', '_' or '-'")
         return v
 
     @field_validator("license")
     @classmethod
     def _spdx(cls, v: str) -> str:
-        if not _SPDX.match(v):
+        if not _SPDX.fullmatch(v):
             raise ValueError(f"license {v!r} is not an SPDX identifier or expression")
         return v
 
     @field_validator("citation")
     @classmethod
     def _bibtex(cls, v: str) -> str:
-        if not re.match(r"\s*@\w+\s*\{", v):
-            raise ValueError("citation must be a BibTeX entry (starting with '@type{')")
+        if not _one_bibtex_entry(v):
+            raise ValueError(
+                "citation must be one BibTeX entry, '@type{key, field = {...}, ...}', "
+                "with balanced braces"
+            )
         return v
 
     @model_validator(mode="after")
@@ -185,8 +208,12 @@ class ModelSpec(_Frozen):
         if self.task == "sequence-classification":
             if not self.labels or self.problem_type is None:
                 raise ValueError("a sequence-classification model needs labels and problem_type")
+            if len(set(self.labels)) != len(self.labels):
+                raise ValueError(f"duplicate labels in {list(self.labels)}")
         elif self.labels is not None:
             raise ValueError(f"labels given for a {self.task!r} model")
+        elif self.problem_type is not None:
+            raise ValueError(f"problem_type given for a {self.task!r} model")
         return self
 
     @property
