@@ -5,12 +5,13 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import DuplicateModelError, UnknownModelError
+from .errors import DuplicateModelError, PluginLoadError, UnknownModelError
 from .plugins import PluginInfo, ZooPluginManager, get_manager, strict_plugins
 from .spec import ModelSpec
 
@@ -84,28 +85,36 @@ class Registry:
                 _collected: list[tuple[str, ModelSpec, str | type]] = collected,
                 _info: Any = info,
             ) -> None:
+                data: Any = None
                 try:
-                    data = spec.model_dump() if isinstance(spec, ModelSpec) else dict(spec)
+                    if isinstance(spec, ModelSpec):
+                        data = spec.model_dump()
+                    elif isinstance(spec, Mapping):
+                        data = dict(spec)
+                    else:
+                        raise TypeError(f"register() takes a ModelSpec or a dict, not {type(spec).__name__}")
                     data["plugin"] = _name
                     checked = ModelSpec.model_validate(data)
                     if not isinstance(encoder, (str, type)) or (
                         isinstance(encoder, str) and ":" not in encoder
                     ):
                         raise TypeError(f"encoder must be 'module:Class' or a class, not {encoder!r}")
-                except (ValidationError, TypeError) as exc:
+                    if any(s.id == checked.id for _, s, _ in _collected):
+                        raise ValueError(f"id {checked.id!r} registered twice; the first is kept")
+                except (ValidationError, TypeError, ValueError) as exc:
                     sid = data.get("id", "?") if isinstance(data, dict) else "?"
                     _info.fail(f"invalid spec {sid!r}", exc)
-                    if strict_plugins():
-                        raise
+                    manager._maybe_raise(_info)  # strict mode: a PluginLoadError naming the plugin
                     return
                 _collected.append((_name, checked, encoder))
 
             try:
                 fn(register=register)
             except Exception as exc:
+                if isinstance(exc, PluginLoadError) and strict_plugins():
+                    raise  # a bad registration in strict mode, recorded already
                 info.fail("register_models", exc)
-                if strict_plugins():
-                    raise
+                manager._maybe_raise(info)
                 continue  # the hook raised: none of this plugin's models are trusted
             pending.extend(collected)
             info.models = [spec.id for _, spec, _ in collected]
@@ -142,10 +151,12 @@ class Registry:
             return self.entries[name]
         q = self.names.get(name.lower())
         if q is None and ":" in name:
-            plugin, _, rest = name.partition(":")
-            for key, entry in self.entries.items():
-                if entry.spec.plugin == plugin and rest.lower() in (n.lower() for n in entry.spec.names):
-                    return self.entries[key]
+            plugin, _, rest = (part.lower() for part in name.partition(":"))
+            for entry in self.entries.values():
+                if (entry.spec.plugin or "").lower() == plugin and rest in (
+                    n.lower() for n in entry.spec.names
+                ):
+                    return entry
         if q is None:
             raise UnknownModelError(name, self.suggest(name))
         return self.entries[q]
