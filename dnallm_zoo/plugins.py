@@ -106,6 +106,7 @@ class ZooPluginManager:
     def load_entry_points(self) -> None:
         """Import every allowed, unblocked entry point once, each in its own try/except."""
         if self._loaded_entry_points:
+            self._raise_recorded()  # strict mode: a failure of the first call fails every later one
             return
         self._loaded_entry_points = True
         allow = _env_list("DNALLM_ZOO_PLUGINS")
@@ -148,6 +149,11 @@ class ZooPluginManager:
     def _maybe_raise(self, info: PluginInfo) -> None:
         if strict_plugins() and info.errors:
             raise PluginLoadError(info.name, info.errors[-1])
+
+    def _raise_recorded(self) -> None:
+        """In strict mode, raise for the first plugin with a recorded failure."""
+        for info in self.info.values():
+            self._maybe_raise(info)
 
     def plugin_name(self, plugin: object) -> str:
         return self.pm.get_name(plugin) or repr(plugin)
