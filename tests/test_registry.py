@@ -362,4 +362,6 @@ def test_strict_plugin_failure_is_plugin_load_error(
         list_models()
     assert info.value.plugin == "culprit"
     assert str(info.value).startswith("plugin 'culprit': ")
-    assert len(get_manager().info["culprit"].errors) == 1  # recorded once, not once per layer
+    assert len(get_manager(load=False).info["culprit"].errors) == 1  # recorded once, not per layer
+    with pytest.raises(PluginLoadError):
+        get_manager()  # strict: the recorded failure stays an error
