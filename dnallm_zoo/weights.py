@@ -6,6 +6,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,7 +78,7 @@ def read_state_dict(file: str | Path) -> dict[str, torch.Tensor]:
         raise
     except Exception as exc:
         raise CheckpointError(
-            f"{f}: cannot read weights ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
+            f"{f}: cannot read weights ({type(exc).__name__}: {_reason(exc)}); "
             "the file may be truncated or not a tensor file"
         ) from None
     if isinstance(obj, Mapping) and "state_dict" in obj and isinstance(obj["state_dict"], Mapping):
@@ -88,6 +89,16 @@ def read_state_dict(file: str | Path) -> dict[str, torch.Tensor]:
     if bad:
         raise CheckpointError(f"{f}: entries that are not tensors: {bad[:5]}")
     return dict(obj)
+
+
+def _reason(exc: BaseException) -> str:
+    """The telling part of a reader's error: one line, no terminal escapes, no advice to load unsafely."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
+    _, found, rest = text.partition("WeightsUnpickler error:")
+    if found:  # torch's weights_only refusal: what it refused follows this marker
+        text = rest.split(". Please", 1)[0]
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0][:200] if lines else "no message"
 
 
 def load_state_dict_strict(
