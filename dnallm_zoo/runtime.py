@@ -53,7 +53,12 @@ def resolve_device(spec: ModelSpec, device: str | torch.device = "auto") -> torc
         raise RuntimeConfigError(
             f"{spec.id} runs on {list(spec.capabilities.devices)}; this machine has {have}"
         )
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise RuntimeConfigError(
+            f"unknown device {device!r}; use 'auto', cpu, cuda or mps (e.g. 'cuda:0')"
+        ) from None
     if dev.type not in spec.capabilities.devices:
         raise RuntimeConfigError(
             f"{spec.id} does not support device {dev.type!r}; it runs on "
