@@ -69,6 +69,7 @@ class ZooPluginManager:
         self.pm.add_hookspecs(hookspecs)
         self.info: dict[str, PluginInfo] = {}
         self._loaded_entry_points = False
+        self._tracing = False
         from . import _core_plugin
 
         self.register(_core_plugin, name=CORE_PLUGIN, distribution="dnallm-zoo")
@@ -137,6 +138,8 @@ class ZooPluginManager:
                 self.pm.set_blocked(ep.name)
                 continue
             try:
+                if self._tracing:
+                    self.pm.trace.root.get("load")(ep.name, ep.value, dist or "")
                 module = ep.load()
             except Exception as exc:
                 info = PluginInfo(name=ep.name, distribution=dist, version=version, module=ep.value)
@@ -161,11 +164,42 @@ class ZooPluginManager:
     def impls(self, hook_name: str) -> list[tuple[str, Callable[..., Any]]]:
         """The (plugin name, function) pairs of a hook in pluggy's call order."""
         hook = getattr(self.pm.hook, hook_name)
-        return [
+        pairs = [
             (impl.plugin_name, impl.function)
             for impl in reversed(hook.get_hookimpls())
             if not impl.hookwrapper and not impl.wrapper
         ]
+        if not self._tracing:
+            return pairs
+        return [(name, self._traced(name, hook_name, fn)) for name, fn in pairs]
+
+    def enable_tracing(self) -> Callable[[], None]:
+        """Trace every hook call and entry-point load to pluggy's tracer; returns an undo callable.
+
+        The core calls implementations one by one (never through ``pm.hook``), so pluggy's own
+        ``enable_tracing`` alone would see nothing; set a writer with ``pm.trace.root.setwriter``.
+        """
+        self._tracing = True
+
+        def undo() -> None:
+            self._tracing = False
+
+        return undo
+
+    def _traced(self, plugin: str, hook_name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        hooktrace = self.pm.trace.root.get("hook")
+
+        def call(**kwargs: Any) -> Any:
+            hooktrace.root.indent += 1
+            hooktrace(hook_name, f"[{plugin}]", kwargs)
+            try:
+                result = fn(**kwargs)
+                hooktrace("finish", hook_name, f"[{plugin}]", "-->", result)
+                return result
+            finally:
+                hooktrace.root.indent -= 1
+
+        return call
 
 
 def call_each(
