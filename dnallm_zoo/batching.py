@@ -38,6 +38,8 @@ def plan_batches(lengths: Sequence[int], token_budget: int) -> list[list[int]]:
 
 def chunk_spans(n_bases: int, window: int, overlap: int) -> list[tuple[int, int]]:
     """Half-open base spans of at most `window` bases, neighbours sharing `overlap` bases."""
+    if overlap < 0:  # a negative overlap would leave gaps between the spans
+        raise ValueError(f"chunk overlap must be 0 or more, got {overlap}")
     if window <= overlap:
         raise ValueError(f"chunk window ({window}) must exceed the overlap ({overlap})")
     if n_bases <= window:
@@ -64,4 +66,4 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor
         return (hidden * m).sum(1) / m.sum(1).clamp_min(1)
     if pooling == "max":
         return hidden.masked_fill(m == 0, torch.finfo(hidden.dtype).min).amax(1)
-    raise ValueError(f"unknown pooling {pooling!r}; use mean, cls, max or none")
+    raise ValueError(f"unknown pooling {pooling!r}; use mean, cls or max")  # 'none' is not pooling
