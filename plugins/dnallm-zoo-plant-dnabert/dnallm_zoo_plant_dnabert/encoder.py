@@ -1,0 +1,95 @@
+"""`PlantDNABERTEncoder`: the core's stock BERT with Plant DNABERT's three tokenizers."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from dnallm_zoo import (
+    BertEncoder,
+    BPETokenizer,
+    CheckpointError,
+    DNATokenizer,
+    ModelSpec,
+    NormalizationPolicy,
+)
+
+from .tokenizer import GreedyKmerTokenizer
+
+__all__ = ["PlantDNABERTEncoder"]
+
+log = logging.getLogger(__name__)
+_TOLD: set[tuple[str, int, int]] = set()  # (model, config pad, tokenizer pad) already reported
+_GENERIC_LABEL = re.compile(r"^(LABEL_)?\d+$")
+
+
+class PlantDNABERTEncoder(BertEncoder):
+    """BertForMaskedLM / BertForSequenceClassification, loaded strictly; BPE, 6-mer or base tokens."""
+
+    @classmethod
+    def build_tokenizer(
+        cls,
+        path: Path,
+        spec: ModelSpec,
+        config: dict[str, Any],
+        normalization: NormalizationPolicy,
+    ) -> DNATokenizer:
+        ts = spec.tokenizer
+        tok: DNATokenizer
+        if ts.kind == "bpe":
+            f = path / "tokenizer.json"
+            if not f.is_file():
+                present = sorted(x.name for x in path.iterdir()) if path.is_dir() else []
+                extra = (" (spm.model is a SentencePiece model, which dnallm-zoo does not read)"
+                         if "spm.model" in present else "")
+                raise CheckpointError(
+                    f"{path}: {spec.id} needs the BPE tokenizer file tokenizer.json; looked for "
+                    f"tokenizer.json, found {present or 'nothing'}{extra}"
+                )
+            try:
+                tok = BPETokenizer(f, max_length=ts.max_tokens, normalization=normalization)
+            except ValueError as exc:
+                raise CheckpointError(f"{f}: {exc}") from None
+        elif ts.kind in ("greedy-kmer", "char"):
+            tok = GreedyKmerTokenizer.from_pretrained(
+                path, k=ts.k or 1, max_length=ts.max_tokens, normalization=normalization,
+                vocab_file=ts.vocab_file,
+            )
+        else:
+            return super().build_tokenizer(path, spec, config, normalization)
+        _check_pad(spec, config, tok)
+        return tok
+
+    def post_load(self) -> None:
+        """Compare the label names of config.json's id2label with the spec's."""
+        id2label = self.config.get("id2label") or {}
+        if self.spec.task != "sequence-classification" or not id2label:
+            return
+        names = [str(id2label.get(str(i), "")) for i in range(len(id2label))]
+        if all(_GENERIC_LABEL.match(n) for n in names):
+            return  # LABEL_0, LABEL_1: the checkpoint names nothing, the spec does
+        expect = list(self.spec.labels or ())
+        if [n.strip().lower() for n in names] != [n.lower() for n in expect]:
+            log.warning(
+                "%s: config.json names the labels %s, the spec %s; predict() columns are the "
+                "checkpoint's classes in index order", self.spec.id, names, expect,
+            )
+
+
+def _check_pad(spec: ModelSpec, config: dict[str, Any], tok: DNATokenizer) -> None:
+    """The tokenizer's pad id wins over config.json's; say so once per model and pair of ids."""
+    cfg_pad = config.get("pad_token_id")
+    if cfg_pad is None or int(cfg_pad) == tok.pad_token_id:
+        return
+    key = (spec.id, int(cfg_pad), tok.pad_token_id)
+    if key in _TOLD:
+        return
+    _TOLD.add(key)
+    name = tok.convert_ids_to_tokens([int(cfg_pad)])[0] if 0 <= int(cfg_pad) < len(tok) else "?"
+    log.warning(
+        "%s: config.json has pad_token_id %d (%s) but the tokenizer pads with %s = %d; "
+        "padding uses the tokenizer's id (as the original tokenizer does)",
+        spec.id, int(cfg_pad), name, tok.pad_token, tok.pad_token_id,
+    )

@@ -1,0 +1,259 @@
+"""Plant DNABERT's ESM-style tokenizers (6-mer and single-base), vectorised on the core primitives.
+
+The originals go through `transformers.EsmTokenizer`, which splits text on every vocabulary token
+with a longest-match trie. On DNA that is: at each position, the next k letters as one token when
+they form a vocabulary k-mer, else one letter; a stretch of characters with no token of its own
+(lower case under the original policy) is one `<unk>`. For a run of r consecutive A/C/G/T that gives
+r // k k-mers, then r % k single bases, which numpy computes for every run at once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dnallm_zoo import (
+    CheckpointError,
+    DNATokenizer,
+    NormalizationPolicy,
+    base_codes,
+    read_vocab_txt,
+    write_vocab_txt,
+)
+
+__all__ = [
+    "ESM_DEFAULT_SPECIALS",
+    "GreedyKmerTokenizer",
+    "read_special_tokens",
+    "write_esm_tokenizer_config",
+]
+
+#: EsmTokenizer's defaults, used for every role the checkpoint's files do not set
+ESM_DEFAULT_SPECIALS: dict[str, str | None] = {
+    "unk_token": "<unk>",
+    "pad_token": "<pad>",
+    "mask_token": "<mask>",
+    "cls_token": "<cls>",
+    "eos_token": "<eos>",
+}
+_ACGT = b"ACGT"
+
+
+def _token_name(value: Any) -> str | None:
+    if isinstance(value, dict):  # an AddedToken as transformers serialises it
+        value = value.get("content")
+    return None if value is None else str(value)
+
+
+def read_special_tokens(path: str | Path) -> dict[str, str | None]:
+    """The special tokens EsmTokenizer.from_pretrained would use for a checkpoint directory.
+
+    `tokenizer_config.json` sets them; the legacy `special_tokens_map.json` overrides it only when
+    the config has no `added_tokens_decoder` (transformers 5's rule). A role set to null is absent:
+    an explicit `"eos_token": null` means no end token.
+    """
+    p = Path(path)
+    out = dict(ESM_DEFAULT_SPECIALS)
+    config = _read_json(p / "tokenizer_config.json")
+    for key in out:
+        if key in config:
+            out[key] = _token_name(config[key])
+    if "added_tokens_decoder" not in config:
+        legacy = _read_json(p / "special_tokens_map.json")
+        for key in out:
+            if legacy.get(key):
+                out[key] = _token_name(legacy[key])
+    return out
+
+
+def _read_json(f: Path) -> dict[str, Any]:
+    if not f.is_file():
+        return {}
+    try:
+        data = json.loads(f.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{f}: not valid JSON ({exc})") from None
+    return data if isinstance(data, dict) else {}
+
+
+class GreedyKmerTokenizer(DNATokenizer):
+    """Non-overlapping k-mers left to right with single-base fallback; k=1 is one token a base.
+
+    `<cls>` first and `<eos>` last unless the checkpoint sets no eos (Plant DNABERT sets none).
+    """
+
+    tokenizer_class = "EsmTokenizer"
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        *,
+        k: int,
+        max_length: int,
+        normalization: NormalizationPolicy | None = None,
+        unk_token: str = "<unk>",
+        pad_token: str = "<pad>",
+        mask_token: str | None = "<mask>",
+        cls_token: str = "<cls>",
+        eos_token: str | None = None,
+    ) -> None:
+        super().__init__(
+            vocab, max_length=max_length, normalization=normalization,
+            pad_token=pad_token, unk_token=unk_token, cls_token=cls_token, sep_token=eos_token,
+            mask_token=mask_token, prefix=(cls_token,), suffix=(eos_token,) if eos_token else (),
+        )
+        self.k = k
+        self.eos_token = eos_token
+        missing = [b for b in "ACGT" if b not in self.vocab]
+        if missing:
+            raise CheckpointError(f"the vocabulary lacks the single bases {missing}")
+        # id of each byte as a one-letter token; -1: no token of its own (an <unk> stretch)
+        self._single = np.full(256, -1, dtype=np.int64)
+        for tok, i in self.vocab.items():
+            if len(tok) == 1 and tok.isascii():
+                self._single[ord(tok)] = i
+        self._kmer = np.zeros(0, dtype=np.int64)
+        if k > 1:
+            table = np.full(4**k, -1, dtype=np.int64)
+            lut = {b: i for i, b in enumerate("ACGT")}
+            for letters in itertools.product("ACGT", repeat=k):
+                idx = 0
+                for b in letters:
+                    idx = idx * 4 + lut[b]
+                table[idx] = self.vocab.get("".join(letters), -1)
+            if (table < 0).any():
+                raise CheckpointError(
+                    f"the vocabulary lacks {int((table < 0).sum())} of the {4**k} {k}-mers"
+                )
+            self._kmer = table
+
+    @classmethod
+    def from_pretrained(
+        cls, path: str | Path, *, k: int, max_length: int,
+        normalization: NormalizationPolicy | None = None, vocab_file: str = "vocab.txt",
+    ) -> GreedyKmerTokenizer:
+        """Read vocab.txt and the special tokens of an ESM-style tokenizer directory."""
+        p = Path(path)
+        f = p / vocab_file
+        if not f.is_file():
+            raise CheckpointError(
+                f"{p}: no {vocab_file} (an ESM-style vocabulary, one token a line, is needed)"
+            )
+        specials = read_special_tokens(p)
+        vocab = read_vocab_txt(f)
+        for role in ("unk_token", "pad_token", "cls_token"):
+            if specials[role] is None or specials[role] not in vocab:
+                raise CheckpointError(f"{f}: the {role} {specials[role]!r} is not in the vocabulary")
+        mask = specials["mask_token"] if specials["mask_token"] in vocab else None
+        eos = specials["eos_token"]
+        if eos is not None and eos not in vocab:
+            raise CheckpointError(f"{f}: the eos_token {eos!r} is not in the vocabulary")
+        return cls(
+            vocab, k=k, max_length=max_length, normalization=normalization,
+            unk_token=specials["unk_token"] or "<unk>", pad_token=specials["pad_token"] or "<pad>",
+            mask_token=mask, cls_token=specials["cls_token"] or "<cls>", eos_token=eos,
+        )
+
+    def encode_body(self, seq: bytes) -> np.ndarray:
+        arr = np.frombuffer(seq, dtype=np.uint8)
+        n = len(arr)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        single = self._single[arr]
+        codes = base_codes(seq)
+        acgt = codes < 4
+        if self.k == 1 or not acgt.all():
+            return self._encode_general(single, codes, acgt)
+        # one run of A/C/G/T (the usual case): n // k k-mers, then the single-base tail
+        m = n // self.k
+        idx = np.zeros(m, dtype=np.int64)
+        grid = codes[: m * self.k].reshape(m, self.k)
+        for j in range(self.k):
+            idx <<= 2
+            idx += grid[:, j]
+        return np.concatenate((self._kmer[idx], single[m * self.k :]))
+
+    def _encode_general(self, single: np.ndarray, codes: np.ndarray, acgt: np.ndarray) -> np.ndarray:
+        n = len(codes)
+        k = self.k
+        pos = np.arange(n, dtype=np.int64)
+        unk = single < 0
+        prev_unk = np.concatenate(([False], unk[:-1]))
+        starts = (~acgt & ~unk) | (unk & ~prev_unk)  # N (a token of its own), or a new <unk> stretch
+        kmer_at = np.empty(0, dtype=np.int64)
+        if k > 1 and acgt.any():
+            prev_acgt = np.concatenate(([False], acgt[:-1]))
+            run_start = acgt & ~prev_acgt
+            next_acgt = np.concatenate((acgt[1:], [False]))
+            first = pos[run_start]
+            length = pos[acgt & ~next_acgt] - first + 1
+            run = np.cumsum(run_start) - 1  # the run a position belongs to (valid where acgt)
+            p = pos - first[run]
+            tail = (length // k * k)[run]  # offset in its run where single bases begin
+            is_kmer = acgt & (p < tail) & (p % k == 0)
+            starts |= is_kmer | (acgt & (p >= tail))
+            kmer_at = pos[is_kmer]
+        else:
+            starts |= acgt
+        ids = single.copy()
+        ids[unk] = self.unk_token_id
+        if len(kmer_at):
+            idx = np.zeros(len(kmer_at), dtype=np.int64)
+            for j in range(k):
+                idx <<= 2
+                idx += codes[kmer_at + j]
+            ids[kmer_at] = self._kmer[idx]
+        return ids[starts]
+
+    def count_tokens(self, n_bases: int) -> int | None:
+        """Exact for single bases when the policy leaves only A/C/G/T/N; k-mers depend on the Ns."""
+        pol = self.normalization
+        if self.k == 1 and pol.uppercase and pol.u_to_t and self._single[ord("N")] >= 0:
+            return n_bases + self.num_special_tokens
+        return None
+
+    def save_pretrained(self, path: str | Path) -> None:
+        p = Path(path)
+        p.mkdir(parents=True, exist_ok=True)
+        write_vocab_txt(self.vocab, p / "vocab.txt")
+        write_esm_tokenizer_config(
+            p, max_length=self.max_length, unk_token=self.unk_token, pad_token=self.pad_token,
+            mask_token=self.mask_token, cls_token=self.cls_token or "<cls>",
+            eos_token=self.eos_token, vocab=self.vocab,
+        )
+
+
+def write_esm_tokenizer_config(
+    path: Path,
+    *,
+    max_length: int,
+    vocab: dict[str, int],
+    unk_token: str = "<unk>",
+    pad_token: str = "<pad>",
+    mask_token: str | None = "<mask>",
+    cls_token: str = "<cls>",
+    eos_token: str | None = None,
+) -> None:
+    """tokenizer_config.json and special_tokens_map.json as transformers writes an EsmTokenizer's."""
+    roles = {"unk_token": unk_token, "pad_token": pad_token, "mask_token": mask_token,
+             "cls_token": cls_token}
+    decoder = {
+        str(vocab[tok]): {"content": tok, "lstrip": False, "normalized": False, "rstrip": False,
+                          "single_word": False, "special": True}
+        for tok in roles.values() if tok is not None
+    }
+    config = {
+        "added_tokens_decoder": dict(sorted(decoder.items(), key=lambda kv: int(kv[0]))),
+        "clean_up_tokenization_spaces": True,
+        **{k: v for k, v in roles.items() if v is not None},
+        "eos_token": eos_token,  # explicit: null means no end token
+        "model_max_length": max_length,
+        "tokenizer_class": "EsmTokenizer",
+    }
+    (path / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
+    smap = {k: v for k, v in roles.items() if v is not None}
+    (path / "special_tokens_map.json").write_text(json.dumps(smap, indent=2) + "\n")
