@@ -33,6 +33,11 @@ def _first_bad(arr: np.ndarray, table: np.ndarray) -> int | None:
     return int(bad.argmax())
 
 
+def _invalid(ch: str, pos: int, record: str | None) -> InvalidSequenceError:
+    detail = "whitespace inside a sequence" if ch.isspace() else "not a nucleotide letter"
+    return InvalidSequenceError(ch, pos, record, detail)
+
+
 def normalize(
     seq: str | bytes, policy: NormalizationPolicy, *, record: str | None = None
 ) -> bytes:
@@ -40,8 +45,11 @@ def normalize(
     if isinstance(seq, str):
         try:
             raw = seq.encode("ascii")
-        except UnicodeEncodeError as exc:
-            raise InvalidSequenceError(seq[exc.start], exc.start, record) from None
+        except UnicodeEncodeError as exc:  # report the first bad character, ASCII or not
+            head = np.frombuffer(seq[: exc.start].encode("ascii"), dtype=np.uint8)
+            pos = _first_bad(head, ~_VALID)
+            pos = exc.start if pos is None else pos
+            raise _invalid(seq[pos], pos, record) from None
     else:
         raw = bytes(seq)
     if not raw:
@@ -49,9 +57,7 @@ def normalize(
     arr = np.frombuffer(raw, dtype=np.uint8)
     pos = _first_bad(arr, ~_VALID)
     if pos is not None:
-        ch = chr(raw[pos])
-        detail = "whitespace inside a sequence" if ch.isspace() else "not a nucleotide letter"
-        raise InvalidSequenceError(ch, pos, record, detail)
+        raise _invalid(chr(raw[pos]), pos, record)
     if policy.iupac == "error":
         pos = _first_bad(arr, _AMBIG)
         if pos is not None:
