@@ -12,11 +12,14 @@ UNKNOWN = 4  # the code of every byte that is not an upper-case A, C, G or T
 _CODES = np.full(256, UNKNOWN, dtype=np.uint8)
 for _i, _b in enumerate(b"ACGT"):
     _CODES[_b] = _i
+_CODE_BYTES = _CODES.tobytes()  # the same table for bytes.translate (one C pass, no numpy gather)
+# powers[m] = 4**m: np.convolve flips its kernel, so convolving with these gives the base-4 index
+_POWERS = {k: 4 ** np.arange(k, dtype=np.int64) for k in range(1, 32)}
 
 
 def base_codes(seq: bytes) -> np.ndarray:
     """A=0, C=1, G=2, T=3, anything else (N, lower case) 4; one uint8 per byte."""
-    return _CODES[np.frombuffer(seq, dtype=np.uint8)]
+    return np.frombuffer(bytearray(bytes(seq).translate(_CODE_BYTES)), dtype=np.uint8)
 
 
 class KmerTable:
@@ -54,16 +57,16 @@ def kmer_ids(codes: np.ndarray, table: KmerTable, stride: int = 1) -> np.ndarray
     n = len(codes)
     if n < k:
         return np.empty(0, dtype=np.int64)
-    bad = codes == UNKNOWN
-    c = np.where(bad, 0, codes).astype(np.int64)
-    # rolling base-4 index: idx[i] = sum_j c[i+j] * 4**(k-1-j), built with k shifted adds
+    c = codes.astype(np.int64)
+    any_bad = bool(c.max() >= UNKNOWN)
+    if any_bad:
+        bad = c >= UNKNOWN
+        c[bad] = 0
+    # base-4 index of every window: idx[i] = sum_j c[i+j] * 4**(k-1-j), one C-level convolution
     m = n - k + 1
-    idx = np.zeros(m, dtype=np.int64)
-    for j in range(k):
-        idx <<= 2
-        idx += c[j : j + m]
+    idx = np.convolve(c, _POWERS[k], "valid")
     out = table.ids[idx]
-    if bad.any():
+    if any_bad:
         cs = np.concatenate(([0], np.cumsum(bad, dtype=np.int64)))
         out[(cs[k:] - cs[:m]) > 0] = table.unk_id
     if stride != 1:
