@@ -113,7 +113,7 @@ def load_state_dict_strict(
 
     `ignore` holds fnmatch patterns of checkpoint keys that may be present and are dropped
     (e.g. an untrained pooler); `tied` maps alias keys to the key they share storage with:
-    an alias may be present (it must then match its source's shape) or absent.
+    an alias may be present (it must then equal its source, shape and values) or absent.
     """
     import torch
 
@@ -136,10 +136,16 @@ def load_state_dict_strict(
         for k, t in got.items()
         if tuple(t.shape) != required[k]
     ]
+    untied = []
     for alias, src in tied.items():
-        if alias in state_dict and src in state_dict and state_dict[alias].shape != state_dict[src].shape:
-            shapes.append(f"{alias}: tied to {src} but shaped {tuple(state_dict[alias].shape)}")
-    if missing or unexpected or shapes:
+        if alias not in state_dict or src not in state_dict:
+            continue
+        a, s = state_dict[alias], state_dict[src]
+        if a.shape != s.shape:
+            shapes.append(f"{alias}: tied to {src} but shaped {tuple(a.shape)}")
+        elif not torch.equal(a, s.to(a.dtype)):  # dropping it would silently change the model
+            untied.append(f"{alias} differs from {src}, which it is tied to")
+    if missing or unexpected or shapes or untied:
         parts = []
         if missing:
             parts.append(f"missing {len(missing)}: {', '.join(missing)}")
@@ -147,6 +153,8 @@ def load_state_dict_strict(
             parts.append(f"unexpected {len(unexpected)}: {', '.join(sorted(unexpected))}")
         if shapes:
             parts.append(f"wrong shape {len(shapes)}: {'; '.join(shapes)}")
+        if untied:
+            parts.append(f"untied {len(untied)}: {'; '.join(untied)}")
         raise CheckpointError(f"{source} does not match the model: " + " | ".join(parts))
     on_meta = any(p.is_meta for p in module.parameters())
     with torch.no_grad():

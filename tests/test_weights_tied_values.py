@@ -1,0 +1,34 @@
+"""load_state_dict_strict: a tied alias present in a checkpoint must equal what it is tied to."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from dnallm_zoo import CheckpointError, load_state_dict_strict
+
+TIED = {"decoder.weight": "embed.weight"}
+
+
+class Tied(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(6, 3)
+        self.decoder = nn.Linear(3, 6, bias=False)
+        self.decoder.weight = self.embed.weight
+
+
+def test_alias_with_other_values_is_refused() -> None:
+    sd = {k: v.detach().clone() for k, v in Tied().state_dict().items()}
+    sd["decoder.weight"] = sd["decoder.weight"] + 1.0
+    with pytest.raises(CheckpointError, match=r"untied 1: decoder\.weight differs from embed\.weight"):
+        load_state_dict_strict(Tied(), sd, tied=TIED)
+
+
+def test_alias_with_equal_values_loads() -> None:
+    sd = {k: v.detach().clone() for k, v in Tied().state_dict().items()}  # equal, not shared
+    m = Tied()
+    load_state_dict_strict(m, sd, tied=TIED)
+    assert torch.equal(m.embed.weight, sd["embed.weight"])
+    assert m.decoder.weight is m.embed.weight
