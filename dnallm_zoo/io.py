@@ -1,0 +1,454 @@
+"""FASTA in (streamed through dnaio), embeddings out (.parquet, .npy, .npz, .safetensors), atomically.
+
+Every output is written to a hidden temporary sibling, fsynced and renamed over the target only when
+complete, so a failed or killed run never leaves a truncated file. Row layouts per format:
+
+| format        | rows                                                                          |
+|---------------|-------------------------------------------------------------------------------|
+| `.parquet`    | columns `id` string, the int64 columns, the vector as fixed_size_list<float32> |
+| `.npy`        | the [N, width] float32 matrix alone                                           |
+| `.npz`        | `ids`, the int64 columns in plural (`lengths`, `starts`, `ends`), the matrix  |
+|               | (`embeddings` or `probabilities`), and `metadata` (a JSON string)            |
+| `.safetensors`| the matrix as one tensor; ids and the int64 columns as JSON in its metadata   |
+
+The metadata (model id, pooling, layer, dnallm_zoo version, ...) is the Parquet file's key-value
+metadata, the `.npz`'s `metadata` entry and the safetensors header's `__metadata__`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import struct
+import tempfile
+import zipfile
+from abc import ABC, abstractmethod
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import numpy as np
+
+from .errors import EmptySequenceError, InputError, ZooError
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "EmbeddingWriter",
+    "RowLayout",
+    "check_output",
+    "open_writer",
+    "read_fasta",
+    "writer_class",
+]
+
+
+# ----------------------------------------------------------------------------------------- reading
+def read_fasta(path: str | Path) -> Iterator[tuple[str, str]]:
+    """Stream `(record id, sequence)` from a FASTA or FASTA.gz file; the id is the header's first word.
+
+    The file is checked now; records are read lazily. Empty records, records without an id and
+    duplicate ids are errors naming the record; invalid letters are left to the tokenizer's
+    normalisation, which names the record and position.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not a FASTA file")
+    if not os.access(p, os.R_OK):
+        raise InputError(f"{p}: not readable (permission denied)")
+    return _records(p)
+
+
+def _records(p: Path) -> Iterator[tuple[str, str]]:
+    import dnaio
+
+    first_seen: dict[str, int] = {}
+    n = 0
+    try:
+        with dnaio.open(p, fileformat="fasta") as reader:
+            for rec in reader:
+                n += 1
+                rid = rec.id
+                if not rid:
+                    raise InputError(f"{p}: record {n} has no id (its header line is empty)")
+                if rid in first_seen:
+                    raise InputError(
+                        f"{p}: duplicate record id {rid!r} (records {first_seen[rid]} and {n}); "
+                        "record ids must be unique"
+                    )
+                first_seen[rid] = n
+                if not rec.sequence:
+                    raise EmptySequenceError(rid)
+                yield rid, rec.sequence
+    except ZooError:
+        raise
+    except dnaio.FileFormatError as exc:
+        raise InputError(f"{p}: not a valid FASTA file: {_one_line(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p}: not a text FASTA file ({_one_line(exc)})") from None
+    except (OSError, EOFError) as exc:  # unreadable, truncated or corrupt compressed input
+        raise InputError(f"{p}: cannot read: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+# ----------------------------------------------------------------------------------------- layouts
+@dataclass(frozen=True)
+class RowLayout:
+    """One output row: `id`, some int64 columns, and one float32 vector of `width` values."""
+
+    columns: tuple[str, ...]
+    vector: str
+    width: int
+
+    @classmethod
+    def sequences(cls, width: int) -> RowLayout:
+        """One embedding per input sequence: `id`, `length`, `embedding`."""
+        return cls(("length",), "embedding", width)
+
+    @classmethod
+    def segments(cls, width: int) -> RowLayout:
+        """One embedding per window of a sequence: `id`, `start`, `end` (0-based, half-open), `embedding`."""
+        return cls(("start", "end"), "embedding", width)
+
+    @classmethod
+    def predictions(cls, width: int, *, vector: str = "probabilities") -> RowLayout:
+        """One row of label scores per input sequence: `id`, `length`, `probabilities`."""
+        return cls(("length",), vector, width)
+
+    def __post_init__(self) -> None:
+        if self.width <= 0:
+            raise ValueError(f"row width must be positive, got {self.width}")
+
+
+def _plural(name: str) -> str:
+    return name if name.endswith("s") else name + "s"
+
+
+# ----------------------------------------------------------------------------------------- atomic files
+class _AtomicPath:
+    """A hidden temporary sibling of `path` that replaces `path` on `commit` (fsync, then rename)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        while True:
+            tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+            try:  # O_EXCL and mode 0o666 under the umask: the output gets normal permissions
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            except FileExistsError:
+                continue
+            os.close(fd)
+            self.tmp = tmp
+            return
+
+    def commit(self) -> None:
+        fd = os.open(self.tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(self.tmp, self.path)
+        try:  # make the rename itself durable
+            dfd = os.open(self.path.parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dfd)
+        except OSError:
+            pass
+        finally:
+            os.close(dfd)
+
+    def discard(self) -> None:
+        self.tmp.unlink(missing_ok=True)
+
+
+# ----------------------------------------------------------------------------------------- writers
+class EmbeddingWriter(ABC):
+    """Writes rows of one `RowLayout`; nothing appears at `path` until `close` succeeds."""
+
+    suffix: ClassVar[str]
+
+    def __init__(self, path: Path, layout: RowLayout, metadata: Mapping[str, str]) -> None:
+        from . import __version__
+
+        self.path = path
+        self.layout = layout
+        self.metadata = {"dnallm_zoo_version": __version__, **{k: str(v) for k, v in metadata.items()}}
+        self.rows = 0
+        self._done = False
+
+    def write(self, record_id: str, values: Sequence[int], vector: np.ndarray) -> None:
+        """Add one row: its id, one int per layout column, and its vector."""
+        vec = np.asarray(vector, dtype=np.float32)
+        if vec.shape != (self.layout.width,):
+            raise ValueError(
+                f"row {record_id!r}: vector of shape {vec.shape}, expected ({self.layout.width},)"
+            )
+        if len(values) != len(self.layout.columns):
+            raise ValueError(f"row {record_id!r}: {len(values)} values for columns {self.layout.columns}")
+        try:
+            self._write(record_id, [int(v) for v in values], vec)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot write: {_one_line(exc)}") from exc
+        self.rows += 1
+
+    def close(self) -> None:
+        """Finish the file and move it into place; on failure nothing is left behind."""
+        if self._done:
+            return
+        try:
+            self._finish()
+        except BaseException as exc:
+            self.abort()
+            if isinstance(exc, OSError):
+                raise InputError(f"{self.path}: cannot write: {_one_line(exc)}") from exc
+            raise
+        self._done = True
+
+    def abort(self) -> None:
+        """Drop everything written so far, temporary files included."""
+        if self._done:
+            return
+        self._done = True
+        self._discard()
+
+    @abstractmethod
+    def _write(self, record_id: str, values: list[int], vector: np.ndarray) -> None: ...
+
+    @abstractmethod
+    def _finish(self) -> None: ...
+
+    @abstractmethod
+    def _discard(self) -> None: ...
+
+
+class ParquetWriter(EmbeddingWriter):
+    """Row groups of about 16 MiB written as they fill (pyarrow's ParquetWriter): bounded memory."""
+
+    suffix = ".parquet"
+    group_bytes = 16 << 20
+
+    def __init__(self, path: Path, layout: RowLayout, metadata: Mapping[str, str]) -> None:
+        super().__init__(path, layout, metadata)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self._pa = pa
+        self.schema = pa.schema(
+            [("id", pa.string()), *((c, pa.int64()) for c in layout.columns),
+             (layout.vector, pa.list_(pa.float32(), layout.width))],
+            metadata={k.encode(): v.encode() for k, v in self.metadata.items()},
+        )
+        self._group_rows = max(64, self.group_bytes // (4 * layout.width))
+        self._ids: list[str] = []
+        self._cols: list[list[int]] = [[] for _ in layout.columns]
+        self._vecs: list[np.ndarray] = []
+        try:
+            self._out = _AtomicPath(path)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write: {_one_line(exc)}") from exc
+        try:
+            self._pq = pq.ParquetWriter(str(self._out.tmp), self.schema)
+        except BaseException:
+            self._out.discard()
+            raise
+
+    def _write(self, record_id: str, values: list[int], vector: np.ndarray) -> None:
+        self._ids.append(record_id)
+        for col, v in zip(self._cols, values, strict=True):
+            col.append(v)
+        self._vecs.append(vector)
+        if len(self._ids) >= self._group_rows:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self._ids:
+            return
+        pa = self._pa
+        flat = np.stack(self._vecs).reshape(-1)
+        arrays = [
+            pa.array(self._ids, type=pa.string()),
+            *(pa.array(c, type=pa.int64()) for c in self._cols),
+            pa.FixedSizeListArray.from_arrays(pa.array(flat, type=pa.float32()), self.layout.width),
+        ]
+        self._pq.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self._ids, self._vecs = [], []
+        self._cols = [[] for _ in self.layout.columns]
+
+    def _finish(self) -> None:
+        self._flush()
+        self._pq.close()
+        self._out.commit()
+
+    def _discard(self) -> None:
+        with contextlib.suppress(Exception):  # the file is being thrown away
+            self._pq.close()
+        self._out.discard()
+
+
+class _SpooledWriter(EmbeddingWriter):
+    """Vectors spooled to an anonymous temporary file beside the output, ids and ints kept in memory.
+
+    The formats below need the row count in their header, so the file is assembled at `close`.
+    """
+
+    def __init__(self, path: Path, layout: RowLayout, metadata: Mapping[str, str]) -> None:
+        super().__init__(path, layout, metadata)
+        self._ids: list[str] = []
+        self._cols = [array("q") for _ in layout.columns]
+        try:  # beside the output: same filesystem, and unlinked at once (nothing left if killed)
+            self._spool: IO[bytes] = tempfile.TemporaryFile(dir=path.parent)  # noqa: SIM115
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write: {_one_line(exc)}") from exc
+
+    def _write(self, record_id: str, values: list[int], vector: np.ndarray) -> None:
+        self._ids.append(record_id)
+        for col, v in zip(self._cols, values, strict=True):
+            col.append(v)
+        self._spool.write(vector.astype("<f4", copy=False).tobytes())
+
+    @property
+    def _shape(self) -> tuple[int, int]:
+        return (len(self._ids), self.layout.width)
+
+    def _copy_matrix(self, fh: IO[bytes]) -> None:
+        self._spool.flush()
+        self._spool.seek(0)
+        shutil.copyfileobj(self._spool, fh, 1 << 20)
+
+    def _npy_matrix(self, fh: IO[bytes]) -> None:
+        np.lib.format.write_array_header_1_0(
+            fh, {"descr": "<f4", "fortran_order": False, "shape": self._shape}
+        )
+        self._copy_matrix(fh)
+
+    def _finish(self) -> None:
+        out = _AtomicPath(self.path)
+        try:
+            with open(out.tmp, "wb") as fh:
+                self._assemble(fh)
+            out.commit()
+        except BaseException:
+            out.discard()
+            raise
+        finally:
+            self._spool.close()
+
+    def _discard(self) -> None:
+        self._spool.close()
+
+    @abstractmethod
+    def _assemble(self, fh: IO[bytes]) -> None: ...
+
+
+class NpyWriter(_SpooledWriter):
+    """The [N, width] float32 matrix alone (ids are not kept: use .npz or .parquet for those)."""
+
+    suffix = ".npy"
+
+    def _assemble(self, fh: IO[bytes]) -> None:
+        self._npy_matrix(fh)
+
+
+class NpzWriter(_SpooledWriter):
+    """`ids`, the int columns in plural, the matrix, `metadata` (JSON); uncompressed, no pickles."""
+
+    suffix = ".npz"
+
+    def _assemble(self, fh: IO[bytes]) -> None:
+        with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            small: dict[str, np.ndarray] = {"ids": np.array(self._ids, dtype=str)}
+            for name, col in zip(self.layout.columns, self._cols, strict=True):
+                small[_plural(name)] = np.frombuffer(col, dtype=np.int64) if col else np.zeros(0, np.int64)
+            small["metadata"] = np.array(json.dumps(self.metadata))
+            for name, arr in small.items():
+                with zf.open(name + ".npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, arr, allow_pickle=False)
+            with zf.open(_plural(self.layout.vector) + ".npy", "w", force_zip64=True) as member:
+                self._npy_matrix(member)
+
+
+class SafetensorsWriter(_SpooledWriter):
+    """One tensor (`embeddings` / `probabilities`); ids, int columns and metadata in its header."""
+
+    suffix = ".safetensors"
+
+    def _assemble(self, fh: IO[bytes]) -> None:
+        n, width = self._shape
+        meta = dict(self.metadata)
+        meta["ids"] = json.dumps(self._ids)
+        for name, col in zip(self.layout.columns, self._cols, strict=True):
+            meta[_plural(name)] = json.dumps(col.tolist())
+        header: dict[str, Any] = {
+            "__metadata__": meta,
+            _plural(self.layout.vector): {
+                "dtype": "F32", "shape": [n, width], "data_offsets": [0, n * width * 4],
+            },
+        }
+        blob = json.dumps(header, separators=(",", ":")).encode("utf-8")
+        blob += b" " * (-len(blob) % 8)  # the format pads the header to 8 bytes with spaces
+        fh.write(struct.pack("<Q", len(blob)))
+        fh.write(blob)
+        self._copy_matrix(fh)
+
+
+WRITERS: dict[str, type[EmbeddingWriter]] = {
+    w.suffix: w for w in (ParquetWriter, NpyWriter, NpzWriter, SafetensorsWriter)
+}
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(WRITERS)
+
+
+def writer_class(path: str | Path) -> type[EmbeddingWriter]:
+    """The writer for an output path, chosen by its suffix."""
+    suffix = Path(path).suffix.lower()
+    cls = WRITERS.get(suffix)
+    if cls is None:
+        raise InputError(
+            f"{path}: unknown output format {suffix or '(no suffix)'}; "
+            f"supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        )
+    return cls
+
+
+def check_output(path: str | Path) -> None:
+    """Refuse an output path that cannot be written, before any model work."""
+    writer_class(path)
+    p = Path(path)
+    parent = p.parent
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory; name an output file")
+    if not parent.is_dir():
+        raise InputError(f"{p}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{p}: directory {parent} is not writable")
+
+
+@contextmanager
+def open_writer(
+    path: str | Path, *, layout: RowLayout, metadata: Mapping[str, str] | None = None
+) -> Iterator[EmbeddingWriter]:
+    """A writer for `path` (format by suffix) that commits on success and leaves nothing on error.
+
+    Example::
+
+        with open_writer("out.parquet", layout=RowLayout.sequences(768), metadata={"model": m}) as w:
+            w.write("chr1", (len(seq),), vector)
+    """
+    writer = writer_class(path)(Path(path), layout, metadata or {})
+    try:
+        yield writer
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()

@@ -1,0 +1,285 @@
+"""FASTA reading through dnaio and the atomic embedding writers (.parquet, .npy, .npz, .safetensors)."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from safetensors import safe_open
+from safetensors.numpy import load_file
+
+from dnallm_zoo import EmptySequenceError, InputError, __version__
+from dnallm_zoo import io as zio
+from dnallm_zoo.io import RowLayout, check_output, open_writer, read_fasta, writer_class
+
+FASTA = ">chr1 first record\nACGTAC\nGTT\n>chr2\nacgu\n>plasmid x y\nNNACGT\n"
+EXPECTED = [("chr1", "ACGTACGTT"), ("chr2", "acgu"), ("plasmid", "NNACGT")]
+
+
+def write_fasta(path: Path, text: str) -> Path:
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+# ----------------------------------------------------------------------------------------- reading
+@pytest.mark.parametrize("name", ["in.fa", "in.fa.gz", "in.fasta"])
+def test_read_fasta_streams_ids_and_joined_sequences(tmp_path: Path, name: str) -> None:
+    records = read_fasta(write_fasta(tmp_path / name, FASTA))
+    assert isinstance(records, Iterator)
+    assert list(records) == EXPECTED
+
+
+def test_read_fasta_accepts_crlf_and_blank_lines(tmp_path: Path) -> None:
+    path = write_fasta(tmp_path / "crlf.fa", ">a\r\nAC\r\n\r\nGT\r\n>b\r\nT\r\n")
+    assert list(read_fasta(path)) == [("a", "ACGT"), ("b", "T")]
+
+
+def test_read_fasta_of_an_empty_file_yields_nothing(tmp_path: Path) -> None:
+    assert list(read_fasta(write_fasta(tmp_path / "empty.fa", ""))) == []
+
+
+def test_missing_input_is_an_input_error_at_call_time(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        read_fasta(tmp_path / "absent.fa")  # raised before iterating
+    with pytest.raises(InputError, match="is a directory"):
+        read_fasta(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("just text\n>a\nAC\n", r"not a valid FASTA file.*line 1"),
+        ("@read\nACGT\n+\nIIII\n", "not a valid FASTA file"),
+    ],
+)
+def test_malformed_fasta_is_an_input_error(tmp_path: Path, text: str, match: str) -> None:
+    with pytest.raises(InputError, match=match):
+        list(read_fasta(write_fasta(tmp_path / "bad.fa", text)))
+
+
+def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
+    full = gzip.compress((FASTA * 50).encode())
+    path = tmp_path / "cut.fa.gz"
+    path.write_bytes(full[: len(full) // 2])
+    with pytest.raises(InputError, match=r"cut\.fa\.gz: cannot read"):
+        list(read_fasta(path))
+
+
+def test_binary_garbage_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "bin.fa"
+    path.write_bytes(b">a\nAC\xff\xfeGT\n")
+    with pytest.raises(InputError, match=r"bin\.fa"):
+        list(read_fasta(path))
+
+
+def test_empty_record_names_the_record(tmp_path: Path) -> None:
+    path = write_fasta(tmp_path / "e.fa", ">ok\nACGT\n>hollow desc\n>after\nAC\n")
+    with pytest.raises(EmptySequenceError, match="'hollow'") as err:
+        list(read_fasta(path))
+    assert err.value.record == "hollow"
+
+
+def test_duplicate_id_names_the_id_and_both_records(tmp_path: Path) -> None:
+    path = write_fasta(tmp_path / "d.fa", ">a x\nAC\n>b\nAC\n>a y\nGT\n")
+    records = read_fasta(path)
+    assert list(itertools.islice(records, 2)) == [("a", "AC"), ("b", "AC")]  # streamed up to it
+    with pytest.raises(InputError, match=r"duplicate record id 'a' \(records 1 and 3\)"):
+        next(records)
+
+
+def test_header_without_id_is_an_error(tmp_path: Path) -> None:
+    path = write_fasta(tmp_path / "h.fa", ">a\nAC\n>\nGT\n")
+    with pytest.raises(InputError, match="record 2 has no id"):
+        list(read_fasta(path))
+
+
+# ----------------------------------------------------------------------------------------- writers
+ROWS = [("chr1", 9, np.array([0.5, -1.0, 2.0, 3.25], np.float32)),
+        ("chr2", 4, np.array([1.0, 2.0, 3.0, 4.0], np.float32)),
+        ("plasmid", 6, np.array([-0.125, 0.0, 7.0, 1e-8], np.float32))]
+META = {"model": "toy-3", "pooling": "mean", "layer": "-1"}
+SUFFIXES = [".parquet", ".npy", ".npz", ".safetensors"]
+
+
+def write_rows(path: Path, rows: list[tuple[str, int, np.ndarray]] = ROWS) -> None:
+    with open_writer(path, layout=RowLayout.sequences(4), metadata=META) as w:
+        for rid, n, vec in rows:
+            w.write(rid, (n,), vec)
+
+
+def read_back(path: Path) -> dict[str, object]:
+    """ids, ints (per column), the matrix and the metadata, from any supported format."""
+    matrix_name = "embeddings"
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        meta = {k.decode(): v.decode() for k, v in (table.schema.metadata or {}).items()}
+        vec_col = table.schema.names[-1]
+        width = table.schema.field(vec_col).type.list_size
+        return {"ids": table["id"].to_pylist(), "columns": table.schema.names,
+                "ints": {c: table[c].to_pylist() for c in table.schema.names[1:-1]},
+                "matrix": np.array(table[vec_col].to_pylist(), np.float32).reshape(len(table), width),
+                "meta": meta}
+    if path.suffix == ".npy":
+        return {"matrix": np.load(path, allow_pickle=False)}
+    if path.suffix == ".npz":
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+        return {"ids": data.pop("ids").tolist(), "meta": json.loads(str(data.pop("metadata"))),
+                "matrix": data.pop(matrix_name), "ints": {k: v.tolist() for k, v in data.items()}}
+    tensors = load_file(str(path))
+    with safe_open(str(path), "np") as f:
+        meta = dict(f.metadata())
+    ids = json.loads(meta.pop("ids"))
+    ints = {k: json.loads(meta.pop(k)) for k in ("lengths", "starts", "ends") if k in meta}
+    return {"ids": ids, "ints": ints, "matrix": tensors[matrix_name], "meta": meta}
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_each_writer_round_trips(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"emb{suffix}"
+    write_rows(out)
+    got = read_back(out)
+    expected = np.stack([v for _, _, v in ROWS])
+    assert got["matrix"].dtype == np.float32  # type: ignore[union-attr]
+    np.testing.assert_array_equal(got["matrix"], expected)
+    if suffix == ".npy":
+        return
+    assert got["ids"] == ["chr1", "chr2", "plasmid"]
+    length_key = "length" if suffix == ".parquet" else "lengths"
+    assert got["ints"] == {length_key: [9, 4, 6]}
+    assert got["meta"] == {**META, "dnallm_zoo_version": __version__}
+
+
+def test_parquet_schema_is_id_length_fixed_size_list(tmp_path: Path) -> None:
+    out = tmp_path / "emb.parquet"
+    write_rows(out)
+    schema = pq.read_schema(out)
+    assert schema.names == ["id", "length", "embedding"]
+    assert str(schema.field("id").type) == "string"
+    assert str(schema.field("length").type) == "int64"
+    assert str(schema.field("embedding").type) == "fixed_size_list<element: float>[4]"
+
+
+def test_parquet_writes_row_groups_as_they_fill(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(zio.ParquetWriter, "group_bytes", 64 * 4 * 4)  # 64 rows of width 4 a group
+    rng = np.random.default_rng(0)
+    rows = [(f"r{i}", i, rng.standard_normal(4).astype(np.float32)) for i in range(200)]
+    out = tmp_path / "many.parquet"
+    write_rows(out, rows)
+    assert pq.ParquetFile(out).num_row_groups == 4
+    got = read_back(out)
+    assert got["ids"] == [r for r, _, _ in rows]
+    np.testing.assert_array_equal(got["matrix"], np.stack([v for _, _, v in rows]))
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".npz", ".safetensors"])
+def test_segment_rows_round_trip(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"seg{suffix}"
+    with open_writer(out, layout=RowLayout.segments(2), metadata=META) as w:
+        w.write("chr1", (0, 10), np.array([1, 2], np.float32))
+        w.write("chr1", (8, 15), np.array([3, 4], np.float32))
+    got = read_back(out)
+    assert got["ids"] == ["chr1", "chr1"]
+    if suffix == ".parquet":
+        assert got["columns"] == ["id", "start", "end", "embedding"]
+        assert got["ints"] == {"start": [0, 8], "end": [10, 15]}
+    else:
+        assert got["ints"] == {"starts": [0, 8], "ends": [10, 15]}
+    np.testing.assert_array_equal(got["matrix"], [[1, 2], [3, 4]])
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_no_rows_gives_an_empty_but_valid_file(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"none{suffix}"
+    write_rows(out, [])
+    assert read_back(out)["matrix"].shape == (0, 4)  # type: ignore[union-attr]
+
+
+def test_write_checks_the_row_shape(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"expected \(4,\)"), \
+            open_writer(tmp_path / "x.npy", layout=RowLayout.sequences(4)) as w:
+        w.write("a", (1,), np.zeros(3, np.float32))
+    assert os.listdir(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------------------- atomicity
+class Boom(RuntimeError):
+    pass
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_failing_run_leaves_no_output_and_no_temp_file(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"emb{suffix}"
+    with pytest.raises(Boom), open_writer(out, layout=RowLayout.sequences(4)) as w:
+        w.write("chr1", (9,), ROWS[0][2])
+        raise Boom
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_failing_run_keeps_the_previous_output_intact(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"emb{suffix}"
+    write_rows(out)
+    before = out.read_bytes()
+    with pytest.raises(Boom), open_writer(out, layout=RowLayout.sequences(4)) as w:
+        w.write("new", (1,), np.ones(4, np.float32))
+        raise Boom
+    assert out.read_bytes() == before
+    assert os.listdir(tmp_path) == [out.name]
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_failing_commit_leaves_no_temp_file(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_space(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(zio.os, "replace", no_space)
+    out = tmp_path / f"emb{suffix}"
+    with pytest.raises(InputError, match="No space left on device"):
+        write_rows(out)
+    assert os.listdir(tmp_path) == []
+
+
+def test_output_gets_ordinary_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_rows(tmp_path / "p.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "p.npz").stat().st_mode & 0o777 == 0o644
+
+
+# ----------------------------------------------------------------------------------------- choosing
+def test_writer_is_chosen_by_suffix_case_insensitively() -> None:
+    assert writer_class("a.PARQUET") is zio.ParquetWriter
+    assert writer_class(Path("x/y.safetensors")) is zio.SafetensorsWriter
+    assert set(zio.SUPPORTED_SUFFIXES) == set(SUFFIXES)
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out"])
+def test_unknown_suffix_lists_the_supported_ones(tmp_path: Path, name: str) -> None:
+    with pytest.raises(InputError, match=r"unknown output format .*supported: \.parquet, \.npy, "
+                                         r"\.npz, \.safetensors"):
+        check_output(tmp_path / name)
+
+
+def test_check_output_refuses_missing_directory_and_directories(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        check_output(tmp_path / "nowhere" / "out.npy")
+    (tmp_path / "d.npy").mkdir()
+    with pytest.raises(InputError, match="is a directory"):
+        check_output(tmp_path / "d.npy")
+    check_output(tmp_path / "fine.npy")
+    assert not (tmp_path / "fine.npy").exists()
