@@ -186,6 +186,14 @@ class ModelSpec(_Frozen):
             raise ValueError(f"model id {v!r} must be lower-case letters, digits, '.', '_' or '-'")
         return v
 
+    @field_validator("aliases")
+    @classmethod
+    def _alias_shape(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for alias in v:  # a blank alias would make get_spec("") answer
+            if not alias.strip() or alias != alias.strip():
+                raise ValueError(f"alias {alias!r} is blank or padded with whitespace")
+        return v
+
     @field_validator("license")
     @classmethod
     def _spdx(cls, v: str) -> str:
