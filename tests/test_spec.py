@@ -65,6 +65,16 @@ def test_id_shape_refused(bad: str) -> None:
     refused(ModelSpec, spec_data(id=bad), "model id")
 
 
+@pytest.mark.parametrize("bad", ["", "   ", " org/x", "org/x\n"])
+def test_blank_or_padded_alias_refused(bad: str) -> None:
+    refused(ModelSpec, spec_data(aliases=["org/Tiny-3", bad]), "alias")
+
+
+def test_aliases_may_be_names() -> None:
+    s = ModelSpec.model_validate(spec_data(aliases=["zhihan1996/DNA_bert_6", "Plant DNABERT BPE"]))
+    assert s.names == ("tiny-3", "zhihan1996/DNA_bert_6", "Plant DNABERT BPE")
+
+
 # ---- license --------------------------------------------------------------------------------------
 
 
