@@ -1,1 +1,91 @@
-"""The conformance kit: checks every family's models pass, tiny checkpoints, a toy family, pytest glue."""
+"""The conformance kit: the checks every family's models pass, tiny checkpoints, a toy family, pytest glue.
+
+A plugin's tests need one line (the pytest plugin ``dnallm_zoo`` is registered automatically)::
+
+    from dnallm_zoo.testing import conformance_suite
+
+    TestConformance = conformance_suite(plugin="dnabert")
+
+`run_checks(model)` runs the same checks outside pytest (``dnallm-zoo check MODEL``). Importing
+this package is cheap (no torch); the names below are imported on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .checkpoints import make_test_checkpoint, planted_defects, write_weights_copy
+    from .checks import (
+        CHECKS,
+        CheckResult,
+        CheckSkipped,
+        ModelUnderTest,
+        check_batch_invariance,
+        check_determinism,
+        check_device,
+        check_long_input,
+        check_save_round_trip,
+        check_shapes,
+        check_strict_load,
+        check_tokenizer,
+        run_checks,
+    )
+    from .pytest_plugin import conformance_suite
+    from .toy import ToyEncoder, ToyPlugin, write_toy_checkpoint
+
+_LAZY = {
+    "CHECKS": ".checks",
+    "CheckResult": ".checks",
+    "CheckSkipped": ".checks",
+    "ModelUnderTest": ".checks",
+    "ToyEncoder": ".toy",
+    "ToyPlugin": ".toy",
+    "check_batch_invariance": ".checks",
+    "check_determinism": ".checks",
+    "check_device": ".checks",
+    "check_long_input": ".checks",
+    "check_save_round_trip": ".checks",
+    "check_shapes": ".checks",
+    "check_strict_load": ".checks",
+    "check_tokenizer": ".checks",
+    "conformance_suite": ".pytest_plugin",
+    "make_test_checkpoint": ".checkpoints",
+    "planted_defects": ".checkpoints",
+    "run_checks": ".checks",
+    "write_toy_checkpoint": ".toy",
+    "write_weights_copy": ".checkpoints",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'dnallm_zoo.testing' has no attribute {name!r}")
+
+
+__all__ = [
+    "CHECKS",
+    "CheckResult",
+    "CheckSkipped",
+    "ModelUnderTest",
+    "ToyEncoder",
+    "ToyPlugin",
+    "check_batch_invariance",
+    "check_determinism",
+    "check_device",
+    "check_long_input",
+    "check_save_round_trip",
+    "check_shapes",
+    "check_strict_load",
+    "check_tokenizer",
+    "conformance_suite",
+    "make_test_checkpoint",
+    "planted_defects",
+    "run_checks",
+    "write_toy_checkpoint",
+    "write_weights_copy",
+]
