@@ -49,10 +49,16 @@ class Conflict:
     name: str
     winner: str
     loser: str
+    winner_distribution: str | None = None
+    loser_distribution: str | None = None
 
     def __str__(self) -> str:
+        def who(plugin: str, dist: str | None) -> str:
+            return f"{plugin!r}" + (f" ({dist})" if dist else "")
+
         return (
-            f"{self.name!r} is claimed by plugins {self.winner!r} and {self.loser!r}; "
+            f"{self.name!r} is claimed by plugins {who(self.winner, self.winner_distribution)} and "
+            f"{who(self.loser, self.loser_distribution)}; "
             f"{self.winner!r} wins, use '{self.loser}:{self.name}' for the other"
         )
 
@@ -68,6 +74,7 @@ class Registry:
     entries: dict[str, Entry] = field(default_factory=dict)  # "plugin:id" -> entry
     names: dict[str, str] = field(default_factory=dict)  # lower-case id/alias -> "plugin:id"
     conflicts: list[Conflict] = field(default_factory=list)
+    distributions: dict[str, str | None] = field(default_factory=dict)  # plugin -> distribution
 
     @classmethod
     def build(cls, manager: ZooPluginManager) -> Registry:
@@ -118,6 +125,7 @@ class Registry:
                 continue  # the hook raised: none of this plugin's models are trusted
             pending.extend(collected)
             info.models = [spec.id for _, spec, _ in collected]
+        reg.distributions = {n: i.distribution for n, i in manager.info.items()}
         for _plugin, spec, encoder in pending:
             reg._add(Entry(spec, encoder))
         return reg
@@ -136,11 +144,13 @@ class Registry:
                 continue  # one plugin naming a thing twice: keep its first
             if i == 0 and held.spec.id.lower() != key:
                 self.names[key] = q  # an id beats another model's alias
-                self._conflict(Conflict(name, entry.spec.plugin or "", held.spec.plugin or ""))
+                self._conflict(name, entry.spec.plugin or "", held.spec.plugin or "")
                 continue
-            self._conflict(Conflict(name, held.spec.plugin or "", entry.spec.plugin or ""))
+            self._conflict(name, held.spec.plugin or "", entry.spec.plugin or "")
 
-    def _conflict(self, c: Conflict) -> None:
+    def _conflict(self, name: str, winner: str, loser: str) -> None:
+        d = self.distributions
+        c = Conflict(name, winner, loser, d.get(winner), d.get(loser))
         self.conflicts.append(c)
         if strict_plugins():
             raise DuplicateModelError(str(c))
