@@ -172,6 +172,8 @@ def test_conflict_between_distributions(everything: dict[str, Any]) -> None:
     assert look["beta:shared-model"] == {"id": "shared-model", "plugin": "beta", "description": "beta's"}
     (conflict,) = everything["conflicts"]
     assert "'alpha'" in conflict and "'beta'" in conflict and "beta:shared-model" in conflict
+    # the clash names both distributions, so a user knows what to uninstall or block
+    assert "dnallm-zoo-fake-alpha" in conflict and "dnallm-zoo-fake-beta" in conflict
     assert everything["info"]["alpha"]["ok"] and everything["info"]["beta"]["ok"]
 
 
