@@ -40,7 +40,8 @@ ESM_DEFAULT_SPECIALS: dict[str, str | None] = {
     "cls_token": "<cls>",
     "eos_token": "<eos>",
 }
-_ACGT = b"ACGT"
+OTHER = 4  # base_codes' code of every byte that is not an upper-case A, C, G or T
+FEW_RUNS = 24  # up to this many letters outside A/C/G/T, a loop over the runs is the faster way
 
 
 def _token_name(value: Any) -> str | None:
@@ -130,6 +131,7 @@ class GreedyKmerTokenizer(DNATokenizer):
                     f"the vocabulary lacks {int((table < 0).sum())} of the {4**k} {k}-mers"
                 )
             self._kmer = table
+        self._powers = 4 ** np.arange(k - 1, -1, -1, dtype=np.int64)  # base-4 index of a k-mer
 
     @classmethod
     def from_pretrained(
@@ -159,55 +161,83 @@ class GreedyKmerTokenizer(DNATokenizer):
         )
 
     def encode_body(self, seq: bytes) -> np.ndarray:
-        arr = np.frombuffer(seq, dtype=np.uint8)
-        n = len(arr)
-        if n == 0:
+        if not seq:
             return np.empty(0, dtype=np.int64)
-        single = self._single[arr]
-        codes = base_codes(seq)
-        acgt = codes < 4
-        if self.k == 1 or not acgt.all():
-            return self._encode_general(single, codes, acgt)
-        # one run of A/C/G/T (the usual case): n // k k-mers, then the single-base tail
-        m = n // self.k
-        idx = np.zeros(m, dtype=np.int64)
-        grid = codes[: m * self.k].reshape(m, self.k)
-        for j in range(self.k):
-            idx <<= 2
-            idx += grid[:, j]
-        return np.concatenate((self._kmer[idx], single[m * self.k :]))
+        if self.k == 1:
+            return self._encode_single(seq)
+        codes = base_codes(seq)  # A/C/G/T 0..3, anything else OTHER
+        if codes.max() < OTHER:  # one run of A/C/G/T (the usual case)
+            return self._encode_run(seq, codes, 0, len(codes))
+        other = np.flatnonzero(codes == OTHER)
+        if len(other) <= FEW_RUNS:
+            return self._encode_few_runs(seq, codes, other)
+        return self._encode_runs(seq, codes, other)
 
-    def _encode_general(self, single: np.ndarray, codes: np.ndarray, acgt: np.ndarray) -> np.ndarray:
-        n = len(codes)
-        k = self.k
-        pos = np.arange(n, dtype=np.int64)
-        unk = single < 0
-        prev_unk = np.concatenate(([False], unk[:-1]))
-        starts = (~acgt & ~unk) | (unk & ~prev_unk)  # N (a token of its own), or a new <unk> stretch
-        kmer_at = np.empty(0, dtype=np.int64)
-        if k > 1 and acgt.any():
-            prev_acgt = np.concatenate(([False], acgt[:-1]))
-            run_start = acgt & ~prev_acgt
-            next_acgt = np.concatenate((acgt[1:], [False]))
-            first = pos[run_start]
-            length = pos[acgt & ~next_acgt] - first + 1
-            run = np.cumsum(run_start) - 1  # the run a position belongs to (valid where acgt)
-            p = pos - first[run]
-            tail = (length // k * k)[run]  # offset in its run where single bases begin
-            is_kmer = acgt & (p < tail) & (p % k == 0)
-            starts |= is_kmer | (acgt & (p >= tail))
-            kmer_at = pos[is_kmer]
-        else:
-            starts |= acgt
-        ids = single.copy()
+    def _encode_single(self, seq: bytes) -> np.ndarray:
+        ids = self._single[np.frombuffer(seq, dtype=np.uint8)]
+        if ids.min() >= 0:
+            return ids
+        unk = ids < 0
         ids[unk] = self.unk_token_id
-        if len(kmer_at):
-            idx = np.zeros(len(kmer_at), dtype=np.int64)
-            for j in range(k):
-                idx <<= 2
-                idx += codes[kmer_at + j]
-            ids[kmer_at] = self._kmer[idx]
-        return ids[starts]
+        repeat = unk.copy()  # an <unk> right after an <unk> continues its stretch: no new token
+        repeat[1:] &= unk[:-1]
+        repeat[0] = False
+        return ids[~repeat]
+
+    def _encode_run(self, seq: bytes, codes: np.ndarray, a: int, b: int) -> np.ndarray:
+        """The tokens of the A/C/G/T run codes[a:b]: (b - a) // k k-mers, then single bases."""
+        m = (b - a) // self.k
+        cut = a + m * self.k
+        kmers = self._kmer[codes[a:cut].reshape(m, self.k) @ self._powers]
+        if cut == b:
+            return kmers
+        return np.concatenate((kmers, self._single[np.frombuffer(seq, np.uint8, b - cut, cut)]))
+
+    def _other_ids(self, seq: bytes, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Ids of the letters outside A/C/G/T and whether each starts a token (<unk> stretches)."""
+        ids = self._single[np.frombuffer(seq, dtype=np.uint8)[other]]
+        unk = ids < 0
+        ids[unk] = self.unk_token_id
+        starts = ~unk
+        starts[0] = True
+        starts[1:] |= ~unk[:-1] | (other[1:] != other[:-1] + 1)
+        return ids, starts
+
+    def _encode_few_runs(self, seq: bytes, codes: np.ndarray, other: np.ndarray) -> np.ndarray:
+        """A loop over the runs (not the tokens): cheapest when a few Ns break the sequence."""
+        o_ids, o_starts = self._other_ids(seq, other)
+        parts = []
+        a = 0
+        for j, b in enumerate([*other.tolist(), len(codes)]):
+            if b > a:
+                parts.append(self._encode_run(seq, codes, a, b))
+            if j < len(other) and o_starts[j]:
+                parts.append(o_ids[j : j + 1])
+            a = b + 1
+        return np.concatenate(parts)
+
+    def _encode_runs(self, seq: bytes, codes: np.ndarray, other: np.ndarray) -> np.ndarray:
+        """Every run at once: token positions, then ids gathered at them, in sequence order."""
+        k, n = self.k, len(codes)
+        bounds = np.concatenate(([-1], other, [n]))
+        starts = bounds[:-1] + 1
+        m, t = np.divmod(bounds[1:] - starts, k)
+        # token positions: the k-mers at start + k*j (j < m), then the t single bases of each run
+        cm, ct = np.cumsum(m), np.cumsum(t)
+        kpos = np.repeat(starts - k * (cm - m), m) + k * np.arange(cm[-1])
+        spos = np.repeat(starts + k * m - (ct - t), t) + np.arange(ct[-1])
+        idx = codes[kpos].astype(np.int64)  # base-4 index of each k-mer
+        for j in range(1, k):
+            idx <<= 2
+            idx |= codes[kpos + j]
+        ids = np.empty(n, dtype=np.int64)
+        keep = np.zeros(n, dtype=bool)
+        ids[kpos] = self._kmer[idx]
+        ids[spos] = self._single[np.frombuffer(seq, dtype=np.uint8)[spos]]
+        ids[other], keep[other] = self._other_ids(seq, other)
+        keep[kpos] = True
+        keep[spos] = True
+        return ids[keep]
 
     def count_tokens(self, n_bases: int) -> int | None:
         """Exact for single bases when the policy leaves only A/C/G/T/N; k-mers depend on the Ns."""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dnallm_zoo_plant_dnabert import tokenizer as tokenizer_module
 from dnallm_zoo_plant_dnabert.checkpoints import write_tiny_checkpoint
 from dnallm_zoo_plant_dnabert.encoder import PlantDNABERTEncoder
 from dnallm_zoo_plant_dnabert.layout import esm_vocab
@@ -86,14 +87,17 @@ def test_vocab_order_is_families_md() -> None:
 
 
 # --------------------------------------------------------------------- against EsmTokenizer
+@pytest.mark.parametrize("few_runs", [0, 10**9])  # every run at once / a loop over the runs
 @pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
-def test_esm_kinds_match_esm_tokenizer(tiny: Callable[[str], Path], model_id: str, k: int) -> None:
+def test_esm_kinds_match_esm_tokenizer(tiny: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
+                                       model_id: str, k: int, few_runs: int) -> None:
+    monkeypatch.setattr(tokenizer_module, "FEW_RUNS", few_runs)
     path = tiny(model_id)
     ref = _esm(path)
     tok = _tok(path, model_id)
     assert isinstance(tok, GreedyKmerTokenizer) and tok.k == k
     rng = np.random.default_rng(k)
-    seqs = [*_edge_sequences(), *_random_sequences(rng, b"ACGTN", 3000)]
+    seqs = [*_edge_sequences(), *_random_sequences(rng, b"ACGTN", 1500)]
     want = ref(seqs)["input_ids"]
     got = [tok.encode(s).tolist() for s in seqs]
     bad = [(s, g, w) for s, g, w in zip(seqs, got, want, strict=True) if g != w]
@@ -101,13 +105,16 @@ def test_esm_kinds_match_esm_tokenizer(tiny: Callable[[str], Path], model_id: st
     assert all(w[0] == 3 and w[-1] != tok.vocab["<eos>"] for w in want)  # <cls> first, no eos
 
 
+@pytest.mark.parametrize("few_runs", [0, 10**9])
 @pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
-def test_lower_case_like_the_original(tiny: Callable[[str], Path], model_id: str, k: int) -> None:
+def test_lower_case_like_the_original(tiny: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
+                                      model_id: str, k: int, few_runs: int) -> None:
+    monkeypatch.setattr(tokenizer_module, "FEW_RUNS", few_runs)
     path = tiny(model_id)
     ref = _esm(path)
     original = _tok(path, model_id, ORIGINAL)
     default = _tok(path, model_id)
-    seqs = list(_random_sequences(np.random.default_rng(10 + k), b"ACGTNacgtn", 1500))
+    seqs = list(_random_sequences(np.random.default_rng(10 + k), b"ACGTNacgtn", 750))
     want = ref(seqs)["input_ids"]
     assert [original.encode(s).tolist() for s in seqs] == want
     assert any(0 in w for w in want)  # the stretches of lower case did become <unk>
