@@ -1,0 +1,176 @@
+"""Tiny random checkpoints in the original DNABERT-2 hub layout, for offline tests and benchmarks.
+
+Written like the hub repository: config.json with ``auto_map`` to ``bert_layers``, ``pytorch_model.bin``
+under the original keys (or model.safetensors), a BPE ``tokenizer.json`` with the original special ids
+([UNK]=0 [CLS]=1 [SEP]=2 [PAD]=3 [MASK]=4, then A C G T) and template, tokenizer_config.json, and
+stand-ins for the remote code that leave a marker file and raise if anything ever executes them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+
+from .layout import SPECIAL_TOKENS
+from .modeling import DNABERT2Config, build_mlm_model
+
+__all__ = [
+    "EXECUTED_MARKER",
+    "original_config",
+    "random_state_dict",
+    "tiny_tokenizer_json",
+    "write_checkpoint",
+]
+
+#: the file the remote-code stand-ins write when executed: its presence means the zoo ran them
+EXECUTED_MARKER = "REMOTE_CODE_EXECUTED"
+_DECODER_KEY = "cls.predictions.decoder.weight"
+_WORD_KEY = "bert.embeddings.word_embeddings.weight"
+_REMOTE_CODE = '''"""Stand-in for the original remote code: dnallm-zoo must never import or execute it."""
+import pathlib
+
+pathlib.Path(__file__).with_name("{marker}").write_text(__file__ + " was executed\\n")
+raise RuntimeError("dnallm-zoo executed " + __file__ + "; it must never run a checkpoint's code")
+'''
+
+
+def original_config(
+    *,
+    vocab_size: int,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 4,
+    intermediate: int = 48,
+    legacy: bool = False,
+) -> dict[str, Any]:
+    """config.json as the hub has it (since 2024-02: no model_type); `legacy` as before, with it."""
+    config: dict[str, Any] = {
+        "_name_or_path": "zhihan1996/DNABERT-2-117M",
+        "alibi_starting_size": 512,
+        "attention_probs_dropout_prob": 0.0,
+        "auto_map": {
+            "AutoConfig": "configuration_bert.BertConfig",
+            "AutoModel": "bert_layers.BertModel",
+            "AutoModelForMaskedLM": "bert_layers.BertForMaskedLM",
+            "AutoModelForSequenceClassification": "bert_layers.BertForSequenceClassification",
+        },
+        "classifier_dropout": None,
+        "gradient_checkpointing": False,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "hidden_size": hidden,
+        "initializer_range": 0.02,
+        "intermediate_size": intermediate,
+        "layer_norm_eps": 1e-12,
+        "max_position_embeddings": 512,
+        "num_attention_heads": heads,
+        "num_hidden_layers": layers,
+        "position_embedding_type": "absolute",
+        "torch_dtype": "float32",
+        "transformers_version": "4.28.0",
+        "type_vocab_size": 2,
+        "use_cache": True,
+        "vocab_size": vocab_size,
+    }
+    if legacy:  # the first upload (634202c) also said what it was
+        config |= {"architectures": ["BertForMaskedLM"], "model_type": "bert"}
+        config = dict(sorted(config.items()))
+    return config
+
+
+def tiny_tokenizer_json() -> str:
+    """A small DNA BPE with the original layout: 5 specials, A C G T, then merged pieces.
+
+    Pieces: all 2-mers, all 4-mers (2-mer + 2-mer), then all 3-mers: 345 entries, so random DNA gives
+    ~3-4 bases a token like the real 4096-entry vocabulary. No normalizer (lower case is [UNK]),
+    Whitespace pre-tokenizer, `fuse_unk` off: every N is one [UNK] that breaks merges.
+    """
+    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers, processors
+
+    two = ["".join(p) for p in itertools.product("ACGT", repeat=2)]
+    merges = [(a, b) for a, b in two]
+    merges += [(ab, cd) for ab in two for cd in two]
+    merges += [(ab, c) for ab in two for c in "ACGT"]
+    pieces = [*SPECIAL_TOKENS, "A", "C", "G", "T", *(a + b for a, b in merges)]
+    vocab = {tok: i for i, tok in enumerate(pieces)}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="[UNK]", fuse_unk=False))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
+    )
+    return tok.to_str(pretty=True)
+
+
+def random_state_dict(config: dict[str, Any], *, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Random float32 weights under the original keys, decoder weight left out (it is tied).
+
+    Larger than BERT's 0.02 initialisation so that outputs differ visibly between tokens and layers.
+    """
+    shapes = build_mlm_model(DNABERT2Config.from_dict(config), device="meta").state_dict()
+    g = torch.Generator().manual_seed(seed)
+    out: dict[str, torch.Tensor] = {}
+    for key, meta in shapes.items():
+        if key == _DECODER_KEY:
+            continue
+        noise = torch.randn(meta.shape, generator=g)
+        if key.endswith(("LayerNorm.weight", "layernorm.weight")):
+            out[key] = 1.0 + 0.1 * noise
+        elif key.endswith(".bias") or "embeddings" in key:
+            out[key] = 0.1 * noise
+        else:  # linear weights [out, in]
+            out[key] = 0.5 * noise / math.sqrt(meta.shape[1])
+    return out
+
+
+def write_checkpoint(
+    path: str | Path,
+    *,
+    config: dict[str, Any] | None = None,
+    seed: int = 0,
+    weights: Literal["bin", "safetensors"] = "bin",
+    decoder_weight: bool = True,
+    remote_code: bool = True,
+) -> Path:
+    """Write a tiny DNABERT-2 checkpoint directory in the hub layout; returns its path.
+
+    `decoder_weight`: whether the file carries `cls.predictions.decoder.weight` (the same tensor as the
+    word embeddings, as `torch.save` of the tied original stores it).
+    """
+    p = Path(path)
+    p.mkdir(parents=True, exist_ok=True)
+    text = tiny_tokenizer_json()
+    (p / "tokenizer.json").write_text(text, encoding="utf-8")
+    n_vocab = len(json.loads(text)["model"]["vocab"])
+    cfg = config if config is not None else original_config(vocab_size=n_vocab)
+    (p / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
+    names = dict(zip(("unk_token", "cls_token", "sep_token", "pad_token", "mask_token"),
+                     SPECIAL_TOKENS, strict=True))
+    (p / "tokenizer_config.json").write_text(
+        json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", **names}, indent=2) + "\n"
+    )
+    (p / "special_tokens_map.json").write_text(json.dumps(names, indent=2) + "\n")
+    sd = random_state_dict(cfg, seed=seed)
+    if weights == "bin":
+        if decoder_weight:
+            sd[_DECODER_KEY] = sd[_WORD_KEY]  # one storage, as the tied original saves it
+        torch.save(sd, p / "pytorch_model.bin")
+    elif weights == "safetensors":
+        from safetensors.torch import save_file
+
+        if decoder_weight:
+            sd[_DECODER_KEY] = sd[_WORD_KEY].clone()  # safetensors refuses shared storage
+        save_file(sd, str(p / "model.safetensors"), metadata={"format": "pt"})
+    else:
+        raise ValueError(f"weights must be 'bin' or 'safetensors', not {weights!r}")
+    if remote_code:
+        for name in ("bert_layers.py", "configuration_bert.py"):
+            (p / name).write_text(_REMOTE_CODE.format(marker=EXECUTED_MARKER), encoding="utf-8")
+    return p

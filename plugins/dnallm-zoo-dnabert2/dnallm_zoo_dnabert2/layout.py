@@ -1,0 +1,64 @@
+"""The original DNABERT-2 checkpoint layout and how to recognise it (no torch, no file execution).
+
+A hub snapshot of ``zhihan1996/DNABERT-2-117M`` holds config.json, pytorch_model.bin, tokenizer.json,
+tokenizer_config.json and the remote code (``bert_layers.py``, ``bert_padding.py``,
+``configuration_bert.py``, ``flash_attn_triton.py``). The remote code is never read, imported or run:
+the config's ``auto_map`` is only inspected as data to recognise the layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "REMOTE_CODE_FILES",
+    "SPECIAL_TOKENS",
+    "is_classifier_config",
+    "is_dnabert2_config",
+    "names_bert_layers",
+]
+
+#: the original tokenizer.json's special tokens, in id order 0..4 ([PAD] is 3, not 0)
+SPECIAL_TOKENS = ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]")
+#: the remote code of the hub repository: listed so nothing fetches it; never imported
+REMOTE_CODE_FILES = ("bert_layers.py", "bert_padding.py", "configuration_bert.py", "flash_attn_triton.py")
+_REMOTE_MODULE = "bert_layers"
+
+
+def names_bert_layers(auto_map: Any) -> bool:
+    """True when an ``auto_map`` sends a model class to the original ``bert_layers`` module.
+
+    Fine-tuned copies qualify the module with the hub repo (``zhihan1996/DNABERT-2-117M--bert_layers.X``).
+    """
+    if not isinstance(auto_map, Mapping):
+        return False
+    targets: list[Any] = []
+    for value in auto_map.values():
+        targets.extend(value if isinstance(value, (list, tuple)) else [value])
+    for target in targets:
+        if isinstance(target, str):
+            module = target.rpartition("--")[2].rpartition(".")[0]
+            if module == _REMOTE_MODULE:
+                return True
+    return False
+
+
+def is_dnabert2_config(config: Mapping[str, Any]) -> bool:
+    """True for a config.json in DNABERT-2's layout.
+
+    DNABERT (v1) and Plant DNABERT are ``model_type: bert`` too, so that alone says nothing: a
+    DNABERT-2 config has ``alibi_starting_size`` (MosaicBERT's ALiBi) or an ``auto_map`` naming
+    ``bert_layers``. Newer hub revisions dropped ``model_type``; any other model type is not ours.
+    """
+    if config.get("model_type", "bert") != "bert":
+        return False
+    return "alibi_starting_size" in config or names_bert_layers(config.get("auto_map"))
+
+
+def is_classifier_config(config: Mapping[str, Any]) -> bool:
+    """True for a fine-tuned sequence classifier (pooler + classifier head), not the pre-trained model."""
+    archs = config.get("architectures") or []
+    return isinstance(archs, list) and any(
+        isinstance(a, str) and a.endswith("ForSequenceClassification") for a in archs
+    )
