@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -34,3 +35,37 @@ def _one_torch_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def zoo() -> object:
+    """dnallm_zoo with this plugin registered (its entry point, or in-process when uninstalled)."""
+    import dnallm_zoo_dnabert2
+
+    import dnallm_zoo
+    from dnallm_zoo.plugins import get_manager
+    from dnallm_zoo.registry import get_registry
+
+    manager = get_manager()
+    if manager.pm.get_plugin("dnabert2") is None:
+        manager.register(dnallm_zoo_dnabert2, name="dnabert2", distribution="dnallm-zoo-dnabert2")
+        get_registry(refresh=True)
+    return dnallm_zoo
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """A factory of tiny original-layout checkpoints, cached per option set (treat them read-only)."""
+    from dnallm_zoo_dnabert2.checkpoint import write_checkpoint
+
+    made: dict[tuple[Any, ...], Path] = {}
+
+    def make(*, weights: str = "bin", decoder_weight: bool = True, seed: int = 0) -> Path:
+        key = (weights, decoder_weight, seed)
+        if key not in made:
+            path = tmp_path_factory.mktemp(f"dnabert2-{weights}-{int(decoder_weight)}-{seed}")
+            made[key] = write_checkpoint(path, weights=weights, decoder_weight=decoder_weight,  # type: ignore[arg-type]
+                                         seed=seed)
+        return made[key]
+
+    return make
