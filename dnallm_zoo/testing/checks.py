@@ -513,12 +513,18 @@ def check_long_input(m: ModelUnderTest) -> str:
     caps = m.spec.capabilities
     rng = random.Random(1)
     seq = _random_dna(rng, caps.max_bases + caps.max_bases // 2 + (m.spec.tokenizer.k or 1))
+    counted = tok.count_tokens(len(seq))
+    if counted is not None and len(tok.encode(seq)) != counted:
+        raise AssertionError(f"{len(seq)} bases give {len(tok.encode(seq))} tokens where count_tokens "
+                             f"says {counted}: the tokenizer truncates (max_length {enc.max_length})")
     for _ in range(6):  # BPE packs several bases a token: grow until the tokens overflow too
         if len(tok.encode(seq)) > enc.max_length:
             break
         seq += _random_dna(rng, len(seq))
     else:
-        raise CheckSkipped(f"{len(seq)} bases still fit in {enc.max_length} tokens")
+        raise AssertionError(f"{len(seq)} bases ({caps.max_bases} advertised per pass) still give only "
+                             f"{len(tok.encode(seq))} tokens: the tokenizer truncates (max_length "
+                             f"{enc.max_length})")
     n_tokens = len(tok.encode(seq))
     what = f"a sequence of {len(seq)} bases ({n_tokens} tokens; max_length {enc.max_length})"
     _expect(SequenceTooLongError, lambda: enc.embed([seq], long="error"), f"embed(long='error') of {what}")

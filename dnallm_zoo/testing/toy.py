@@ -148,8 +148,9 @@ class ToyLayer(nn.Module):
 class ToyEmbeddings(nn.Module):
     def __init__(self, vocab: int, positions: int, hidden: int, eps: float) -> None:
         super().__init__()
-        self.tokens = nn.Embedding(vocab, hidden)
-        self.positions = nn.Embedding(positions, hidden)
+        # `_weight` skips the random init, which on the meta device costs seconds of imports
+        self.tokens = nn.Embedding(vocab, hidden, _weight=torch.empty(vocab, hidden))
+        self.positions = nn.Embedding(positions, hidden, _weight=torch.empty(positions, hidden))
         self.norm = nn.LayerNorm(hidden, eps=eps)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
