@@ -229,3 +229,8 @@ class IgnoresLongPolicy(ToyEncoder):
     def embed(self, seqs: Any, **kwargs: Any) -> Any:
         kwargs["long"] = "chunk"
         return super().embed(seqs, **kwargs)
+
+
+class ExplodingForward(ToyEncoder):
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kw: bool) -> EncoderOutput:
+        raise RuntimeError("boom")
