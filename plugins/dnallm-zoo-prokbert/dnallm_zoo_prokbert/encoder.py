@@ -1,0 +1,143 @@
+"""`ProkBertEncoder`: the zoo's `DNAEncoder` over the native ProkBERT network and the LCA tokenizer."""
+
+# Not to be confused with modeling.ProkBertEncoder, the nn.Module stack of layers (named after
+# transformers' MegatronBertEncoder). This one is the zoo-facing model: tokenizer + network.
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+import torch
+
+from dnallm_zoo import (
+    CheckpointError,
+    DNAEncoder,
+    DNATokenizer,
+    EncoderOutput,
+    ModelSpec,
+    NormalizationPolicy,
+)
+
+from .layout import SPECIALS, is_prokbert_config
+from .modeling import ProkBertConfig, ProkBertForMaskedLM
+from .tokenizer import LCATokenizer
+
+__all__ = ["ProkBertEncoder", "network_config"]
+
+
+def network_config(config: dict[str, Any]) -> ProkBertConfig:
+    """The network's shape from either original config.json flavour, or a CheckpointError."""
+    if not is_prokbert_config(config):
+        raise CheckpointError(
+            f"config.json has model_type {config.get('model_type')!r} and position_embedding_type "
+            f"{config.get('position_embedding_type')!r}; ProkBERT is 'prokbert', or 'megatron-bert' "
+            "with 'relative_key_query'"
+        )
+    try:
+        return ProkBertConfig.from_dict(config)
+    except ValueError as exc:
+        raise CheckpointError(str(exc)) from None
+
+
+class ProkBertEncoder(DNAEncoder):
+    """ProkBERT (Megatron-BERT pre-LN, relative_key_query) loaded strictly under its original keys.
+
+    The checkpoint holds 112 tensors (six layers); older `.bin` files add the
+    `bert.embeddings.position_ids` buffer (dropped). The MLM decoder is tied to the word
+    embeddings: a file may carry it or not, its shape is checked, its storage is the embeddings'.
+    """
+
+    ignorable_keys: ClassVar[tuple[str, ...]] = ("bert.embeddings.position_ids",)
+    tied_keys: ClassVar[dict[str, str]] = {
+        "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+        "cls.predictions.decoder.bias": "cls.predictions.bias",
+    }
+
+    @classmethod
+    def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
+        """`ProkBertForMaskedLM` on the meta device (the strict loader assigns the tensors)."""
+        cfg = network_config(config)
+        if cfg.max_position_embeddings < spec.tokenizer.max_tokens:
+            raise CheckpointError(
+                f"config.json has max_position_embeddings {cfg.max_position_embeddings}, fewer than "
+                f"the {spec.tokenizer.max_tokens} tokens {spec.id} takes"
+            )
+        with torch.device("meta"):
+            return ProkBertForMaskedLM(cfg)
+
+    @classmethod
+    def build_tokenizer(
+        cls,
+        path: Path,
+        spec: ModelSpec,
+        config: dict[str, Any],
+        normalization: NormalizationPolicy,
+    ) -> DNATokenizer:
+        """The LCA tokenizer over the checkpoint's vocab.txt with the spec's k and shift."""
+        ts = spec.tokenizer
+        assert ts.k is not None
+        _check_lca_keys(spec, config)
+        tok = LCATokenizer.from_file(
+            path / ts.vocab_file, k=ts.k, stride=ts.stride, max_length=ts.max_tokens,
+            normalization=normalization,
+        )
+        ids = [tok.vocab.get(t) for t in SPECIALS]
+        if ids != list(range(len(SPECIALS))):
+            raise CheckpointError(
+                f"{path / ts.vocab_file}: the first entries must be {list(SPECIALS)} (ids 0-4)"
+            )
+        missing = int((tok.table.ids == tok.unk_token_id).sum())
+        if missing:
+            raise CheckpointError(
+                f"{path / ts.vocab_file}: {missing} of the {4**ts.k} {ts.k}-mers of {spec.id} are not "
+                f"in the vocabulary; is this a k={ts.k} ProkBERT checkpoint?"
+            )
+        rows = config.get("vocab_size")
+        top = max(tok.vocab.values())
+        if isinstance(rows, int) and top >= rows:
+            raise CheckpointError(f"vocab.txt has ids up to {top} but config.json's vocab_size is {rows}")
+        return tok
+
+    def post_load(self) -> None:
+        """Check the loaded decoder bias against the embedding rows (the tie itself is structural)."""
+        module = self.module
+        assert isinstance(module, ProkBertForMaskedLM)
+        try:
+            module.tie_weights()
+        except ValueError as exc:
+            raise CheckpointError(str(exc)) from None
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        *,
+        output_hidden_states: bool = False,
+        with_logits: bool = False,
+    ) -> EncoderOutput:
+        """hidden_states: embeddings, layers 1..N-1, then encoder.ln(layer N) as in MegatronBert."""
+        module = self.module
+        assert isinstance(module, ProkBertForMaskedLM)
+        out = module.bert(input_ids, attention_mask, None, output_hidden_states)
+        logits = module.cls(out.last_hidden_state, module.decoder_weight) if with_logits else None
+        return EncoderOutput(
+            last_hidden_state=out.last_hidden_state,
+            attention_mask=attention_mask,
+            hidden_states=out.hidden_states,
+            logits=logits,
+        )
+
+
+def _check_lca_keys(spec: ModelSpec, config: dict[str, Any]) -> None:
+    """config.json's `kmer`/`shift` (prokbert flavour) against the spec: the spec wins, loudly."""
+    ts = spec.tokenizer
+    for key, want in (("kmer", ts.k), ("shift", ts.stride)):
+        got = config.get(key)
+        if isinstance(got, int) and not isinstance(got, bool) and got != want:
+            warnings.warn(
+                f"config.json says {key}={got}, but {spec.id} was trained with {key}={want}; "
+                f"tokenizing with {key}={want} (the spec's)",
+                stacklevel=3,
+            )
