@@ -1,10 +1,55 @@
-"""Make the plugin importable from a source checkout (before the distribution is installed)."""
+"""Shared fixtures: the plugin importable from a checkout, tiny original-layout checkpoints."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 _PLUGIN_DIR = str(Path(__file__).resolve().parents[1])
 if _PLUGIN_DIR not in sys.path:
     sys.path.insert(0, _PLUGIN_DIR)
+
+
+@pytest.fixture(scope="session")
+def prokbert_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """A factory of tiny ProkBERT checkpoints, cached per (model, config flavour, weights format, seed)."""
+    from dnallm_zoo_prokbert.checkpoint import write_checkpoint
+
+    made: dict[tuple[str, str, str, int], Path] = {}
+
+    def make(model: str, *, flavour: str = "prokbert", fmt: str = "safetensors", seed: int = 0) -> Path:
+        key = (model, flavour, fmt, seed)
+        if key not in made:
+            path = tmp_path_factory.mktemp(f"{model}-{flavour}-{fmt}-{seed}")
+            made[key] = write_checkpoint(path, model, flavour=flavour, fmt=fmt, seed=seed)  # type: ignore[arg-type]
+        return made[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def registered() -> None:
+    """Skip unless the installed distribution's entry point put the three models in the registry."""
+    import dnallm_zoo
+
+    ids = {s.id for s in dnallm_zoo.list_models("prokbert*")}
+    if not {"prokbert-mini", "prokbert-mini-long", "prokbert-mini-c"} <= ids:
+        pytest.skip("dnallm-zoo-prokbert is not installed: pip install -e plugins/dnallm-zoo-prokbert")
+
+
+@pytest.fixture(scope="session")
+def reference() -> ModuleType:
+    """tests/reference.py (the eager reference) under a private module name."""
+    name = "_dnallm_zoo_prokbert_test_reference"  # other plugins may ship a reference.py too
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("reference.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]

@@ -1,0 +1,207 @@
+"""LCA token ids against the worked examples and a naive rendering of the original rule."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from dnallm_zoo_prokbert import ORIGINAL_NORMALIZATION
+from dnallm_zoo_prokbert.encoder import ProkBertEncoder
+from dnallm_zoo_prokbert.layout import vocab_tokens
+from dnallm_zoo_prokbert.specs import SPECS
+from dnallm_zoo_prokbert.tokenizer import LCATokenizer
+
+from dnallm_zoo import CheckpointError, InvalidSequenceError, ModelSpec, NormalizationPolicy
+
+SPEC = {s.id: s for s in SPECS}
+IDS = sorted(SPEC)
+
+# FAMILIES.md's worked examples (outputs of the real models' tokenizers)
+WORKED = [
+    ("ATGTCCGCGGGACCT", "prokbert-mini", [2, 954, 3803, 2910, 3435, 1439, 1647, 2477, 1702, 2698, 2588, 3]),
+    ("ATGTCCGCGGGACCT", "prokbert-mini-long", [2, 954, 2910, 1439, 2477, 2698, 3]),
+    ("ATGTCCGCGGGACCT", "prokbert-mini-c", [2, 5, 8, 7, 8, 6, 6, 7, 6, 7, 7, 7, 5, 6, 6, 8, 3]),
+    ("ATGTNCGCGGGACCT", "prokbert-mini", [2, 1, 1, 1, 1, 1, 1647, 2477, 1702, 2698, 2588, 3]),
+    # from the prokbert repository's own tokenizer tests (tests/test_prokbert_tokenizer.py)
+    ("AATCAAGGAATTATTATCGTT", "prokbert-mini",
+     [2, 213, 839, 3343, 1069, 165, 648, 2580, 2113, 248, 980, 3905, 3320, 978, 3899, 3296, 884, 3]),
+    ("AATCAAGGAATTATTATCGTT", "prokbert-mini-long", [2, 213, 3343, 165, 2580, 248, 3905, 978, 3296, 3]),
+]
+
+
+def make_tokenizer(
+    spec: ModelSpec, path: Path, normalization: NormalizationPolicy | None = None
+) -> LCATokenizer:
+    """The tokenizer the encoder builds from a checkpoint directory."""
+    config = json.loads((path / "config.json").read_text())
+    tok = ProkBertEncoder.build_tokenizer(
+        path, spec, config, normalization or spec.tokenizer.normalization
+    )
+    assert isinstance(tok, LCATokenizer)
+    return tok
+
+
+@pytest.fixture(scope="module")
+def vocab_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Directories with only config.json and vocab.txt (all a tokenizer needs)."""
+    from dnallm_zoo_prokbert.checkpoint import _info, original_config
+
+    out = {}
+    for model_id in IDS:
+        p = tmp_path_factory.mktemp(model_id)
+        info = _info(model_id)
+        (p / "config.json").write_text(json.dumps(original_config(info)))
+        (p / "vocab.txt").write_text("\n".join(vocab_tokens(info.k)) + "\n")
+        out[model_id] = p
+    return out
+
+
+def naive_lca(seq: str, vocab: dict[str, int], k: int, shift: int) -> list[int]:
+    """The original rule: a list comprehension of windows and a dict lookup, [UNK] when absent."""
+    body = [vocab.get(seq[i : i + k], vocab["[UNK]"]) for i in range(0, len(seq) - k + 1, shift)]
+    return [vocab["[CLS]"], *body, vocab["[SEP]"]]
+
+
+@pytest.mark.parametrize(("seq", "model_id", "want"), WORKED)
+def test_worked_examples(vocab_dirs: dict[str, Path], seq: str, model_id: str, want: list[int]) -> None:
+    tok = make_tokenizer(SPEC[model_id], vocab_dirs[model_id])
+    assert tok.encode(seq).tolist() == want
+    assert tok(seq)["input_ids"] == want
+    assert tok(seq)["attention_mask"] == [1] * len(want)  # [UNK] windows stay attended
+    # the original does not upper-case; the exact-original policy gives the same ids on upper case
+    original = make_tokenizer(SPEC[model_id], vocab_dirs[model_id], ORIGINAL_NORMALIZATION)
+    assert original.encode(seq).tolist() == want
+
+
+def _random_sequences(rng: random.Random, n: int, alphabet: str) -> list[str]:
+    """Lengths 1..40 (short, window-less and trailing cases) and a few long ones, letters from `alphabet`."""
+    seqs = []
+    for i in range(n):
+        length = rng.randint(1, 40) if i % 50 else rng.randint(200, 3000)
+        seqs.append("".join(rng.choices(alphabet, k=length)))
+    return seqs
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_ids_equal_naive_rule_on_random_sequences(vocab_dirs: dict[str, Path], model_id: str) -> None:
+    """Thousands of random sequences with N inside: the exact-original policy equals the naive rule."""
+    spec = SPEC[model_id]
+    k, shift = spec.tokenizer.k, spec.tokenizer.stride
+    assert k is not None
+    vocab = {t: i for i, t in enumerate(vocab_tokens(k))}
+    rng = random.Random(k * 10 + shift)
+    # weights: mostly A/C/G/T, some N, lower case and U, which the original reads as [UNK] letters
+    seqs = _random_sequences(rng, 3000, "ACGT" * 12 + "N" * 2 + "acgtnU")
+    original = make_tokenizer(spec, vocab_dirs[model_id], ORIGINAL_NORMALIZATION)
+    default = make_tokenizer(spec, vocab_dirs[model_id])
+    n_unk = n_short = 0
+    for seq in seqs:
+        want = naive_lca(seq, vocab, k, shift)
+        assert original.encode(seq).tolist() == want, seq
+        # the zoo's default policy: upper-case and U -> T first, then the same rule
+        assert default.encode(seq).tolist() == naive_lca(seq.upper().replace("U", "T"), vocab, k, shift)
+        n_unk += vocab["[UNK]"] in want
+        n_short += len(want) == 2
+        assert original.count_tokens(len(seq)) == len(want)
+    assert n_unk > 300  # the cases the test is about did occur
+    if k > 1:
+        assert n_short > 10  # sequences shorter than one window: [CLS] [SEP]
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_trailing_bases_and_window_count(vocab_dirs: dict[str, Path], model_id: str) -> None:
+    """max_bases is the longest input whose windows fit in max_tokens; one shift more does not fit."""
+    spec = SPEC[model_id]
+    tok = make_tokenizer(spec, vocab_dirs[model_id])
+    most = spec.capabilities.max_bases
+    seq = ("ACGTTGCA" * 1000)[:most]
+    assert len(tok.encode(seq)) == spec.tokenizer.max_tokens == spec.capabilities.max_tokens
+    assert tok.count_tokens(most + spec.tokenizer.stride) == spec.tokenizer.max_tokens + 1
+    if spec.tokenizer.stride > 1:  # a trailing base that completes no window adds nothing
+        assert tok.encode(seq + "A").tolist() == tok.encode(seq).tolist()
+
+
+def test_original_policy_differs_only_where_documented(vocab_dirs: dict[str, Path]) -> None:
+    """Lower case and U are [UNK] in the original, read as bases by default; IUPAC never changes ids."""
+    spec, path = SPEC["prokbert-mini-c"], vocab_dirs["prokbert-mini-c"]
+    original = make_tokenizer(spec, path, ORIGINAL_NORMALIZATION)
+    default = make_tokenizer(spec, path)
+    assert original.encode("acgu").tolist() == [2, 1, 1, 1, 1, 3]
+    assert default.encode("acgu").tolist() == [2, 5, 6, 7, 8, 3]
+    assert original.encode("ACGU").tolist() == [2, 5, 6, 7, 1, 3]
+    for iupac in "RYKMSWBDHVryn":
+        seq = f"AC{iupac}T"
+        assert original.encode(seq).tolist() == default.encode(seq.replace(iupac, "N")).tolist()
+        assert original.encode(seq)[3] == 1
+    with pytest.raises(InvalidSequenceError, match="'X'"):
+        original.encode("ACXT")  # the original would make a silent [UNK]; the zoo refuses
+
+
+def test_batch_call_pads_with_pad_id(vocab_dirs: dict[str, Path]) -> None:
+    tok = make_tokenizer(SPEC["prokbert-mini"], vocab_dirs["prokbert-mini"])
+    batch = tok(["ATGTCCGCGGGACCT", "ACGTACG"], return_tensors="np")
+    assert batch["input_ids"].tolist() == [
+        [2, 954, 3803, 2910, 3435, 1439, 1647, 2477, 1702, 2698, 2588, 3],
+        [2, 438, 1739, 3, 0, 0, 0, 0, 0, 0, 0, 0],  # ACGTAC, CGTACG
+    ]
+    assert batch["attention_mask"].sum(1).tolist() == [12, 4]
+
+
+def test_save_pretrained_writes_original_keys(vocab_dirs: dict[str, Path], tmp_path: Path) -> None:
+    tok = make_tokenizer(SPEC["prokbert-mini-long"], vocab_dirs["prokbert-mini-long"])
+    tok.save_pretrained(tmp_path)
+    cfg = json.loads((tmp_path / "tokenizer_config.json").read_text())
+    assert (cfg["kmer"], cfg["shift"], cfg["tokenizer_class"]) == (6, 2, "LCATokenizer")
+    assert cfg["model_max_length"] == 2048
+    assert (tmp_path / "vocab.txt").read_text().splitlines() == vocab_tokens(6)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda t: t[:5] + sorted(t[5:], reverse=True), None),  # permuted k-mers: ids read from the file
+        (lambda t: [t[1], t[0], *t[2:]], "ids 0-4"),
+        (lambda t: t[:-1], "not in the vocabulary"),
+    ],
+)
+def test_vocab_is_read_and_checked(
+    vocab_dirs: dict[str, Path], tmp_path: Path, change: Callable[[list[str]], list[str]],
+    message: str | None,
+) -> None:
+    spec = SPEC["prokbert-mini"]
+    tokens = change(vocab_tokens(6))
+    (tmp_path / "vocab.txt").write_text("\n".join(tokens) + "\n")
+    (tmp_path / "config.json").write_text((vocab_dirs["prokbert-mini"] / "config.json").read_text())
+    if message is not None:
+        with pytest.raises(CheckpointError, match=message):
+            make_tokenizer(spec, tmp_path)
+        return
+    tok = make_tokenizer(spec, tmp_path)
+    vocab = {t: i for i, t in enumerate(tokens)}
+    assert tok.encode("ATGTCCGCGGGACCT").tolist() == naive_lca("ATGTCCGCGGGACCT", vocab, 6, 1)
+    assert tok.encode("ATGTCC")[1] == tokens.index("ATGTCC") != 954
+
+
+def test_vocab_larger_than_embedding_rows_is_refused(vocab_dirs: dict[str, Path], tmp_path: Path) -> None:
+    spec = SPEC["prokbert-mini-c"]
+    (tmp_path / "vocab.txt").write_text((vocab_dirs["prokbert-mini-c"] / "vocab.txt").read_text())
+    config = json.loads((vocab_dirs["prokbert-mini-c"] / "config.json").read_text())
+    assert config["vocab_size"] == 20  # rows beyond the 9 entries are fine
+    make_tokenizer(spec, vocab_dirs["prokbert-mini-c"])
+    (tmp_path / "config.json").write_text(json.dumps({**config, "vocab_size": 8}))
+    with pytest.raises(CheckpointError, match="vocab_size is 8"):
+        make_tokenizer(spec, tmp_path)
+
+
+def test_long_input_is_one_pass_of_numpy(vocab_dirs: dict[str, Path]) -> None:
+    """A whole genome tokenizes without a model limit, identically to the naive rule."""
+    spec = SPEC["prokbert-mini-long"]
+    tok = make_tokenizer(spec, vocab_dirs["prokbert-mini-long"], ORIGINAL_NORMALIZATION)
+    rng = np.random.default_rng(0)
+    seq = "".join(rng.choice(list("ACGTN"), size=200_000, p=[0.24, 0.24, 0.24, 0.24, 0.04]))
+    vocab = {t: i for i, t in enumerate(vocab_tokens(6))}
+    assert tok.encode(seq).tolist() == naive_lca(seq, vocab, 6, 2)
