@@ -7,7 +7,7 @@ from typing import Any
 
 from dnallm_zoo import ModelSpec, hookimpl
 
-from .layout import is_classifier_config, is_dnabert2_config
+from .layout import is_dnabert2_config, is_pretrained_config
 from .specs import ENCODER, FAMILY, MODEL_ID, SPECS
 
 __all__ = ["SPECS", "make_test_checkpoint", "match_checkpoint", "register_models"]
@@ -35,7 +35,7 @@ def make_test_checkpoint(spec: ModelSpec, path: Path) -> bool | None:
 
 @hookimpl
 def match_checkpoint(path: Path, config: dict[str, Any]) -> str | None:
-    """`dnabert2-117m` for a pre-trained DNABERT-2 directory; its .py files are never looked at."""
-    if not is_dnabert2_config(config) or is_classifier_config(config):
+    """`dnabert2-117m` for a pre-trained DNABERT-2 directory (no classifier); its .py files are never read."""
+    if not is_dnabert2_config(config) or not is_pretrained_config(config):
         return None
     return MODEL_ID

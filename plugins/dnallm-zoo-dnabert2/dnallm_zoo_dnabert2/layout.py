@@ -14,8 +14,8 @@ from typing import Any
 __all__ = [
     "REMOTE_CODE_FILES",
     "SPECIAL_TOKENS",
-    "is_classifier_config",
     "is_dnabert2_config",
+    "is_pretrained_config",
     "names_bert_layers",
 ]
 
@@ -56,9 +56,14 @@ def is_dnabert2_config(config: Mapping[str, Any]) -> bool:
     return "alibi_starting_size" in config or names_bert_layers(config.get("auto_map"))
 
 
-def is_classifier_config(config: Mapping[str, Any]) -> bool:
-    """True for a fine-tuned sequence classifier (pooler + classifier head), not the pre-trained model."""
-    archs = config.get("architectures") or []
+def is_pretrained_config(config: Mapping[str, Any]) -> bool:
+    """True unless `architectures` names only other heads (a fine-tuned classifier, DNABERT-S's BertModel).
+
+    The pre-trained model's config says `BertForMaskedLM` (2023) or nothing (since 2024-02).
+    """
+    archs = config.get("architectures")
+    if not archs:
+        return True
     return isinstance(archs, list) and any(
-        isinstance(a, str) and a.endswith("ForSequenceClassification") for a in archs
+        isinstance(a, str) and a.endswith(("ForMaskedLM", "ForPreTraining")) for a in archs
     )
