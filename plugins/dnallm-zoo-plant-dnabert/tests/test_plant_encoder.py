@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Callable
@@ -140,3 +141,24 @@ def test_long_input_is_chunked_below_the_token_limit(tiny: Callable[[str], Path]
                            p=[0.24, 0.24, 0.24, 0.24, 0.04])).decode()
     vec = enc.embed([seq])
     assert vec.shape == (1, enc.hidden_size) and np.isfinite(vec).all()
+
+
+@pytest.mark.parametrize(("id2label", "warned"), [
+    ({"0": "Core promoter", "1": "Not promoter"}, True),  # swapped: worth a word
+    ({"0": "LABEL_0", "1": "LABEL_1"}, False),            # generic: the spec names them
+    ({"0": "not promoter", "1": "core promoter"}, False),  # the same names
+])
+def test_label_names_checked_against_the_spec(
+    tiny: Callable[[str], Path], tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    id2label: dict[str, str], warned: bool,
+) -> None:
+    path = tmp_path / "c"
+    shutil.copytree(tiny("plant-dnabert-6mer-promoter"), path)
+    cfg = json.loads((path / "config.json").read_text())
+    cfg["id2label"] = id2label
+    cfg["label2id"] = {v: int(k) for k, v in id2label.items()}
+    (path / "config.json").write_text(json.dumps(cfg))
+    with caplog.at_level(logging.WARNING, logger=encoder_module.__name__):
+        PlantDNABERTEncoder.from_pretrained(path, get_spec("plant-dnabert-6mer-promoter"))
+    said = [r.getMessage() for r in caplog.records if "names the labels" in r.getMessage()]
+    assert bool(said) is warned, said
