@@ -271,6 +271,9 @@ def plugins(as_json: bool, show_traceback: bool) -> None:
 
     get_registry()  # asks every plugin for its models: fills `models` and records hook failures
     infos = sorted(get_manager().info.values(), key=lambda i: i.name)
+    for i in infos:  # the core registers itself without a version
+        if i.distribution == "dnallm-zoo" and i.version is None:
+            i.version = __version__
     if as_json:
         out = []
         for i in infos:
@@ -432,7 +435,11 @@ def embed(
     iupac: str | None, no_uppercase: bool, pooling: str, layer: int, long_: str,
     overlap: int | None, segment_output: bool, segment_size: int | None,
 ) -> None:
-    """Embed every sequence of a FASTA(.gz) file INPUT into OUTPUT (format by suffix)."""
+    """Embed every sequence of a FASTA(.gz) file INPUT ('-': stdin) into OUTPUT (format by suffix).
+
+    Rows are `id` (the header's first word), `length` and `embedding`; with --segment-output
+    `id`, `start`, `end` (0-based, half-open) and `embedding`. See `dnallm_zoo.io` for the formats.
+    """
     from . import io
 
     if segment_size is not None and not segment_output:
@@ -513,7 +520,7 @@ def predict(
     input_path: Path, model: str, output: Path, device: str, dtype: str, token_budget: int,
     iupac: str | None, no_uppercase: bool, long_: str,
 ) -> None:
-    """Label probabilities of every sequence of INPUT by a classifier model, into OUTPUT.
+    """Label probabilities of every sequence of INPUT ('-': stdin) by a classifier, into OUTPUT.
 
     Rows are `id`, `length` and `probabilities` (one float32 per label, in the order of the
     `labels` metadata entry, a JSON list; `values` instead of `probabilities` for regression).

@@ -18,11 +18,14 @@ metadata, the `.npz`'s `metadata` entry and the safetensors header's `__metadata
 from __future__ import annotations
 
 import contextlib
+import gzip
+import io
 import json
 import os
 import secrets
 import shutil
 import struct
+import sys
 import tempfile
 import zipfile
 from abc import ABC, abstractmethod
@@ -50,12 +53,19 @@ __all__ = [
 
 # ----------------------------------------------------------------------------------------- reading
 def read_fasta(path: str | Path) -> Iterator[tuple[str, str]]:
-    """Stream `(record id, sequence)` from a FASTA or FASTA.gz file; the id is the header's first word.
+    """Stream `(record id, sequence)` from a FASTA or FASTA.gz file ('-': standard input).
 
-    The file is checked now; records are read lazily. Empty records, records without an id and
-    duplicate ids are errors naming the record; invalid letters are left to the tokenizer's
-    normalisation, which names the record and position.
+    The id is the header's first word. The file is checked now; records are read lazily. Empty
+    records, records without an id and duplicate ids are errors naming the record; invalid letters
+    are left to the tokenizer's normalisation, which names the record and position.
     """
+    if str(path) == "-":
+        stream: IO[bytes] = sys.stdin.buffer
+        if not hasattr(stream, "peek"):
+            stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+        if stream.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
+            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+        return _records(stream, "<stdin>")
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: no such file")
@@ -63,16 +73,16 @@ def read_fasta(path: str | Path) -> Iterator[tuple[str, str]]:
         raise InputError(f"{p}: is a directory, not a FASTA file")
     if not os.access(p, os.R_OK):
         raise InputError(f"{p}: not readable (permission denied)")
-    return _records(p)
+    return _records(p, str(p))
 
 
-def _records(p: Path) -> Iterator[tuple[str, str]]:
+def _records(source: Path | IO[bytes], p: str) -> Iterator[tuple[str, str]]:
     import dnaio
 
     first_seen: dict[str, int] = {}
     n = 0
     try:
-        with dnaio.open(p, fileformat="fasta") as reader:
+        with dnaio.open(source, fileformat="fasta") as reader:
             for rec in reader:
                 n += 1
                 rid = rec.id

@@ -325,6 +325,15 @@ def test_embed_writes_what_the_encoder_computes(toy: Any, tmp_path: Path, fa: st
     assert sorted(os.listdir(tmp_path)) == sorted({fa, out})  # no temp file left
 
 
+def test_embed_reads_standard_input(toy: Any, tmp_path: Path) -> None:
+    data = gzip.compress(fasta(tmp_path / "in.fa").read_bytes())
+    result = CliRunner().invoke(cli, ["embed", "-", "-m", "toy-3", "-o", str(tmp_path / "e.npz")],
+                                input=data)
+    assert result.exit_code == 0, result.output
+    np.testing.assert_allclose(read_matrix(tmp_path / "e.npz"),
+                               load("toy-3").embed([s for _, s in RECORDS]), rtol=1e-6)
+
+
 def test_embed_parquet_rows_and_metadata(toy: Any, tmp_path: Path) -> None:
     out = tmp_path / "e.parquet"
     result = run("embed", fasta(tmp_path / "in.fa"), "-m", "toy-3", "-o", out,
@@ -539,3 +548,11 @@ def test_check_passes_when_nothing_failed(toy: Any, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(dnallm_zoo.testing, "run_checks", fake_checks(results, []), raising=False)
     result = run("check", "toy-3")
     assert result.exit_code == 0, result.output
+
+
+def test_check_runs_the_real_conformance_suite_on_the_toy_model(toy: Any) -> None:
+    result = run("check", "toy-3")
+    assert result.exit_code == 0, result.output
+    names = [line.split()[1].rstrip(":") for line in result.stdout.splitlines()]
+    assert {"strict_load", "batch_invariance", "save_round_trip"} <= set(names)
+    assert all(line.startswith(("ok ", "SKIP ")) for line in result.stdout.splitlines())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import json
 import os
@@ -37,6 +38,19 @@ def test_read_fasta_streams_ids_and_joined_sequences(tmp_path: Path, name: str) 
     records = read_fasta(write_fasta(tmp_path / name, FASTA))
     assert isinstance(records, Iterator)
     assert list(records) == EXPECTED
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_dash_reads_standard_input(monkeypatch: pytest.MonkeyPatch, compress: bool) -> None:
+    data = gzip.compress(FASTA.encode()) if compress else FASTA.encode()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert list(read_fasta("-")) == EXPECTED
+
+
+def test_standard_input_errors_name_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b">a\nAC\n>a\nGT\n")))
+    with pytest.raises(InputError, match="<stdin>: duplicate record id 'a'"):
+        list(read_fasta("-"))
 
 
 def test_read_fasta_accepts_crlf_and_blank_lines(tmp_path: Path) -> None:
