@@ -192,3 +192,9 @@ def test_importing_the_pytest_plugin_and_building_a_suite_imports_no_torch() -> 
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+def test_the_suite_has_one_test_per_check() -> None:
+    from dnallm_zoo.testing import CHECKS, pytest_plugin
+
+    assert tuple(CHECKS) == pytest_plugin._CHECK_NAMES  # repeated there to keep collection torch-free
