@@ -23,7 +23,7 @@ def original_config(
     flavour: Flavour = "prokbert",
     hidden: int = 32,
     layers: int = 2,
-    heads: int = 4,
+    heads: int = 2,
     intermediate: int = 37,
 ) -> dict[str, Any]:
     """config.json as the hub files key it, shrunk; positions and embedding rows stay real."""
