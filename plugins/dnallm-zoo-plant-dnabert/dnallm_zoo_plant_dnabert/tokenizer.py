@@ -132,6 +132,11 @@ class GreedyKmerTokenizer(DNATokenizer):
                 )
             self._kmer = table
         self._powers = 4 ** np.arange(k - 1, -1, -1, dtype=np.int64)  # base-4 index of a k-mer
+        # one lookup for every token: k-mer base-4 index i -> lut[i]; a letter byte b ->
+        # lut[offset + b] (its one-letter token, or <unk> when it has none)
+        self._offset = len(self._kmer)
+        letters = np.where(self._single >= 0, self._single, self.unk_token_id)
+        self._lut = np.concatenate((self._kmer, letters))
 
     @classmethod
     def from_pretrained(
@@ -167,58 +172,70 @@ class GreedyKmerTokenizer(DNATokenizer):
             return self._encode_single(seq)
         codes = base_codes(seq)  # A/C/G/T 0..3, anything else OTHER
         if codes.max() < OTHER:  # one run of A/C/G/T (the usual case)
-            return self._encode_run(seq, codes, 0, len(codes))
+            return self._lut[self._run_index(seq, codes, 0, len(codes))]
         other = np.flatnonzero(codes == OTHER)
         if len(other) <= FEW_RUNS:
             return self._encode_few_runs(seq, codes, other)
         return self._encode_runs(seq, codes, other)
 
+    def _letters(self, arr: np.ndarray) -> np.ndarray:
+        """Lookup indexes of bytes read one letter a token."""
+        return np.add(arr, self._offset, dtype=np.int64)
+
     def _encode_single(self, seq: bytes) -> np.ndarray:
-        ids = self._single[np.frombuffer(seq, dtype=np.uint8)]
-        if ids.min() >= 0:
+        arr = np.frombuffer(seq, dtype=np.uint8)
+        ids = self._lut[arr]  # offset 0: no k-mers
+        unk = self._single[arr] < 0
+        if not unk.any():
             return ids
-        unk = ids < 0
-        ids[unk] = self.unk_token_id
         repeat = unk.copy()  # an <unk> right after an <unk> continues its stretch: no new token
         repeat[1:] &= unk[:-1]
         repeat[0] = False
         return ids[~repeat]
 
-    def _encode_run(self, seq: bytes, codes: np.ndarray, a: int, b: int) -> np.ndarray:
-        """The tokens of the A/C/G/T run codes[a:b]: (b - a) // k k-mers, then single bases."""
+    def _run_index(self, seq: bytes, codes: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Lookup indexes of the A/C/G/T run codes[a:b]: (b - a) // k k-mers, then single bases."""
         m = (b - a) // self.k
         cut = a + m * self.k
-        kmers = self._kmer[codes[a:cut].reshape(m, self.k) @ self._powers]
+        kmers = codes[a:cut].reshape(m, self.k) @ self._powers
         if cut == b:
             return kmers
-        return np.concatenate((kmers, self._single[np.frombuffer(seq, np.uint8, b - cut, cut)]))
+        return np.concatenate((kmers, self._letters(np.frombuffer(seq, np.uint8, b - cut, cut))))
 
-    def _other_ids(self, seq: bytes, other: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Ids of the letters outside A/C/G/T and whether each starts a token (<unk> stretches)."""
-        ids = self._single[np.frombuffer(seq, dtype=np.uint8)[other]]
-        unk = ids < 0
-        ids[unk] = self.unk_token_id
+    def _other_starts(self, arr: np.ndarray, other: np.ndarray) -> np.ndarray | None:
+        """Which letters outside A/C/G/T start a token (None: all); <unk> stretches are one token."""
+        unk = self._single[arr[other]] < 0
+        if not unk.any():
+            return None
         starts = ~unk
         starts[0] = True
         starts[1:] |= ~unk[:-1] | (other[1:] != other[:-1] + 1)
-        return ids, starts
+        return starts
 
     def _encode_few_runs(self, seq: bytes, codes: np.ndarray, other: np.ndarray) -> np.ndarray:
         """A loop over the runs (not the tokens): cheapest when a few Ns break the sequence."""
-        o_ids, o_starts = self._other_ids(seq, other)
+        k = self.k
+        arr = np.frombuffer(seq, dtype=np.uint8)
+        o_idx = self._letters(arr[other])
+        o_starts = self._other_starts(arr, other)
         parts = []
         a = 0
         for j, b in enumerate([*other.tolist(), len(codes)]):
-            if b > a:
-                parts.append(self._encode_run(seq, codes, a, b))
-            if j < len(other) and o_starts[j]:
-                parts.append(o_ids[j : j + 1])
+            m = (b - a) // k
+            cut = a + m * k
+            if m:
+                parts.append(codes[a:cut].reshape(m, k) @ self._powers)
+            if cut < b:
+                parts.append(self._letters(arr[cut:b]))
+            if j < len(other) and (o_starts is None or o_starts[j]):
+                parts.append(o_idx[j : j + 1])
             a = b + 1
-        return np.concatenate(parts)
+        return self._lut[np.concatenate(parts)]
 
     def _encode_runs(self, seq: bytes, codes: np.ndarray, other: np.ndarray) -> np.ndarray:
-        """Every run at once: token positions, then ids gathered at them, in sequence order."""
+        """Every run at once: token positions, then lookup indexes at them, in sequence order."""
         k, n = self.k, len(codes)
+        arr = np.frombuffer(seq, dtype=np.uint8)
         bounds = np.concatenate(([-1], other, [n]))
         starts = bounds[:-1] + 1
         m, t = np.divmod(bounds[1:] - starts, k)
@@ -230,14 +247,14 @@ class GreedyKmerTokenizer(DNATokenizer):
         for j in range(1, k):
             idx <<= 2
             idx |= codes[kpos + j]
-        ids = np.empty(n, dtype=np.int64)
+        at = self._letters(arr)  # every position read as one letter; k-mer starts overwritten
+        at[kpos] = idx
         keep = np.zeros(n, dtype=bool)
-        ids[kpos] = self._kmer[idx]
-        ids[spos] = self._single[np.frombuffer(seq, dtype=np.uint8)[spos]]
-        ids[other], keep[other] = self._other_ids(seq, other)
         keep[kpos] = True
         keep[spos] = True
-        return ids[keep]
+        o_starts = self._other_starts(arr, other)
+        keep[other] = True if o_starts is None else o_starts
+        return self._lut[at[keep]]
 
     def count_tokens(self, n_bases: int) -> int | None:
         """Exact for single bases when the policy leaves only A/C/G/T/N; k-mers depend on the Ns."""
