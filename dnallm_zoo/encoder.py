@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .batching import DEFAULT_TOKEN_BUDGET, chunk_spans, plan_batches, pool
-from .errors import InputError, SequenceTooLongError
+from .errors import CheckpointError, InputError, SequenceTooLongError
 from .runtime import resolve_device, resolve_dtype
 from .spec import ModelSpec, NormalizationPolicy
 from .tokenize.base import DNATokenizer
@@ -117,18 +117,36 @@ class DNAEncoder(ABC):
         config: dict[str, Any],
         normalization: NormalizationPolicy,
     ) -> DNATokenizer:
-        """The tokenizer from the checkpoint's files; the core knows kmer, lca and bpe."""
+        """The tokenizer from the checkpoint's files; the core knows kmer, lca and bpe.
+
+        A missing or unusable file is a `CheckpointError` naming it; for k-mer kinds every k-mer over
+        A, C, G, T must be in the vocabulary (a vocab of another k is refused, not read as [UNK]s).
+        """
         ts = spec.tokenizer
-        if ts.kind in ("kmer", "lca"):
-            assert ts.k is not None
-            return KmerTokenizer.from_file(
-                path / ts.vocab_file, k=ts.k, stride=ts.stride, max_length=ts.max_tokens,
-                normalization=normalization,
+        file = path / ts.vocab_file
+        if ts.kind not in ("kmer", "lca", "bpe"):
+            raise NotImplementedError(f"{cls.__name__} must build {ts.kind!r} tokenizers itself")
+        if not file.is_file():
+            present = sorted(x.name for x in path.iterdir()) if path.is_dir() else []
+            raise CheckpointError(
+                f"{path}: {spec.id} needs its tokenizer file {ts.vocab_file}; found {present or 'nothing'}"
             )
-        if ts.kind == "bpe":
-            return BPETokenizer(path / ts.vocab_file, max_length=ts.max_tokens,
-                                normalization=normalization)
-        raise NotImplementedError(f"{cls.__name__} must build {ts.kind!r} tokenizers itself")
+        try:
+            if ts.kind == "bpe":
+                return BPETokenizer(file, max_length=ts.max_tokens, normalization=normalization)
+            assert ts.k is not None
+            tok = KmerTokenizer.from_file(
+                file, k=ts.k, stride=ts.stride, max_length=ts.max_tokens, normalization=normalization
+            )
+        except (ValueError, KeyError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"{file}: not a usable {ts.kind} tokenizer ({exc})") from None
+        missing = int((tok.table.ids == tok.unk_token_id).sum())
+        if missing:
+            raise CheckpointError(
+                f"{file}: {missing} of the {4**ts.k} {ts.k}-mers of {spec.id} are not in the "
+                f"vocabulary; is this a k={ts.k} checkpoint?"
+            )
+        return tok
 
     def post_load(self) -> None:  # noqa: B027 - an optional hook
         """Called after the weights are in (re-tie shared weights here)."""
@@ -149,6 +167,7 @@ class DNAEncoder(ABC):
         config = read_config(p)
         policy = _policy(spec, normalization)
         tokenizer = cls.build_tokenizer(p, spec, config, policy)
+        _check_vocab_fits(tokenizer, config, p / spec.tokenizer.vocab_file)
         dev = resolve_device(spec, device)
         dt = resolve_dtype(spec, dev, dtype)
         module = cls.build_module(spec, config)
@@ -449,6 +468,14 @@ def _aggregate(
         yield acc if pooling in ("max", "none") else acc / weight
         if progress:
             progress(1, bases)
+
+
+def _check_vocab_fits(tokenizer: DNATokenizer, config: dict[str, Any], file: Path) -> None:
+    """Every token id must have an embedding row (config.json's vocab_size may be larger)."""
+    rows = config.get("vocab_size")
+    top = max(tokenizer.vocab.values())
+    if isinstance(rows, int) and top >= rows:
+        raise CheckpointError(f"{file} has token ids up to {top}, but config.json's vocab_size is {rows}")
 
 
 def _policy(
