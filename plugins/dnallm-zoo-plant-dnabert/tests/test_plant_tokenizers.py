@@ -87,39 +87,39 @@ def test_vocab_order_is_families_md() -> None:
 
 
 # --------------------------------------------------------------------- against EsmTokenizer
-@pytest.mark.parametrize("few_runs", [0, 10**9])  # every run at once / a loop over the runs
+def _compare(tok: GreedyKmerTokenizer, seqs: list[str], want: list[list[int]],
+             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both ways of encoding runs: every run at once, and a loop over the runs."""
+    for few_runs in (0, 10**9):
+        monkeypatch.setattr(tokenizer_module, "FEW_RUNS", few_runs)
+        got = [tok.encode(s).tolist() for s in seqs]
+        bad = [(s, g, w) for s, g, w in zip(seqs, got, want, strict=True) if g != w]
+        assert not bad, f"FEW_RUNS={few_runs}: {len(bad)} of {len(seqs)} differ, first: {bad[0]}"
+
+
 @pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
 def test_esm_kinds_match_esm_tokenizer(tiny: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
-                                       model_id: str, k: int, few_runs: int) -> None:
-    monkeypatch.setattr(tokenizer_module, "FEW_RUNS", few_runs)
+                                       model_id: str, k: int) -> None:
     path = tiny(model_id)
-    ref = _esm(path)
     tok = _tok(path, model_id)
     assert isinstance(tok, GreedyKmerTokenizer) and tok.k == k
     rng = np.random.default_rng(k)
-    seqs = [*_edge_sequences(), *_random_sequences(rng, b"ACGTN", 1500)]
-    want = ref(seqs)["input_ids"]
-    got = [tok.encode(s).tolist() for s in seqs]
-    bad = [(s, g, w) for s, g, w in zip(seqs, got, want, strict=True) if g != w]
-    assert not bad, f"{len(bad)} of {len(seqs)} differ, first: {bad[0]}"
+    seqs = [*_edge_sequences(), *_random_sequences(rng, b"ACGTN", 3000)]
+    want = _esm(path)(seqs)["input_ids"]
+    _compare(tok, seqs, want, monkeypatch)
     assert all(w[0] == 3 and w[-1] != tok.vocab["<eos>"] for w in want)  # <cls> first, no eos
 
 
-@pytest.mark.parametrize("few_runs", [0, 10**9])
 @pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
 def test_lower_case_like_the_original(tiny: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
-                                      model_id: str, k: int, few_runs: int) -> None:
-    monkeypatch.setattr(tokenizer_module, "FEW_RUNS", few_runs)
+                                      model_id: str, k: int) -> None:
     path = tiny(model_id)
     ref = _esm(path)
-    original = _tok(path, model_id, ORIGINAL)
-    default = _tok(path, model_id)
-    seqs = list(_random_sequences(np.random.default_rng(10 + k), b"ACGTNacgtn", 750))
+    seqs = list(_random_sequences(np.random.default_rng(10 + k), b"ACGTNacgtn", 1000))
     want = ref(seqs)["input_ids"]
-    assert [original.encode(s).tolist() for s in seqs] == want
     assert any(0 in w for w in want)  # the stretches of lower case did become <unk>
-    upper = ref([s.upper() for s in seqs])["input_ids"]
-    assert [default.encode(s).tolist() for s in seqs] == upper
+    _compare(_tok(path, model_id, ORIGINAL), seqs, want, monkeypatch)
+    _compare(_tok(path, model_id), seqs, ref([s.upper() for s in seqs])["input_ids"], monkeypatch)
 
 
 @pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
