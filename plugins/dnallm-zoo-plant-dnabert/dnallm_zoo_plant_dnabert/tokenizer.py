@@ -4,7 +4,8 @@ The originals go through `transformers.EsmTokenizer`, which splits text on every
 with a longest-match trie. On DNA that is: at each position, the next k letters as one token when
 they form a vocabulary k-mer, else one letter; a stretch of characters with no token of its own
 (lower case under the original policy) is one `<unk>`. For a run of r consecutive A/C/G/T that gives
-r // k k-mers, then r % k single bases, which numpy computes for every run at once.
+r // k k-mers, then r % k single bases: numpy computes them a run at a time when a few Ns break the
+sequence, every run at once when many do; never a Python loop per token.
 """
 
 from __future__ import annotations
