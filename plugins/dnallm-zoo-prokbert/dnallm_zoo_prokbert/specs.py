@@ -48,9 +48,9 @@ CITATION = """@article{ligeti2024prokbert,
 }"""
 PAPER_URL = "https://doi.org/10.3389/fmicb.2023.1331233"
 ORIGIN_URL = "https://github.com/nbrg-ppcu/prokbert"
-# The weights' licence, as each hub model card states it (checked for prokbert-mini and
-# prokbert-mini-long; mini-c is published alongside them under the same card). The code of the
-# original repository is MIT; the zoo runs none of it.
+# The weights' licence as the hub model cards state it: checked on the cards of prokbert-mini and
+# prokbert-mini-long; mini-c's card could not be checked here and is taken to match its siblings.
+# The code of the original repository (nbrg-ppcu/prokbert) is MIT; the zoo runs none of it.
 LICENSE = "CC-BY-NC-4.0"
 
 # What a hub snapshot needs: config.json, vocab.txt and the weights (safetensors, or the older
