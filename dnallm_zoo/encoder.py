@@ -129,7 +129,8 @@ class DNAEncoder(ABC):
         if not file.is_file():
             present = sorted(x.name for x in path.iterdir()) if path.is_dir() else []
             raise CheckpointError(
-                f"{path}: {spec.id} needs its tokenizer file {ts.vocab_file}; found {present or 'nothing'}"
+                f"{path}: {spec.id} needs its tokenizer file; looked for {ts.vocab_file}, "
+                f"found {present or 'nothing'}"
             )
         try:
             if ts.kind == "bpe":

@@ -9,8 +9,6 @@ from typing import Any
 
 from dnallm_zoo import (
     BertEncoder,
-    BPETokenizer,
-    CheckpointError,
     DNATokenizer,
     ModelSpec,
     NormalizationPolicy,
@@ -38,27 +36,13 @@ class PlantDNABERTEncoder(BertEncoder):
     ) -> DNATokenizer:
         ts = spec.tokenizer
         tok: DNATokenizer
-        if ts.kind == "bpe":
-            f = path / "tokenizer.json"
-            if not f.is_file():
-                present = sorted(x.name for x in path.iterdir()) if path.is_dir() else []
-                extra = (" (spm.model is a SentencePiece model, which dnallm-zoo does not read)"
-                         if "spm.model" in present else "")
-                raise CheckpointError(
-                    f"{path}: {spec.id} needs the BPE tokenizer file tokenizer.json; looked for "
-                    f"tokenizer.json, found {present or 'nothing'}{extra}"
-                )
-            try:
-                tok = BPETokenizer(f, max_length=ts.max_tokens, normalization=normalization)
-            except ValueError as exc:
-                raise CheckpointError(f"{f}: {exc}") from None
-        elif ts.kind in ("greedy-kmer", "char"):
+        if ts.kind in ("greedy-kmer", "char"):
             tok = GreedyKmerTokenizer.from_pretrained(
                 path, k=ts.k or 1, max_length=ts.max_tokens, normalization=normalization,
                 vocab_file=ts.vocab_file,
             )
         else:
-            return super().build_tokenizer(path, spec, config, normalization)
+            tok = super().build_tokenizer(path, spec, config, normalization)
         _check_pad(spec, config, tok)
         return tok
 
