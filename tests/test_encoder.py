@@ -212,7 +212,7 @@ def test_bad_input_is_refused_precisely(enc: ToyEncoder) -> None:
 
 
 def test_predict_refuses_a_model_that_is_no_classifier(enc: ToyEncoder) -> None:
-    with pytest.raises(InputError, match=r"toy-kmer3 is a embedding model; predict needs a classifier"):
+    with pytest.raises(InputError, match=r"toy-kmer3 is a masked-lm model; predict needs a classifier"):
         enc.predict(SEQS[:2])
 
 

@@ -65,6 +65,7 @@ TOY_SPEC = ModelSpec(
     description="A tiny random overlapping-3-mer encoder: the example family of dnallm-zoo's tests",
     license="MIT",
     citation="@misc{dnallm_zoo_toy,\n  title = {The toy family of dnallm-zoo},\n  year = {2025}\n}",
+    task="masked-lm",
     tokenizer=TokenizerSpec(kind="kmer", k=3, max_tokens=_MAX_TOKENS),
     architecture=ArchitectureSpec(
         kind="toy", hidden_size=16, num_layers=2, num_heads=2, intermediate_size=32,
