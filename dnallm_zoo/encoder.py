@@ -79,6 +79,8 @@ class DNAEncoder(ABC):
     ignorable_keys: ClassVar[tuple[str, ...]] = ()
     #: alias key -> key it shares storage with; an alias may be present or absent
     tied_keys: ClassVar[dict[str, str]] = {}
+    #: the class `build_tokenizer` uses for the kmer and lca kinds (a subclass may save more keys)
+    kmer_tokenizer_class: ClassVar[type[KmerTokenizer]] = KmerTokenizer
 
     def __init__(
         self,
@@ -136,7 +138,7 @@ class DNAEncoder(ABC):
             if ts.kind == "bpe":
                 return BPETokenizer(file, max_length=ts.max_tokens, normalization=normalization)
             assert ts.k is not None
-            tok = KmerTokenizer.from_file(
+            tok = cls.kmer_tokenizer_class.from_file(
                 file, k=ts.k, stride=ts.stride, max_length=ts.max_tokens, normalization=normalization
             )
         except (ValueError, KeyError, UnicodeDecodeError) as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -10,10 +9,8 @@ import torch
 from dnallm_zoo import (
     CheckpointError,
     DNAEncoder,
-    DNATokenizer,
     EncoderOutput,
     ModelSpec,
-    NormalizationPolicy,
 )
 
 from .modeling import DNABERT2Config, DNABERT2ForMaskedLM, build_mlm_model
@@ -42,28 +39,6 @@ class DNABERT2Encoder(DNAEncoder):
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"config.json of {spec.id}: {exc}") from None
         return build_mlm_model(cfg, device="meta")
-
-    @classmethod
-    def build_tokenizer(
-        cls,
-        path: Path,
-        spec: ModelSpec,
-        config: dict[str, Any],
-        normalization: NormalizationPolicy,
-    ) -> DNATokenizer:
-        """The BPE of the checkpoint's own tokenizer.json, checked against the network's vocabulary."""
-        file = path / spec.tokenizer.vocab_file
-        if not file.is_file():
-            raise CheckpointError(f"{path}: no {spec.tokenizer.vocab_file} (DNABERT-2's BPE tokenizer)")
-        try:
-            tok = super().build_tokenizer(path, spec, config, normalization)
-        except (ValueError, KeyError) as exc:  # an unreadable file or one without [PAD]/[UNK]
-            raise CheckpointError(f"{file}: not a usable BPE tokenizer ({exc})") from None
-        rows = config.get("vocab_size")
-        top = max(tok.vocab.values())
-        if isinstance(rows, int) and top >= rows:
-            raise CheckpointError(f"{file} has token ids up to {top}, config.json's vocab_size is {rows}")
-        return tok
 
     def forward(
         self,

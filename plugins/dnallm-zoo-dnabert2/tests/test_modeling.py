@@ -221,7 +221,7 @@ def _assert_tied(model: DNABERT2ForMaskedLM) -> None:
 
 
 def test_state_dict_round_trip() -> None:
-    """state_dict -> torch.save -> torch.load(weights_only) -> meta build + assign: same outputs."""
+    """state_dict -> torch.save -> torch.load(..., weights_only=True) -> meta build + assign: same outputs."""
     model, _ = tiny("tiny4")
     buf = io.BytesIO()
     torch.save(model.state_dict(), buf)

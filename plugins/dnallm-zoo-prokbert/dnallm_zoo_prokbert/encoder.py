@@ -50,6 +50,7 @@ class ProkBertEncoder(DNAEncoder):
     """
 
     ignorable_keys: ClassVar[tuple[str, ...]] = ("bert.embeddings.position_ids",)
+    kmer_tokenizer_class = LCATokenizer
     tied_keys: ClassVar[dict[str, str]] = {
         "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
         "cls.predictions.decoder.bias": "cls.predictions.bias",
@@ -76,28 +77,13 @@ class ProkBertEncoder(DNAEncoder):
         normalization: NormalizationPolicy,
     ) -> DNATokenizer:
         """The LCA tokenizer over the checkpoint's vocab.txt with the spec's k and shift."""
-        ts = spec.tokenizer
-        assert ts.k is not None
         _check_lca_keys(spec, config)
-        tok = LCATokenizer.from_file(
-            path / ts.vocab_file, k=ts.k, stride=ts.stride, max_length=ts.max_tokens,
-            normalization=normalization,
-        )
+        tok = super().build_tokenizer(path, spec, config, normalization)
         ids = [tok.vocab.get(t) for t in SPECIALS]
         if ids != list(range(len(SPECIALS))):
             raise CheckpointError(
-                f"{path / ts.vocab_file}: the first entries must be {list(SPECIALS)} (ids 0-4)"
+                f"{path / spec.tokenizer.vocab_file}: the first entries must be {list(SPECIALS)} (ids 0-4)"
             )
-        missing = int((tok.table.ids == tok.unk_token_id).sum())
-        if missing:
-            raise CheckpointError(
-                f"{path / ts.vocab_file}: {missing} of the {4**ts.k} {ts.k}-mers of {spec.id} are not "
-                f"in the vocabulary; is this a k={ts.k} ProkBERT checkpoint?"
-            )
-        rows = config.get("vocab_size")
-        top = max(tok.vocab.values())
-        if isinstance(rows, int) and top >= rows:
-            raise CheckpointError(f"vocab.txt has ids up to {top} but config.json's vocab_size is {rows}")
         return tok
 
     def post_load(self) -> None:
