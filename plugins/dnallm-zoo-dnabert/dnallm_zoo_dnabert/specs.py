@@ -49,8 +49,9 @@ REVISIONS: dict[int, str | None] = {
 HUB_FILES = ("config.json", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json",
              "pytorch_model.bin", "model.safetensors", "LICENSE")
 
-# The demo model in demo/ (scripts/train_demo_model.py); the numbers are those of its config.json.
-DEMO_ARCH = {"hidden": 128, "layers": 4, "heads": 4, "intermediate": 512}
+# The demo model in demo/ (scripts/train_demo_model.py's ModelSize); the numbers are those of its
+# config.json, hard-coded so that registration reads no file (a test compares them with the file).
+DEMO_ARCH = {"hidden": 128, "layers": 2, "heads": 4, "intermediate": 512}
 
 
 def _tokenizer(k: int) -> TokenizerSpec:
