@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import SequenceTooLongError
+from ..errors import InputError, SequenceTooLongError
 from ..spec import NormalizationPolicy
 from .normalize import normalize
 
@@ -146,6 +146,43 @@ class DNATokenizer(ABC):
             self._id_to_token = inv
         return [self._id_to_token[int(i)] for i in ids]
 
+    def encode_batch(
+        self, seqs: Sequence[str | bytes], *, add_special_tokens: bool = True
+    ) -> list[np.ndarray]:
+        """Normalise and tokenize many sequences; an error names the sequence's index."""
+        rows = self._encode_rows(
+            seqs, add_special_tokens=add_special_tokens, limit=None, truncation=False, width=None
+        )
+        if rows is not None:
+            ids, lengths, _ = rows
+            return [ids[i, :n] for i, n in enumerate(lengths.tolist())]
+        out = []
+        for i, s in enumerate(seqs):
+            try:
+                out.append(self.encode(s, add_special_tokens=add_special_tokens))
+            except InputError as exc:
+                raise name_sequence(exc, i) from None
+        return out
+
+    def _encode_rows(
+        self,
+        seqs: Sequence[str | bytes],
+        *,
+        add_special_tokens: bool,
+        limit: int | None,
+        truncation: bool,
+        width: int | None,
+        mask: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        """The whole batch in one pass, or None where this tokenizer has none (then `__call__`
+        encodes one sequence at a time): ids padded to `width` or the longest, the lengths, and
+        with `mask` the attention mask.
+
+        Errors are those, and in the order, of the one-at-a-time path; too long is an error unless
+        truncation, which keeps the suffix tokens.
+        """
+        return None
+
     def pad(self, batch: Sequence[np.ndarray], *, to_length: int | None = None) -> tuple[
         np.ndarray, np.ndarray
     ]:
@@ -175,24 +212,35 @@ class DNATokenizer(ABC):
         single = isinstance(text, (str, bytes))
         seqs = [text] if single else list(text)
         limit = max_length or self.max_length
-        encoded = []
-        for i, s in enumerate(seqs):
-            ids = self.encode(s, add_special_tokens=add_special_tokens)
-            if len(ids) > limit:
-                if not truncation:
-                    raise SequenceTooLongError(
-                        f"sequence {i} has {len(ids)} tokens, the model takes at most {limit}; "
-                        "use embed(..., long='chunk') or pass truncation=True explicitly"
-                    )
-                if add_special_tokens:
-                    keep = limit - len(self.suffix_ids)
-                    ids = np.concatenate((ids[:keep], self.suffix_ids))
-                else:
-                    ids = ids[:limit]
-            encoded.append(ids)
-        if padding and padding != "do_not_pad":
-            to = limit if padding == "max_length" else None
-            ids_arr, mask_arr = self.pad(encoded, to_length=to)
+        padded = bool(padding) and padding != "do_not_pad"
+        to = limit if padded and padding == "max_length" else None
+        rows = self._encode_rows(
+            seqs, add_special_tokens=add_special_tokens, limit=limit, truncation=truncation,
+            width=to, mask=padded and return_attention_mask,
+        )
+        if rows is not None:
+            ids_arr, lengths, mask_arr = rows  # type: ignore[assignment]
+            if not padded:
+                encoded = [ids_arr[i, :n] for i, n in enumerate(lengths.tolist())]
+        else:
+            encoded = []
+            for i, s in enumerate(seqs):
+                try:
+                    ids = self.encode(s, add_special_tokens=add_special_tokens)
+                except InputError as exc:
+                    raise name_sequence(exc, i) from None
+                if len(ids) > limit:
+                    if not truncation:
+                        raise too_long(i, len(ids), limit)
+                    if add_special_tokens:
+                        keep = limit - len(self.suffix_ids)
+                        ids = np.concatenate((ids[:keep], self.suffix_ids))
+                    else:
+                        ids = ids[:limit]
+                encoded.append(ids)
+            if padded:
+                ids_arr, mask_arr = self.pad(encoded, to_length=to)
+        if padded:
             out: dict[str, Any] = {"input_ids": ids_arr}
             if return_attention_mask:
                 out["attention_mask"] = mask_arr
@@ -222,6 +270,22 @@ class DNATokenizer(ABC):
         (path / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2) + "\n")
 
 
+def too_long(index: int, n_tokens: int, limit: int) -> SequenceTooLongError:
+    """The error for sequence `index` of a batch having more tokens than the model takes."""
+    return SequenceTooLongError(
+        f"sequence {index} has {n_tokens} tokens, the model takes at most {limit}; "
+        "use embed(..., long='chunk') or pass truncation=True explicitly"
+    )
+
+
+def name_sequence(exc: InputError, index: int) -> InputError:
+    """Prefix an input error raised for one sequence of a batch with that sequence's index."""
+    if getattr(exc, "index", None) is None and getattr(exc, "record", None) is None and exc.args:
+        exc.args = (f"sequence {index}: {exc.args[0]}", *exc.args[1:])
+        exc.index = index  # type: ignore[attr-defined]
+    return exc
+
+
 def _convert(out: dict[str, Any], return_tensors: str | None, single: bool) -> dict[str, Any]:
     if return_tensors == "pt":
         import torch
@@ -231,7 +295,10 @@ def _convert(out: dict[str, Any], return_tensors: str | None, single: bool) -> d
         return {k: np.asarray(v) for k, v in out.items()}
     if return_tensors is not None:
         raise ValueError(f"return_tensors={return_tensors!r} is not supported; use 'pt' or 'np'")
-    conv = {k: [list(map(int, row)) for row in v] for k, v in out.items()}
+    conv = {
+        k: v.tolist() if isinstance(v, np.ndarray) else [np.asarray(row).tolist() for row in v]
+        for k, v in out.items()
+    }
     if single:
         return {k: v[0] for k, v in conv.items()}
     return conv

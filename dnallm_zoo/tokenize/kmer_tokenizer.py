@@ -2,19 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
 from ..spec import NormalizationPolicy
-from .base import DNATokenizer, read_vocab_txt, write_vocab_txt
-from .kmer import KmerTable, base_codes, kmer_ids
+from .base import DNATokenizer, name_sequence, read_vocab_txt, too_long, write_vocab_txt
+from .kmer import (
+    _CODE_BYTES,
+    _FOUR,
+    PAD,
+    KmerTable,
+    base_codes,
+    kmer_ids,
+    window_count,
+    window_ids_padded,
+    window_ids_rows,
+)
 
 __all__ = ["KmerTokenizer"]
 
+# the methods the vectorised paths stand in for: a subclass overriding one keeps the generic path
+_ENCODE_PATH = ("normalize", "encode", "encode_normalized", "encode_body", "pad", "count_tokens")
+
+
+def _ascii(seq: object) -> bytes | None:
+    """The bytes of an ASCII str or of bytes; None for anything else (the generic path reports it)."""
+    if isinstance(seq, str):
+        try:
+            return seq.encode("ascii")
+        except UnicodeEncodeError:
+            return None
+    if isinstance(seq, bytes):
+        return seq
+    return None
+
 
 class KmerTokenizer(DNATokenizer):
-    """k-mers every `stride` bases, `[CLS] … [SEP]`, ids read from the checkpoint's vocab.txt."""
+    """k-mers every `stride` bases, `[CLS] … [SEP]`, ids read from the checkpoint's vocab.txt.
+
+    Ids are one gather from the table of the 4**k k-mer ids and `[UNK]`, written straight into the
+    output; many sequences are tokenized in one pass (`__call__`, `encode_batch`).
+    """
 
     tokenizer_class = "BertTokenizer"
 
@@ -37,8 +68,12 @@ class KmerTokenizer(DNATokenizer):
             pad_token=pad_token, unk_token=unk_token, cls_token=cls_token, sep_token=sep_token,
             mask_token=mask_token, prefix=(cls_token,), suffix=(sep_token,),
         )
+        if stride < 1:
+            raise ValueError(f"stride must be at least 1, not {stride}")
         self.k, self.stride = k, stride
         self.table = KmerTable.from_vocab(self.vocab, k, self.unk_token_id)
+        cls = type(self)
+        self._vectorised = all(getattr(cls, name) is getattr(KmerTokenizer, name) for name in _ENCODE_PATH)
 
     @classmethod
     def from_file(cls, path: str | Path, **kwargs: object) -> KmerTokenizer:
@@ -48,6 +83,121 @@ class KmerTokenizer(DNATokenizer):
 
     def encode_body(self, seq: bytes) -> np.ndarray:
         return kmer_ids(base_codes(seq), self.table, self.stride)
+
+    def encode(
+        self, seq: str | bytes, *, add_special_tokens: bool = True, record: str | None = None
+    ) -> np.ndarray:
+        """Normalise and tokenize one sequence to int64 ids."""
+        if self._vectorised:
+            raw = _ascii(seq)
+            if raw:
+                padded = (raw + PAD).translate(_CODE_BYTES)
+                if _FOUR not in padded:  # only A, C, G, T: normalising would change nothing
+                    return self._encode_padded(padded, len(raw), add_special_tokens, False)
+        return super().encode(seq, add_special_tokens=add_special_tokens, record=record)
+
+    def encode_normalized(self, seq: bytes, *, add_special_tokens: bool = True) -> np.ndarray:
+        """Tokenize an already normalised sequence, special tokens around it."""
+        if not self._vectorised:
+            return super().encode_normalized(seq, add_special_tokens=add_special_tokens)
+        padded = (bytes(seq) + PAD).translate(_CODE_BYTES)
+        return self._encode_padded(padded, len(seq), add_special_tokens, _FOUR in padded)
+
+    def _encode_padded(self, padded: bytes, n: int, add_special_tokens: bool, unknown: bool) -> np.ndarray:
+        """Ids of one translated sequence (+ `PAD`): prefix, k-mers ([UNK] where a code is 4), suffix."""
+        m = 0 if n < self.k else (n - self.k) // self.stride + 1
+        ext = self.table.extended()
+        if not add_special_tokens:
+            ids = np.empty(m, dtype=np.int64)
+            window_ids_padded(padded, n, self.k, ext, self.stride, ids, unknown)
+            return ids
+        p = len(self.prefix_ids)
+        ids = np.empty(p + m + len(self.suffix_ids), dtype=np.int64)
+        ids[:p] = self.prefix_ids
+        ids[p + m :] = self.suffix_ids
+        window_ids_padded(padded, n, self.k, ext, self.stride, ids[p : p + m], unknown)
+        return ids
+
+    def _encode_rows(
+        self,
+        seqs: Sequence[str | bytes],
+        *,
+        add_special_tokens: bool,
+        limit: int | None,
+        truncation: bool,
+        width: int | None,
+        mask: bool = False,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+        """All sequences in one pass over their concatenation (see `window_ids_rows`)."""
+        seqs = list(seqs)
+        n_special = self.num_special_tokens if add_special_tokens else 0
+        if not self._vectorised or not seqs or (truncation and limit is not None and limit <= n_special):
+            return None
+        head, tail = (self.prefix_ids, self.suffix_ids) if add_special_tokens else (self.prefix_ids[:0],) * 2
+        cut = limit - n_special if truncation and limit is not None else None
+        ids = None
+        raws = [_ascii(s) for s in seqs]
+        if all(raws):  # ASCII, not empty: if only A, C, G, T too, normalising changes nothing
+            counts = self._counts(raws, cut)  # type: ignore[arg-type]
+            # too long: the one-at-a-time loop below raises it, after any earlier sequence's error
+            if limit is None or cut is not None or int(counts.max()) + n_special <= limit:
+                block = self._block(len(seqs), counts, n_special, width, mask)
+                ids = self._rows(raws, counts, len(head), block[0], strict=True)  # type: ignore[arg-type]
+        if ids is None:  # normalise one at a time, raising the first error in input order
+            norms = []
+            for i, s in enumerate(seqs):
+                try:
+                    norm = self.normalize(s)
+                except InputError as exc:
+                    raise name_sequence(exc, i) from None
+                if limit is not None and cut is None:
+                    n_tok = window_count(len(norm), self.k, self.stride) + n_special
+                    if n_tok > limit:
+                        raise too_long(i, n_tok, limit)
+                norms.append(norm)
+            counts = self._counts(norms, cut)
+            block = self._block(len(seqs), counts, n_special, width, mask)
+            ids = self._rows(norms, counts, len(head), block[0], strict=False)
+            assert ids is not None
+        n_tokens = counts + n_special
+        ids[:, : len(head)] = head
+        padding = None
+        if int(n_tokens.min()) < ids.shape[1]:
+            padding = np.arange(ids.shape[1]) >= n_tokens[:, None]
+            ids[padding] = self.pad_token_id
+        rows = np.arange(len(seqs))
+        for j, tid in enumerate(tail.tolist()):
+            ids[rows, counts + len(head) + j] = tid
+        if not mask:
+            return ids, n_tokens, None
+        attention = block[1]
+        attention.fill(1)
+        if padding is not None:
+            attention[padding] = 0
+        return ids, n_tokens, attention
+
+    def _counts(self, seqs: list[bytes], cut: int | None) -> np.ndarray:
+        """Windows of each sequence, at most `cut` (truncation)."""
+        lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
+        counts = np.maximum(lengths - self.k, -1) // self.stride + 1
+        return counts if cut is None else np.minimum(counts, cut, out=counts)
+
+    @staticmethod
+    def _block(
+        n_rows: int, counts: np.ndarray, n_special: int, width: int | None, mask: bool
+    ) -> np.ndarray:
+        """Ids (and attention mask) storage: (1 or 2, rows, columns) int64 in one allocation."""
+        cols = int(counts.max()) + n_special if width is None else width
+        return np.empty((2 if mask else 1, n_rows, cols), dtype=np.int64)
+
+    def _rows(
+        self, seqs: list[bytes], counts: np.ndarray, lead: int, out: np.ndarray, *, strict: bool
+    ) -> np.ndarray | None:
+        """`window_ids_rows` over the batch into `out`."""
+        return window_ids_rows(
+            seqs, counts, self.k, self.table.extended(), self.stride, width=out.shape[1], lead=lead,
+            strict=strict, out=out,
+        )
 
     def count_tokens(self, n_bases: int) -> int:
         body = 0 if n_bases < self.k else (n_bases - self.k) // self.stride + 1
