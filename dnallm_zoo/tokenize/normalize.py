@@ -27,6 +27,7 @@ _BOTH = bytes.maketrans(
 
 
 _INVALID = ~_VALID
+_PLAIN = b"ACGTN"
 # the bytes each check lets through, for bytes.translate(None, delete=...)
 _VALID_BYTES = bytes(np.flatnonzero(_VALID).astype(np.uint8))
 _NOT_AMBIG_BYTES = bytes(np.flatnonzero(~_AMBIG).astype(np.uint8))
@@ -62,6 +63,8 @@ def normalize(
         raw = bytes(seq)
     if not raw:
         raise EmptySequenceError(record)
+    if not raw.translate(None, _PLAIN):  # upper-case A, C, G, T, N only: every policy keeps it
+        return raw
     pos = _first_bad(raw, _VALID_BYTES, _INVALID)
     if pos is not None:
         raise _invalid(chr(raw[pos]), pos, record)

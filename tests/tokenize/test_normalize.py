@@ -125,3 +125,13 @@ def test_empty(empty: str | bytes) -> None:
     with pytest.raises(EmptySequenceError, match=r"record 'read-7'") as info:
         normalize(empty, DEFAULT, record="read-7")
     assert info.value.record == "read-7"
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=str)
+def test_plain_upper_case_is_kept_as_is(policy: NormalizationPolicy) -> None:
+    # the fast path (only A, C, G, T, N) agrees with the reference under every policy
+    rng = random.Random(11)
+    for _ in range(50):
+        seq = "".join(rng.choice("ACGTN") for _ in range(rng.randint(1, 60)))
+        assert normalize(seq, policy) == reference(seq, policy) == seq.encode("ascii")
+    assert normalize("ACGTn", policy) == reference("ACGTn", policy)
