@@ -1,26 +1,37 @@
 """Vectorised k-mer primitives: bytes to base codes to k-mer token ids through lookup tables.
 
-A k-mer's base-4 index is built by doubling over narrow arrays: 2-mers from the uint8 codes,
-4-mers from 2-mers (still uint8), 8-mers from 4-mers (uint16); a k-mer is then one shift-and-add
-per set bit of k (6 = 4 + 2), written straight into the int64 index array a table gathers from.
-Only the windows asked for (every `stride`-th, or the rows of a batch) take part in that last step.
+A window's base-4 index (first base most significant) is computed by one of two numpy routes:
+
+* short inputs, k <= 8: each position's 4 codes read as one unaligned uint32 and gathered into an
+  index by one multiply and shift (`_MUL`); k > 4 joins two halves (6 = 3 + 3). Few numpy calls:
+  their fixed cost is what a model-sized window pays.
+* long inputs: doubling over narrow arrays (2-mers from codes, 4-mers from 2-mers, 8-mers from
+  4-mers) then one multiply-add per set bit of k (6 = 4 + 2), block by block so temporaries stay
+  small and cache-resident. Clean upper-case A/C/G/T input is not even translated: ``byte & 6`` is
+  twice a base code (A 0, C 1, T 2, G 3) and a table permuted and spread to match gathers from it.
+
+One gather from the table writes the ids straight into the caller's int64 output. Windows holding
+a byte other than A, C, G, T (N, lower case…) get the unknown id; k = 1 with small ids is one
+bytes.translate to the ids themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
+from typing import Any, TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 __all__ = [
     "KmerTable",
     "acgt_only",
     "base_codes",
     "kmer_ids",
+    "sequence_ids",
     "window_count",
-    "window_ids",
-    "window_ids_padded",
     "window_ids_rows",
 ]
 
@@ -32,6 +43,7 @@ for _i, _b in enumerate(b"ACGT"):
 _CODE_BYTES = _CODES.tobytes()  # the same table for bytes.translate (one C pass, no numpy gather)
 _ACGT = b"ACGT"
 _FOUR = b"\x04"
+_NOT_ACGT = b"\xff"  # what `KmerTable.byte_tables` strict table gives a byte other than A, C, G, T
 # appended before translating: four code-0 bytes let the last windows read whole uint32s
 PAD = b"AAAA"
 # k-mers (k <= 4) of codes read as little-endian uint32s: (x * _MUL[k]) mod 2**32 >> (32 - 2k) is
@@ -45,9 +57,9 @@ _SMALL = 8192
 _BLOCK = 32768
 
 
-def _narrow(k: int) -> type[np.unsignedinteger]:
-    """The narrowest unsigned type holding every base-4 index of a k-mer."""
-    return np.uint8 if k <= 4 else np.uint16 if k <= 8 else np.uint32
+def _narrow(top: int) -> type[np.unsignedinteger]:
+    """The narrowest unsigned type holding 0 … top."""
+    return np.uint8 if top < 1 << 8 else np.uint16 if top < 1 << 16 else np.uint32
 
 
 def base_codes(seq: bytes) -> np.ndarray:
@@ -67,7 +79,7 @@ class KmerTable:
         self.k = k
         self.ids = ids
         self.unk_id = unk_id
-        self._extended: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+        self._derived: dict[str, tuple[np.ndarray, Any]] = {}
 
     @classmethod
     def from_vocab(cls, vocab: Mapping[str, int], k: int, unk_id: int) -> KmerTable:
@@ -86,15 +98,43 @@ class KmerTable:
             ids[int(codes @ powers)] = tid
         return cls(k, ids, unk_id)
 
-    def extended(self, extra: tuple[int, ...] = ()) -> np.ndarray:
-        """`ids`, then the unknown id at index 4**k, then the `extra` ids from 4**k + 1 on (cached)."""
-        hit = self._extended.get(extra)
-        if hit is not None and hit[0] is self.ids:
-            return hit[1]
-        ext = np.concatenate((np.asarray(self.ids, dtype=np.int64),
-                              np.array((self.unk_id, *extra), dtype=np.int64)))
-        self._extended[extra] = (self.ids, ext)
-        return ext
+    def _cached(self, name: str, build: Callable[[], T]) -> T:
+        """A table derived from `ids`, rebuilt if `ids` was replaced."""
+        hit = self._derived.get(name)
+        if hit is None or hit[0] is not self.ids:
+            hit = self._derived[name] = (self.ids, build())
+        return hit[1]  # type: ignore[no-any-return]
+
+    def extended(self) -> np.ndarray:
+        """`ids` (int64), then the unknown id at index 4**k."""
+        return self._cached("extended", lambda: np.append(np.asarray(self.ids, dtype=np.int64), self.unk_id))
+
+    def spread(self) -> np.ndarray:
+        """The ids at twice a window's index in the A, C, T, G order that ``byte & 6`` reads."""
+
+        def build() -> np.ndarray:
+            index = np.arange(4**self.k, dtype=np.int64)
+            swapped = index ^ ((index >> 1) & (4**self.k - 1) // 3)  # G <-> T in every digit
+            out = np.full(2 * 4**self.k, self.unk_id, dtype=np.int64)
+            out[2 * swapped] = self.ids
+            return out
+
+        return self._cached("spread", build)
+
+    def byte_tables(self) -> tuple[bytes, bytes] | None:
+        """For k = 1 with ids below 255: bytes.translate tables from a base to its id, any other
+        byte to 255 (strict) or to the unknown id. None otherwise."""
+
+        def build() -> tuple[bytes, bytes] | None:
+            ids = [int(i) for i in self.ids]
+            if self.k != 1 or max(*ids, self.unk_id) >= 255 or min(*ids, self.unk_id) < 0:
+                return None
+            strict, lenient = bytearray(b"\xff" * 256), bytearray([self.unk_id] * 256)
+            for b, i in zip(b"ACGT", ids, strict=True):
+                strict[b] = lenient[b] = i
+            return bytes(strict), bytes(lenient)
+
+        return self._cached("bytes", build)
 
 
 def acgt_only(seq: bytes) -> bool:
@@ -147,57 +187,70 @@ def _spans(bad: np.ndarray, top: int) -> dict[int, np.ndarray]:
     return spans
 
 
-def _view(a: np.ndarray, offset: int, shape: tuple[int, ...], step: int, row: int) -> np.ndarray:
-    """a[offset + j*step] as a (count,) array, or a[offset + i*row + j*step] as a (rows, count) one."""
+def _view(a: np.ndarray, offset: int, shape: tuple[int, ...], row: int) -> np.ndarray:
+    """a[offset + j] as a (count,) array, or a[offset + i*row + j] as a (rows, count) one."""
     if len(shape) == 1:
-        return a[offset : offset + (shape[0] - 1) * step + 1 : step]
+        return a[offset : offset + shape[0]]
     size = a.itemsize
-    return np.ndarray(shape, a.dtype, buffer=a, offset=offset * size, strides=(row * size, step * size))
+    return np.ndarray(shape, a.dtype, buffer=a, offset=offset * size, strides=(row * size, size))
 
 
-def _index(codes: np.ndarray, k: int, shape: tuple[int, ...], step: int, row: int) -> np.ndarray:
-    """Base-4 index of the window at i*row + j*step of `codes` (all 0..3), in the narrowest type."""
+def _index(values: np.ndarray, k: int, top: int, shape: tuple[int, ...], row: int) -> np.ndarray:
+    """The index of the window at i*row + j: sum of values[pos + j] * 4**(k-1-j), j < k.
+
+    `values` are base codes (0..3, index up to 4**k - 1) or twice them (`top` says which).
+    """
     parts = _parts(k)
-    mers = _mers(codes, parts[0][0], _narrow(k))
+    mers = _mers(values, parts[0][0], _narrow(top))
     (w0, o0), rest = parts[0], parts[1:]
-    first = _view(mers[w0], o0, shape, step, row)
+    first = _view(mers[w0], o0, shape, row)
     if not rest:
         return first
     acc = first * (4 ** rest[0][0])
     for i, (w, o) in enumerate(rest):
         if i:
             acc *= 4**w
-        acc += _view(mers[w], o, shape, step, row)
+        acc += _view(mers[w], o, shape, row)
     return acc
 
 
-def _unknown_windows(
-    codes: np.ndarray, k: int, shape: tuple[int, ...], step: int, row: int
-) -> np.ndarray | None:
+def _unknown_windows(codes: np.ndarray, k: int, shape: tuple[int, ...], row: int) -> np.ndarray | None:
     """Whether each window (laid out as in `_index`) holds a code >= 4; None if none does."""
     bad = codes >= UNKNOWN
     if not bad.any():
         return None
     parts = _parts(k)
     spans = _spans(bad, parts[0][0])
-    hit = _view(spans[parts[0][0]], parts[0][1], shape, step, row)
+    hit = _view(spans[parts[0][0]], parts[0][1], shape, row)
     for w, o in parts[1:]:
-        hit = hit | _view(spans[w], o, shape, step, row)
+        hit = hit | _view(spans[w], o, shape, row)
     return hit
 
 
 def _ids_block(
-    codes: np.ndarray, k: int, ext: np.ndarray, out: np.ndarray, step: int, row: int, unknown: bool
+    src: np.ndarray, table: KmerTable, out: np.ndarray, step: int, row: int, kind: str
 ) -> None:
-    """out[i, j] = ext[index of the window at i*row + j*step]; ext[4**k] where a code is >= 4."""
-    shape = out.shape
-    hit = _unknown_windows(codes, k, shape, step, row) if unknown else None
-    if hit is None:
-        index = _index(codes, k, shape, step, row)
+    """out[i, j] = id of the window at i*row + j*step of `src`.
+
+    `kind`: "ascii" (upper-case A, C, G, T bytes), "codes" (base codes 0..3) or "unknown" (codes
+    that may hold 4: those windows get the unknown id). Windows are indexed at every position and
+    every `step`-th kept: numpy vectorises contiguous arithmetic only, and the gather reads the
+    strided indices as cheaply.
+    """
+    k = table.k
+    every = (*out.shape[:-1], (out.shape[-1] - 1) * step + 1)
+    if kind == "ascii":
+        index = _index(src & 6, k, 2 * 4**k - 2, every, row)
+        ext = table.spread()
     else:
-        index = np.array(_index(codes & 3, k, shape, step, row), dtype=np.intp)
-        index[hit] = 4**k
-    ext.take(index, out=out, mode="clip")
+        hit = _unknown_windows(src, k, every, row) if kind == "unknown" else None
+        ext = table.extended()
+        if hit is None:
+            index = _index(src, k, 4**k - 1, every, row)
+        else:
+            index = np.array(_index(src & 3, k, 4**k - 1, every, row), dtype=np.intp)
+            index[hit] = 4**k
+    ext.take(index if step == 1 else index[..., ::step], out=out, mode="clip")
 
 
 def _small_index(padded: bytes, n: int, k: int, stride: int, m: int) -> np.ndarray:
@@ -225,48 +278,46 @@ def _small_index(padded: bytes, n: int, k: int, stride: int, m: int) -> np.ndarr
     return index
 
 
-def window_ids_padded(
-    padded: bytes, n: int, k: int, ext: np.ndarray, stride: int, out: np.ndarray, unknown: bool
-) -> None:
-    """`window_ids` of the n codes that start `padded` (bytes.translate of a sequence + `PAD`)."""
-    m = len(out)
-    if not m:
-        return
+def sequence_ids(raw: bytes, table: KmerTable, stride: int, out: np.ndarray, *, strict: bool) -> bool:
+    """Write into `out` the ids of the k-mers every `stride` bases of the bytes `raw`.
+
+    `out` is a contiguous int64 array of `window_count(len(raw), k, stride)`. Windows holding a
+    byte other than upper-case A, C, G or T get the unknown id; with `strict`, such a byte anywhere
+    in `raw` returns False instead, `out` untouched (the caller normalises first).
+    """
+    k, m, n = table.k, len(out), len(raw)
+    tables = table.byte_tables()
+    if tables is not None:  # k = 1, small ids: the translation is the ids
+        ids = raw.translate(tables[0] if strict else tables[1])
+        if strict and _NOT_ACGT in ids:
+            return False
+        if m:
+            np.copyto(out, np.frombuffer(ids, np.uint8, (m - 1) * stride + 1)[::stride])
+        return True
     if k > 8 or m > _SMALL:
-        window_ids(np.frombuffer(padded, np.uint8, n), k, ext, stride, out=out, unknown=unknown)
-        return
+        if acgt_only(raw):
+            src, kind = np.frombuffer(raw, np.uint8), "ascii"
+        elif strict:
+            return False
+        else:
+            src, kind = np.frombuffer(raw.translate(_CODE_BYTES), np.uint8), "unknown"
+        for j0 in range(0, m, _BLOCK):
+            j1 = min(m, j0 + _BLOCK)
+            _ids_block(src[j0 * stride : (j1 - 1) * stride + k], table, out[j0:j1], stride, 0, kind)
+        return True
+    padded = (raw + PAD).translate(_CODE_BYTES)
+    unknown = _FOUR in padded
+    if strict and unknown:
+        return False
+    if not m:
+        return True
     index = _small_index(padded, n, k, stride, m)
     if unknown:
-        hit = _unknown_windows(np.frombuffer(padded, np.uint8, n), k, (m,), stride, 0)
+        hit = _unknown_windows(np.frombuffer(padded, np.uint8, n), k, ((m - 1) * stride + 1,), 0)
         if hit is not None:
-            index[hit] = 4**k
-    ext.take(index, out=out, mode="clip")
-
-
-def window_ids(
-    codes: np.ndarray,
-    k: int,
-    ext: np.ndarray,
-    stride: int = 1,
-    *,
-    out: np.ndarray | None = None,
-    unknown: bool = True,
-) -> np.ndarray:
-    """ext[base-4 index] of every `stride`-th k-mer of `codes`, block by block (int64).
-
-    `ext` is a `KmerTable.extended()` array: windows holding a code >= 4 get ext[4**k]; with
-    `unknown` False the caller promises there is none. Trailing bases that fill no window are
-    dropped. `out`, if given, is a contiguous int64 array of the window count.
-    """
-    m = window_count(len(codes), k, stride)
-    if out is None:
-        out = np.empty(m, dtype=np.int64)
-    elif out.shape != (m,):
-        raise ValueError(f"out has shape {out.shape}, the windows are {m}")
-    for j0 in range(0, m, _BLOCK):
-        j1 = min(m, j0 + _BLOCK)
-        _ids_block(codes[j0 * stride : (j1 - 1) * stride + k], k, ext, out[j0:j1], stride, 0, unknown)
-    return out
+            index[hit[::stride]] = 4**k
+    table.extended().take(index, out=out, mode="clip")
+    return True
 
 
 def kmer_ids(codes: np.ndarray, table: KmerTable, stride: int = 1) -> np.ndarray:
@@ -277,14 +328,19 @@ def kmer_ids(codes: np.ndarray, table: KmerTable, stride: int = 1) -> np.ndarray
     c = np.asarray(codes)
     if c.dtype != np.uint8:
         c = np.minimum(c, UNKNOWN).astype(np.uint8)
-    return window_ids(c, table.k, table.extended(), stride)
+    k = table.k
+    m = window_count(len(c), k, stride)
+    out = np.empty(m, dtype=np.int64)
+    for j0 in range(0, m, _BLOCK):
+        j1 = min(m, j0 + _BLOCK)
+        _ids_block(c[j0 * stride : (j1 - 1) * stride + k], table, out[j0:j1], stride, 0, "unknown")
+    return out
 
 
 def window_ids_rows(
     seqs: Sequence[bytes],
     counts: np.ndarray,
-    k: int,
-    ext: np.ndarray,
+    table: KmerTable,
     stride: int = 1,
     *,
     width: int,
@@ -292,15 +348,16 @@ def window_ids_rows(
     strict: bool = False,
     out: np.ndarray | None = None,
 ) -> np.ndarray | None:
-    """A (len(seqs), width) int64 array: row b holds ext[base-4 index] of the first `counts[b]`
-    windows of `seqs[b]` at columns `lead` on; its other columns hold arbitrary entries of `ext`.
+    """A (len(seqs), width) int64 array: row b holds the ids of the first `counts[b]` windows of
+    `seqs[b]` at columns `lead` on; its other columns hold arbitrary ids of the table.
     `out`, if given, is a C-contiguous int64 array of that shape to fill.
 
-    All sequences are laid out in one buffer, one row slot each, translated in one C pass and
-    indexed block by block: windows never cross from one sequence into the next. Windows holding a
-    byte other than A, C, G or T get ext[4**k]; with `strict`, such a byte anywhere in `seqs` (even
-    past the last window) returns None instead, for the caller to normalise first.
+    All sequences are laid out in one buffer, one row slot each, checked (or translated) in one C
+    pass and indexed block by block: windows never cross from one sequence into the next. Windows
+    holding a byte other than A, C, G or T get the unknown id; with `strict`, such a byte anywhere
+    in `seqs` (even past the last window) returns None instead, for the caller to normalise first.
     """
+    k = table.k
     n_rows = len(seqs)
     counts = np.asarray(counts, dtype=np.int64)
     need = np.where(counts > 0, (counts - 1) * stride + k, 0)
@@ -326,23 +383,35 @@ def window_ids_rows(
             end = start + len(s)
         pieces.append(b"A" * (total - end))
         buf = b"".join(pieces)
-    translated = buf.translate(_CODE_BYTES)
-    unknown = _FOUR in translated
-    if strict and unknown:
+    tables = table.byte_tables()
+    if tables is not None:  # k = 1, small ids: the translation is the ids
+        ids = buf.translate(tables[0] if strict else tables[1])
+        if strict and _NOT_ACGT in ids:
+            return None
+        src, kind = np.frombuffer(ids, np.uint8), "ids"
+    elif acgt_only(buf):
+        src, kind = np.frombuffer(buf, np.uint8), "ascii"
+    elif strict:
         return None
+    else:
+        src, kind = np.frombuffer(buf.translate(_CODE_BYTES), np.uint8), "unknown"
     if out is None:
         out = np.empty((n_rows, width), dtype=np.int64)
     if not n_rows or not width:
         return out
-    codes = np.frombuffer(translated, dtype=np.uint8)
-    reach = (width - 1) * stride + k  # bytes a row's windows read from its slot's start
-    if width > _BLOCK:  # long rows: each row block by block
-        for b in range(n_rows):
-            window_ids(codes[b * span : b * span + reach], k, ext, stride, out=out[b], unknown=unknown)
+    if kind == "ids":
+        np.copyto(out, _view(src, 0, (n_rows, (width - 1) * stride + 1), span)[:, ::stride])
         return out
+    reach = (width - 1) * stride + k  # bytes a row's windows read from its slot's start
     per = max(1, _BLOCK // width)
     for r0 in range(0, n_rows, per):
         r1 = min(n_rows, r0 + per)
-        block = codes[r0 * span : (r1 - 1) * span + reach]
-        _ids_block(block, k, ext, out[r0:r1], stride, span, unknown)
+        if width > _BLOCK:  # one long row, block by block
+            for j0 in range(0, width, _BLOCK):
+                j1 = min(width, j0 + _BLOCK)
+                at = r0 * span + j0 * stride
+                _ids_block(src[at : at + (j1 - j0 - 1) * stride + k], table, out[r0, j0:j1], stride, 0, kind)
+        else:
+            block = src[r0 * span : (r1 - 1) * span + reach]
+            _ids_block(block, table, out[r0:r1], stride, span, kind)
     return out

@@ -10,17 +10,7 @@ import numpy as np
 from ..errors import InputError
 from ..spec import NormalizationPolicy
 from .base import DNATokenizer, name_sequence, read_vocab_txt, too_long, write_vocab_txt
-from .kmer import (
-    _CODE_BYTES,
-    _FOUR,
-    PAD,
-    KmerTable,
-    base_codes,
-    kmer_ids,
-    window_count,
-    window_ids_padded,
-    window_ids_rows,
-)
+from .kmer import KmerTable, base_codes, kmer_ids, sequence_ids, window_count, window_ids_rows
 
 __all__ = ["KmerTokenizer"]
 
@@ -90,32 +80,32 @@ class KmerTokenizer(DNATokenizer):
         """Normalise and tokenize one sequence to int64 ids."""
         if self._vectorised:
             raw = _ascii(seq)
-            if raw:
-                padded = (raw + PAD).translate(_CODE_BYTES)
-                if _FOUR not in padded:  # only A, C, G, T: normalising would change nothing
-                    return self._encode_padded(padded, len(raw), add_special_tokens, False)
+            if raw:  # only A, C, G, T (checked on the way): normalising would change nothing
+                ids = self._encode_raw(raw, add_special_tokens, strict=True)
+                if ids is not None:
+                    return ids
         return super().encode(seq, add_special_tokens=add_special_tokens, record=record)
 
     def encode_normalized(self, seq: bytes, *, add_special_tokens: bool = True) -> np.ndarray:
         """Tokenize an already normalised sequence, special tokens around it."""
         if not self._vectorised:
             return super().encode_normalized(seq, add_special_tokens=add_special_tokens)
-        padded = (bytes(seq) + PAD).translate(_CODE_BYTES)
-        return self._encode_padded(padded, len(seq), add_special_tokens, _FOUR in padded)
+        ids = self._encode_raw(bytes(seq), add_special_tokens, strict=False)
+        assert ids is not None
+        return ids
 
-    def _encode_padded(self, padded: bytes, n: int, add_special_tokens: bool, unknown: bool) -> np.ndarray:
-        """Ids of one translated sequence (+ `PAD`): prefix, k-mers ([UNK] where a code is 4), suffix."""
-        m = 0 if n < self.k else (n - self.k) // self.stride + 1
-        ext = self.table.extended()
+    def _encode_raw(self, raw: bytes, add_special_tokens: bool, *, strict: bool) -> np.ndarray | None:
+        """Prefix, k-mer ids, suffix; None (with `strict`) if `raw` holds other than A, C, G, T."""
+        m = 0 if len(raw) < self.k else (len(raw) - self.k) // self.stride + 1
         if not add_special_tokens:
             ids = np.empty(m, dtype=np.int64)
-            window_ids_padded(padded, n, self.k, ext, self.stride, ids, unknown)
-            return ids
+            return ids if sequence_ids(raw, self.table, self.stride, ids, strict=strict) else None
         p = len(self.prefix_ids)
         ids = np.empty(p + m + len(self.suffix_ids), dtype=np.int64)
+        if not sequence_ids(raw, self.table, self.stride, ids[p : p + m], strict=strict):
+            return None
         ids[:p] = self.prefix_ids
         ids[p + m :] = self.suffix_ids
-        window_ids_padded(padded, n, self.k, ext, self.stride, ids[p : p + m], unknown)
         return ids
 
     def _encode_rows(
@@ -195,8 +185,7 @@ class KmerTokenizer(DNATokenizer):
     ) -> np.ndarray | None:
         """`window_ids_rows` over the batch into `out`."""
         return window_ids_rows(
-            seqs, counts, self.k, self.table.extended(), self.stride, width=out.shape[1], lead=lead,
-            strict=strict, out=out,
+            seqs, counts, self.table, self.stride, width=out.shape[1], lead=lead, strict=strict, out=out
         )
 
     def count_tokens(self, n_bases: int) -> int:

@@ -1,4 +1,5 @@
-"""Every k-mer path (multiply-gather, doubling, blocks, batch rows) against a naive reference."""
+"""Every k-mer path (multiply-gather, doubling on codes or ASCII, blocks, k = 1 bytes, batch rows)
+against a naive reference."""
 
 from __future__ import annotations
 
@@ -10,29 +11,40 @@ import pytest
 
 from dnallm_zoo.tokenize import kmer
 from dnallm_zoo.tokenize.kmer import (
-    PAD,
     KmerTable,
     base_codes,
     kmer_ids,
+    sequence_ids,
     window_count,
-    window_ids,
-    window_ids_padded,
     window_ids_rows,
 )
 
 
-def naive_index(seq: str, k: int, stride: int, unknown: int) -> list[int]:
-    """Base-4 index of each window (A, C, G, T; first base most significant), `unknown` if not ACGT."""
+def naive_index(seq: str, k: int, stride: int, unknown: int, offset: int = 0) -> list[int]:
+    """offset + base-4 index of each window (A, C, G, T; first base most significant), or `unknown`."""
     out = []
     for i in range(0, len(seq) - k + 1, stride):
         w = seq[i : i + k]
-        out.append(int("".join(str("ACGT".index(c)) for c in w), 4) if set(w) <= set("ACGT") else unknown)
+        ok = set(w) <= set("ACGT")
+        out.append(offset + int("".join(str("ACGT".index(c)) for c in w), 4) if ok else unknown)
     return out
 
 
-def identity(k: int) -> np.ndarray:
-    """An extended table whose ids are the indices themselves (the unknown id is 4**k)."""
-    return np.arange(4**k + 1, dtype=np.int64)
+def table(k: int, offset: int = 0) -> KmerTable:
+    """ids = offset + index, unknown = offset - 1 (or 4**k for offset 0, small enough for bytes)."""
+    return KmerTable(k, offset + np.arange(4**k, dtype=np.int64), offset - 1 if offset else 4**k)
+
+
+def want(seq: str, t: KmerTable, stride: int) -> list[int]:
+    return naive_index(seq, t.k, stride, t.unk_id, int(t.ids[0]))
+
+
+def ids_of(seq: str, t: KmerTable, stride: int, *, strict: bool = False) -> list[int] | None:
+    out = np.full(window_count(len(seq), t.k, stride), -7, dtype=np.int64)
+    if not sequence_ids(seq.encode(), t, stride, out, strict=strict):
+        assert (out == -7).all()  # untouched
+        return None
+    return out.tolist()
 
 
 def dna(rng: random.Random, n: int, other: str = "N") -> str:
@@ -49,35 +61,40 @@ def dna(rng: random.Random, n: int, other: str = "N") -> str:
     return "".join(out[:n])
 
 
-def padded_ids(seq: str, k: int, stride: int) -> list[int]:
-    raw = seq.encode()
-    padded = (raw + PAD).translate(kmer._CODE_BYTES)
-    out = np.empty(window_count(len(raw), k, stride), dtype=np.int64)
-    window_ids_padded(padded, len(raw), k, identity(k), stride, out, kmer._FOUR in padded)
-    return out.tolist()
+@pytest.fixture(params=["multiply", "doubling"])
+def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Short inputs through either route: the doubling with no input counted small."""
+    if request.param == "doubling":
+        monkeypatch.setattr(kmer, "_SMALL", 0)
+        monkeypatch.setattr(kmer, "_BLOCK", 7)  # and many blocks
+    return str(request.param)
 
 
 @pytest.mark.parametrize("k", range(1, 9))
-def test_short_inputs_every_path(k: int) -> None:
-    rng = random.Random(k)
+@pytest.mark.parametrize("offset", [0, 1000])
+def test_short_inputs(k: int, offset: int, path: str) -> None:
+    rng = random.Random(k + offset)
+    t = table(k, offset)
     for stride in (1, 2, 3):
-        for n in [0, 1, k - 1, k, k + 1, k + stride, *(rng.randint(0, 90) for _ in range(60))]:
+        for n in [0, 1, k - 1, k, k + 1, k + stride, *(rng.randint(0, 90) for _ in range(40))]:
             seq = dna(rng, max(n, 0), other="NnRx-")
-            want = naive_index(seq, k, stride, 4**k)
-            assert padded_ids(seq, k, stride) == want, (seq, stride)  # multiply-gather
-            assert window_ids(base_codes(seq.encode()), k, identity(k), stride).tolist() == want  # doubling
+            assert ids_of(seq, t, stride) == want(seq, t, stride), (seq, stride)
+            strict = ids_of(seq, t, stride, strict=True)
+            assert strict == (want(seq, t, stride) if set(seq) <= set("ACGT") else None)
+            assert kmer_ids(base_codes(seq.encode()), t, stride).tolist() == want(seq, t, stride)
 
 
 @pytest.mark.parametrize("k", range(1, 9))
-def test_every_kmer_between_unknown_bases(k: int) -> None:
+def test_every_kmer_between_unknown_bases(k: int, path: str) -> None:
     # each k-mer framed by N on both sides: a code 4 next to a window must not leak into it
     kmers = ["".join(p) for p in itertools.product("ACGT", repeat=k)]
     if len(kmers) > 4096:
         kmers = random.Random(k).sample(kmers, 4096)
     seq = "N" + "N".join(kmers) + "N"
-    got = padded_ids(seq, k, 1)
-    assert got == naive_index(seq, k, 1, 4**k)
-    assert window_ids(base_codes(seq.encode()), k, identity(k)).tolist() == got
+    t = table(k, 1000)
+    assert ids_of(seq, t, 1) == want(seq, t, 1)
+    clean = "".join(kmers)  # and every k-mer through the clean (ASCII) route
+    assert ids_of(clean, t, 1, strict=True) == want(clean, t, 1)
 
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 6, 8])
@@ -85,74 +102,91 @@ def test_every_kmer_between_unknown_bases(k: int) -> None:
 def test_long_inputs_cross_blocks(k: int, stride: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kmer, "_BLOCK", 1000)  # many blocks, N runs across their edges
     rng = random.Random(10 * k + stride)
+    t = table(k, 1000)
     for n in (kmer._SMALL * stride + 50, 3001, 2000 * stride + k - 1):
         seq = dna(rng, n)
-        want = naive_index(seq, k, stride, 4**k)
-        assert padded_ids(seq, k, stride) == want
-        clean = seq.replace("N", "A")
-        assert padded_ids(clean, k, stride) == naive_index(clean, k, stride, -1)
+        assert ids_of(seq, t, stride) == want(seq, t, stride)
+        clean = seq.replace("N", "G")
+        assert ids_of(clean, t, stride, strict=True) == want(clean, t, stride)
 
 
 @pytest.mark.parametrize("k", [9, 10])
 def test_k_above_8_uses_the_doubling(k: int) -> None:
     rng = random.Random(k)
+    t = table(k, 5)
     for stride in (1, 2):
         seq = dna(rng, 500)
-        assert padded_ids(seq, k, stride) == naive_index(seq, k, stride, 4**k)
+        assert ids_of(seq, t, stride) == want(seq, t, stride)
+        clean = seq.replace("N", "T")
+        assert ids_of(clean, t, stride, strict=True) == want(clean, t, stride)
 
 
 def test_k_12_index_fits() -> None:
-    # the widest index (4**12 - 1) through the doubling's uint32 sums, no table needed
-    seq = "T" * 14 + "ACGTACGTACGTAC"
-    codes = base_codes(seq.encode())
-    got = kmer._index(codes, 12, (window_count(len(seq), 12, 1),), 1, 0).tolist()
+    # the widest index (4**12 - 1, or twice it read from ASCII) through uint32 sums, no table needed
+    seq = "G" * 14 + "ACGTACGTACGTAC"  # G: the last digit in the order byte & 6 reads
+    shape = (window_count(len(seq), 12, 1),)
+    got = kmer._index(base_codes(seq.encode()), 12, 4**12 - 1, shape, 0).tolist()
     assert got == naive_index(seq, 12, 1, -1)
+    doubled = kmer._index(np.frombuffer(seq.encode(), np.uint8) & 6, 12, 2 * 4**12 - 2, shape, 0)
+    assert doubled.max() == 2 * (4**12 - 1) and doubled.dtype == np.uint32
     with pytest.raises(ValueError, match=r"k must be 1\.\.12"):
         KmerTable(13, np.zeros(1, dtype=np.int64), 0)
 
 
-def test_kmer_ids_keeps_its_contract() -> None:
-    table = KmerTable.from_vocab({"AC": 7, "CG": 8, "[UNK]": 1}, 2, 1)
-    assert kmer_ids(base_codes(b"ACGNAC"), table).tolist() == [7, 8, 1, 1, 7]
-    assert kmer_ids(base_codes(b"ACGNAC"), table).dtype == np.int64
-    assert kmer_ids(np.array([0, 1, 2, 9], dtype=np.int64), table).tolist() == [7, 8, 1]
-    assert kmer_ids(base_codes(b"A"), table).tolist() == []
-    assert table.extended() is table.extended()  # cached
-    table.ids = table.ids.copy()
-    assert table.extended() is not None and table.extended()[-1] == 1  # rebuilt for new ids
+def test_derived_tables() -> None:
+    t = KmerTable.from_vocab({"AC": 7, "CG": 8, "[UNK]": 1}, 2, 1)
+    assert kmer_ids(base_codes(b"ACGNAC"), t).tolist() == [7, 8, 1, 1, 7]
+    assert kmer_ids(base_codes(b"ACGNAC"), t).dtype == np.int64
+    assert kmer_ids(np.array([0, 1, 2, 9], dtype=np.int64), t).tolist() == [7, 8, 1]
+    assert kmer_ids(base_codes(b"A"), t).tolist() == []
+    assert t.extended() is t.extended() and t.spread() is t.spread()  # cached
+    t.ids = t.ids.copy()
+    t.ids[1] = 70
+    assert t.extended()[1] == 70 and ids_of("AC", t, 1) == [70]  # rebuilt for new ids
+    assert t.byte_tables() is None  # k = 2
+    one = KmerTable.from_vocab({"A": 3, "C": 4, "G": 5, "T": 6, "[UNK]": 1}, 1, 1)
+    strict, lenient = one.byte_tables()  # type: ignore[misc]
+    assert b"ACGTN".translate(lenient) == bytes([3, 4, 5, 6, 1])
+    assert b"ACGTN".translate(strict) == bytes([3, 4, 5, 6, 255])
+    assert KmerTable.from_vocab({"A": 300, "[UNK]": 1}, 1, 1).byte_tables() is None
 
 
 @pytest.mark.parametrize("k", [1, 3, 6])
 @pytest.mark.parametrize("stride", [1, 2, 3])
-def test_rows_match_one_at_a_time(k: int, stride: int) -> None:
+@pytest.mark.parametrize("offset", [0, 1000])
+def test_rows_match_one_at_a_time(k: int, stride: int, offset: int) -> None:
     rng = random.Random(100 * k + stride)
-    for _ in range(20):
+    t = table(k, offset)
+    for i in range(30):
         sizes = [rng.choice([0, 1, k - 1, k, k + 1, rng.randint(0, 60)]) for _ in range(rng.randint(1, 8))]
-        seqs = [dna(rng, n) for n in sizes]
+        seqs = [dna(rng, n) if i % 2 else dna(rng, n).replace("N", "C") for n in sizes]
         counts = np.array([window_count(len(s), k, stride) for s in seqs])
         lead = rng.randint(0, 2)
         width = int(counts.max()) + lead + rng.randint(0, 3)
         raws = [s.encode() for s in seqs]
-        got = window_ids_rows(raws, counts, k, identity(k), stride, width=width, lead=lead)
+        got = window_ids_rows(raws, counts, t, stride, width=width, lead=lead)
         assert got is not None and got.shape == (len(seqs), width) and got.dtype == np.int64
         for row, s, c in zip(got, seqs, counts, strict=True):
-            assert row[lead : lead + c].tolist() == naive_index(s, k, stride, 4**k)
-        assert got.size == 0 or (got.min() >= 0 and got.max() <= 4**k)
+            assert row[lead : lead + c].tolist() == want(s, t, stride)
+        strict = window_ids_rows(raws, counts, t, stride, width=width, lead=lead, strict=True)
+        assert (strict is None) == any("N" in s for s in seqs)
+        assert strict is None or strict.tolist() == got.tolist()
 
 
-def test_rows_strict_and_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rows_strict_cut_and_long_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = table(3, 1000)
     seqs = [b"ACGTACGT", b"ACGTNACG", b"ACGTAC"]
-    counts = np.array([3, 3, 4])
-    assert window_ids_rows(seqs, counts, 3, identity(3), width=5, lead=1, strict=True) is None
+    assert window_ids_rows(seqs, np.array([3, 3, 4]), t, width=5, lead=1, strict=True) is None
     # a byte past the last window counted (truncation) still makes strict refuse
     tailed = [b"ACGTACGTx"]
-    assert window_ids_rows(tailed, np.array([2]), 3, identity(3), width=2, lead=0, strict=True) is None
-    got = window_ids_rows(tailed, np.array([2]), 3, identity(3), width=2, lead=0)
-    assert got is not None and got.tolist() == [naive_index("ACGT", 3, 1, -1)]
-    monkeypatch.setattr(kmer, "_BLOCK", 4)  # rows longer than a block go row by row
+    assert window_ids_rows(tailed, np.array([2]), t, width=2, lead=0, strict=True) is None
+    got = window_ids_rows(tailed, np.array([2]), t, width=2, lead=0)
+    assert got is not None and got.tolist() == [want("ACGT", t, 1)]
+    monkeypatch.setattr(kmer, "_BLOCK", 4)  # rows longer than a block go block by block
     long = [b"ACGTTGCA" * 3, b"GGGNCCCA"]
-    c = np.array([window_count(len(s), 3, 1) for s in long])
-    got = window_ids_rows(long, c, 3, identity(3), width=int(c.max()), lead=0)
-    assert got is not None
-    for row, s, n in zip(got, long, c, strict=True):
-        assert row[:n].tolist() == naive_index(s.decode(), 3, 1, 64)
+    for stride in (1, 2):
+        c = np.array([window_count(len(s), 3, stride) for s in long])
+        got = window_ids_rows(long, c, t, stride, width=int(c.max()) + 1, lead=1)
+        assert got is not None
+        for row, s, n in zip(got, long, c, strict=True):
+            assert row[1 : 1 + n].tolist() == want(s.decode(), t, stride)
