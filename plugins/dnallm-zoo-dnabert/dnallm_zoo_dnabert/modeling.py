@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 
 from dnallm_zoo import (
     BertEncoder,
     CheckpointError,
-    DNATokenizer,
-    KmerTokenizer,
     ModelSpec,
-    NormalizationPolicy,
 )
 
 from .layout import ORIGINAL_EXTRA_KEYS
@@ -38,36 +34,10 @@ class DNABERTEncoder(BertEncoder):
     """DNABERT (v1): `BertForMaskedLM` over overlapping k-mers, loaded strictly.
 
     Old `pytorch_model.bin` files may hold the untrained `bert.pooler.*` and the `position_ids`
-    buffer: dropped. Any other key the network lacks, or a missing or misshaped one, is an error.
+    buffer: dropped (the core's `BertEncoder.ignorable_keys`). Any other key the network lacks, or
+    a missing or misshaped one, is an error.
     """
-
-    ignorable_keys: ClassVar[tuple[str, ...]] = ("bert.pooler.*", "bert.embeddings.position_ids")
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
         return super().build_module(spec, network_config(config))
-
-    @classmethod
-    def build_tokenizer(
-        cls,
-        path: Path,
-        spec: ModelSpec,
-        config: dict[str, Any],
-        normalization: NormalizationPolicy,
-    ) -> DNATokenizer:
-        """The k-mer tokenizer over the checkpoint's vocab.txt, checked against k and the network."""
-        tok = super().build_tokenizer(path, spec, config, normalization)
-        assert isinstance(tok, KmerTokenizer)
-        missing = int((tok.table.ids == tok.unk_token_id).sum())
-        if missing:
-            raise CheckpointError(
-                f"{path / spec.tokenizer.vocab_file}: {missing} of the {4**tok.k} {tok.k}-mers of "
-                f"{spec.id} are not in the vocabulary; is this a DNABERT-{tok.k} checkpoint?"
-            )
-        rows = config.get("vocab_size")
-        top = max(tok.vocab.values())
-        if isinstance(rows, int) and top >= rows:
-            raise CheckpointError(
-                f"vocab.txt has ids up to {top} but config.json's vocab_size is {rows}"
-            )
-        return tok
