@@ -1,29 +1,30 @@
 """Vectorised k-mer primitives: bytes to base codes to k-mer token ids through lookup tables.
 
-A window's base-4 index (first base most significant) is computed by one of two numpy routes:
+A window's base-4 index (first base most significant) comes from one of two numpy routes:
 
-* short inputs, k <= 8: each position's 4 codes read as one unaligned uint32 and gathered into an
-  index by one multiply and shift (`_MUL`); k > 4 joins two halves (6 = 3 + 3). Few numpy calls:
-  their fixed cost is what a model-sized window pays.
-* long inputs: doubling over narrow arrays (2-mers from codes, 4-mers from 2-mers, 8-mers from
-  4-mers) then one multiply-add per set bit of k (6 = 4 + 2), block by block so temporaries stay
-  small and cache-resident. Clean upper-case A/C/G/T input is not even translated: ``byte & 6`` is
-  twice a base code (A 0, C 1, T 2, G 3) and a table permuted and spread to match gathers from it.
+* short inputs, k <= 8 (`_small_index`): each position's 4 codes read as one unaligned uint32 and
+  gathered into an index by one multiply and shift (`_MUL`); k > 4 joins two halves (6 = 3 + 3).
+  Few numpy calls: their fixed cost is what a model-sized window pays.
+* long inputs (`_index`): doubling over narrow arrays (2-mers from codes, 4-mers from 2-mers,
+  8-mers from 4-mers), then one multiply-add per set bit of k (6 = 4 + 2), block by block so
+  temporaries stay small and cache-resident, every position contiguous (numpy vectorises only
+  contiguous arithmetic) and every `stride`-th kept.
 
-One gather from the table writes the ids straight into the caller's int64 output. Windows holding
-a byte other than A, C, G, T (N, lower case…) get the unknown id; k = 1 with small ids is one
-bytes.translate to the ids themselves.
+The index becomes ids with no gather at all where the vocabulary lists the k-mers in order (ids =
+first id + index, in some order of the four bases: ProkBERT's ACGT, DNABERT's ATCG; the bytes are
+translated to that order's digits), else by one gather from the table, or from a spread copy of it
+for long clean input read as ``byte & 6`` (twice a digit in the order A, C, T, G: no translation).
+Ids go straight into the caller's int64 output; windows holding a byte other than A, C, G or T
+(N, lower case…) get the unknown id. k = 1 with small ids is one bytes.translate to the ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
-
-T = TypeVar("T")
 
 __all__ = [
     "KmerTable",
@@ -98,43 +99,72 @@ class KmerTable:
             ids[int(codes @ powers)] = tid
         return cls(k, ids, unk_id)
 
-    def _cached(self, name: str, build: Callable[[], T]) -> T:
-        """A table derived from `ids`, rebuilt if `ids` was replaced."""
+    def _derived_table(self, name: str) -> Any:
+        """A table derived from `ids` by `_build_<name>`, rebuilt if `ids` was replaced."""
         hit = self._derived.get(name)
         if hit is None or hit[0] is not self.ids:
-            hit = self._derived[name] = (self.ids, build())
-        return hit[1]  # type: ignore[no-any-return]
+            hit = self._derived[name] = (self.ids, getattr(self, f"_build_{name}")())
+        return hit[1]
 
     def extended(self) -> np.ndarray:
         """`ids` (int64), then the unknown id at index 4**k."""
-        return self._cached("extended", lambda: np.append(np.asarray(self.ids, dtype=np.int64), self.unk_id))
+        return self._derived_table("extended")  # type: ignore[no-any-return]
 
     def spread(self) -> np.ndarray:
         """The ids at twice a window's index in the A, C, T, G order that ``byte & 6`` reads."""
-
-        def build() -> np.ndarray:
-            index = np.arange(4**self.k, dtype=np.int64)
-            swapped = index ^ ((index >> 1) & (4**self.k - 1) // 3)  # G <-> T in every digit
-            out = np.full(2 * 4**self.k, self.unk_id, dtype=np.int64)
-            out[2 * swapped] = self.ids
-            return out
-
-        return self._cached("spread", build)
+        return self._derived_table("spread")  # type: ignore[no-any-return]
 
     def byte_tables(self) -> tuple[bytes, bytes] | None:
         """For k = 1 with ids below 255: bytes.translate tables from a base to its id, any other
         byte to 255 (strict) or to the unknown id. None otherwise."""
+        return self._derived_table("bytes")  # type: ignore[no-any-return]
 
-        def build() -> tuple[bytes, bytes] | None:
-            ids = [int(i) for i in self.ids]
-            if self.k != 1 or max(*ids, self.unk_id) >= 255 or min(*ids, self.unk_id) < 0:
-                return None
-            strict, lenient = bytearray(b"\xff" * 256), bytearray([self.unk_id] * 256)
-            for b, i in zip(b"ACGT", ids, strict=True):
-                strict[b] = lenient[b] = i
-            return bytes(strict), bytes(lenient)
+    def digits(self) -> tuple[bytes, int] | None:
+        """Where ids = first + the k-mer's base-4 index in some order of A, C, G, T (k <= 8): a
+        bytes.translate table from a base to its digit in that order (4 for any other byte) and
+        `first`. None for any other vocabulary."""
+        return self._derived_table("digits")  # type: ignore[no-any-return]
 
-        return self._cached("bytes", build)
+    def _build_extended(self) -> np.ndarray:
+        return np.append(np.asarray(self.ids, dtype=np.int64), self.unk_id)
+
+    def _build_spread(self) -> np.ndarray:
+        index = np.arange(4**self.k, dtype=np.int64)
+        swapped = index ^ ((index >> 1) & (4**self.k - 1) // 3)  # G <-> T in every digit
+        out = np.full(2 * 4**self.k, self.unk_id, dtype=np.int64)
+        out[2 * swapped] = self.ids
+        return out
+
+    def _build_digits(self) -> tuple[bytes, int] | None:
+        k = self.k
+        ids = np.asarray(self.ids, dtype=np.int64)
+        if k > 8:
+            return None
+        first = int(ids.min())
+        unit = (4**k - 1) // 3  # the index of the k-mer of one base repeated, per unit of its code
+        order = [(int(ids[code * unit]) - first) // unit for code in range(4)]
+        if sorted(order) != [0, 1, 2, 3] or first + 4**k >= 1 << 31:
+            return None
+        digit = np.array(order, dtype=np.int64)
+        codes = np.arange(4**k, dtype=np.int64)
+        index = np.zeros(4**k, dtype=np.int64)
+        for j in range(k - 1, -1, -1):
+            index = index * 4 + digit[(codes >> 2 * j) & 3]
+        if not np.array_equal(ids, index + first):
+            return None
+        table = bytearray([UNKNOWN] * 256)
+        for b, d in zip(b"ACGT", order, strict=True):
+            table[b] = d
+        return bytes(table), first
+
+    def _build_bytes(self) -> tuple[bytes, bytes] | None:
+        ids = [int(i) for i in self.ids]
+        if self.k != 1 or max(*ids, self.unk_id) >= 255 or min(*ids, self.unk_id) < 0:
+            return None
+        strict, lenient = bytearray(b"\xff" * 256), bytearray([self.unk_id] * 256)
+        for b, i in zip(b"ACGT", ids, strict=True):
+            strict[b] = lenient[b] = i
+        return bytes(strict), bytes(lenient)
 
 
 def acgt_only(seq: bytes) -> bool:
@@ -228,29 +258,32 @@ def _unknown_windows(codes: np.ndarray, k: int, shape: tuple[int, ...], row: int
 
 
 def _ids_block(
-    src: np.ndarray, table: KmerTable, out: np.ndarray, step: int, row: int, kind: str
+    src: np.ndarray, table: KmerTable, out: np.ndarray, step: int, row: int, kind: str, unknown: bool
 ) -> None:
     """out[i, j] = id of the window at i*row + j*step of `src`.
 
-    `kind`: "ascii" (upper-case A, C, G, T bytes), "codes" (base codes 0..3) or "unknown" (codes
-    that may hold 4: those windows get the unknown id). Windows are indexed at every position and
-    every `step`-th kept: numpy vectorises contiguous arithmetic only, and the gather reads the
-    strided indices as cheaply.
+    `kind`: "ascii" (upper-case A, C, G, T bytes), "codes" (`base_codes`) or "digits" (bytes
+    translated by `table.digits()`); with `unknown`, windows holding a code 4 get the unknown id.
     """
     k = table.k
     every = (*out.shape[:-1], (out.shape[-1] - 1) * step + 1)
+    hit = _unknown_windows(src, k, every, row) if unknown else None
+    if hit is not None:
+        src = src & 3  # every index stays in the table; those windows are overwritten
     if kind == "ascii":
         index = _index(src & 6, k, 2 * 4**k - 2, every, row)
-        ext = table.spread()
     else:
-        hit = _unknown_windows(src, k, every, row) if kind == "unknown" else None
-        ext = table.extended()
-        if hit is None:
-            index = _index(src, k, 4**k - 1, every, row)
-        else:
-            index = np.array(_index(src & 3, k, 4**k - 1, every, row), dtype=np.intp)
-            index[hit] = 4**k
-    ext.take(index if step == 1 else index[..., ::step], out=out, mode="clip")
+        index = _index(src, k, 4**k - 1, every, row)
+    if step != 1:
+        index = index[..., ::step]
+        hit = None if hit is None else hit[..., ::step]
+    if kind == "digits":
+        np.copyto(out, index)
+        out += table.digits()[1]  # type: ignore[index]
+    else:
+        (table.spread() if kind == "ascii" else table.extended()).take(index, out=out, mode="clip")
+    if hit is not None:
+        out[hit] = table.unk_id
 
 
 def _small_index(padded: bytes, n: int, k: int, stride: int, m: int) -> np.ndarray:
@@ -278,6 +311,16 @@ def _small_index(padded: bytes, n: int, k: int, stride: int, m: int) -> np.ndarr
     return index
 
 
+def _blocks(
+    src: np.ndarray, table: KmerTable, stride: int, out: np.ndarray, kind: str, unknown: bool
+) -> None:
+    """`_ids_block` over a long sequence, `_BLOCK` windows at a time."""
+    k, m = table.k, len(out)
+    for j0 in range(0, m, _BLOCK):
+        j1 = min(m, j0 + _BLOCK)
+        _ids_block(src[j0 * stride : (j1 - 1) * stride + k], table, out[j0:j1], stride, 0, kind, unknown)
+
+
 def sequence_ids(raw: bytes, table: KmerTable, stride: int, out: np.ndarray, *, strict: bool) -> bool:
     """Write into `out` the ids of the k-mers every `stride` bases of the bytes `raw`.
 
@@ -294,29 +337,35 @@ def sequence_ids(raw: bytes, table: KmerTable, stride: int, out: np.ndarray, *, 
         if m:
             np.copyto(out, np.frombuffer(ids, np.uint8, (m - 1) * stride + 1)[::stride])
         return True
-    if k > 8 or m > _SMALL:
+    digits = table.digits()
+    small = k <= 8 and m <= _SMALL
+    if not small and digits is None:  # long: read clean bytes as they are, else translate
         if acgt_only(raw):
-            src, kind = np.frombuffer(raw, np.uint8), "ascii"
-        elif strict:
+            _blocks(np.frombuffer(raw, np.uint8), table, stride, out, "ascii", False)
+            return True
+        if strict:
             return False
-        else:
-            src, kind = np.frombuffer(raw.translate(_CODE_BYTES), np.uint8), "unknown"
-        for j0 in range(0, m, _BLOCK):
-            j1 = min(m, j0 + _BLOCK)
-            _ids_block(src[j0 * stride : (j1 - 1) * stride + k], table, out[j0:j1], stride, 0, kind)
+        _blocks(np.frombuffer(raw.translate(_CODE_BYTES), np.uint8), table, stride, out, "codes", True)
         return True
-    padded = (raw + PAD).translate(_CODE_BYTES)
-    unknown = _FOUR in padded
+    translated = (raw + PAD if small else raw).translate(_CODE_BYTES if digits is None else digits[0])
+    unknown = _FOUR in translated
     if strict and unknown:
         return False
+    if not small:
+        _blocks(np.frombuffer(translated, np.uint8), table, stride, out, "digits", unknown)
+        return True
     if not m:
         return True
-    index = _small_index(padded, n, k, stride, m)
+    index = _small_index(translated, n, k, stride, m)
+    if digits is None:
+        table.extended().take(index, out=out, mode="clip")
+    else:
+        index += digits[1]
+        np.copyto(out, index)
     if unknown:
-        hit = _unknown_windows(np.frombuffer(padded, np.uint8, n), k, ((m - 1) * stride + 1,), 0)
+        hit = _unknown_windows(np.frombuffer(translated, np.uint8, n), k, ((m - 1) * stride + 1,), 0)
         if hit is not None:
-            index[hit[::stride]] = 4**k
-    table.extended().take(index, out=out, mode="clip")
+            out[hit[::stride]] = table.unk_id
     return True
 
 
@@ -328,12 +377,8 @@ def kmer_ids(codes: np.ndarray, table: KmerTable, stride: int = 1) -> np.ndarray
     c = np.asarray(codes)
     if c.dtype != np.uint8:
         c = np.minimum(c, UNKNOWN).astype(np.uint8)
-    k = table.k
-    m = window_count(len(c), k, stride)
-    out = np.empty(m, dtype=np.int64)
-    for j0 in range(0, m, _BLOCK):
-        j1 = min(m, j0 + _BLOCK)
-        _ids_block(c[j0 * stride : (j1 - 1) * stride + k], table, out[j0:j1], stride, 0, "unknown")
+    out = np.empty(window_count(len(c), table.k, stride), dtype=np.int64)
+    _blocks(c, table, stride, out, "codes", True)
     return out
 
 
@@ -352,7 +397,7 @@ def window_ids_rows(
     `seqs[b]` at columns `lead` on; its other columns hold arbitrary ids of the table.
     `out`, if given, is a C-contiguous int64 array of that shape to fill.
 
-    All sequences are laid out in one buffer, one row slot each, checked (or translated) in one C
+    All sequences are laid out in one buffer, one row slot each, checked or translated in one C
     pass and indexed block by block: windows never cross from one sequence into the next. Windows
     holding a byte other than A, C, G or T get the unknown id; with `strict`, such a byte anywhere
     in `seqs` (even past the last window) returns None instead, for the caller to normalise first.
@@ -383,35 +428,38 @@ def window_ids_rows(
             end = start + len(s)
         pieces.append(b"A" * (total - end))
         buf = b"".join(pieces)
-    tables = table.byte_tables()
+    tables, digits = table.byte_tables(), table.digits()
+    unknown = False
     if tables is not None:  # k = 1, small ids: the translation is the ids
-        ids = buf.translate(tables[0] if strict else tables[1])
-        if strict and _NOT_ACGT in ids:
+        translated = buf.translate(tables[0] if strict else tables[1])
+        if strict and _NOT_ACGT in translated:
             return None
-        src, kind = np.frombuffer(ids, np.uint8), "ids"
+        kind = "ids"
+    elif digits is not None:
+        translated = buf.translate(digits[0])
+        unknown = _FOUR in translated
+        kind = "digits"
     elif acgt_only(buf):
-        src, kind = np.frombuffer(buf, np.uint8), "ascii"
-    elif strict:
-        return None
+        translated, kind = buf, "ascii"
     else:
-        src, kind = np.frombuffer(buf.translate(_CODE_BYTES), np.uint8), "unknown"
+        translated, kind, unknown = buf.translate(_CODE_BYTES), "codes", True
+    if strict and unknown:
+        return None
     if out is None:
         out = np.empty((n_rows, width), dtype=np.int64)
     if not n_rows or not width:
         return out
+    src = np.frombuffer(translated, np.uint8)
     if kind == "ids":
         np.copyto(out, _view(src, 0, (n_rows, (width - 1) * stride + 1), span)[:, ::stride])
         return out
     reach = (width - 1) * stride + k  # bytes a row's windows read from its slot's start
-    per = max(1, _BLOCK // width)
+    if width > _BLOCK:  # long rows, each block by block
+        for b in range(n_rows):
+            _blocks(src[b * span : b * span + reach], table, stride, out[b], kind, unknown)
+        return out
+    per = _BLOCK // width
     for r0 in range(0, n_rows, per):
         r1 = min(n_rows, r0 + per)
-        if width > _BLOCK:  # one long row, block by block
-            for j0 in range(0, width, _BLOCK):
-                j1 = min(width, j0 + _BLOCK)
-                at = r0 * span + j0 * stride
-                _ids_block(src[at : at + (j1 - j0 - 1) * stride + k], table, out[r0, j0:j1], stride, 0, kind)
-        else:
-            block = src[r0 * span : (r1 - 1) * span + reach]
-            _ids_block(block, table, out[r0:r1], stride, span, kind)
+        _ids_block(src[r0 * span : (r1 - 1) * span + reach], table, out[r0:r1], stride, span, kind, unknown)
     return out

@@ -62,6 +62,7 @@ class KmerTokenizer(DNATokenizer):
             raise ValueError(f"stride must be at least 1, not {stride}")
         self.k, self.stride = k, stride
         self.table = KmerTable.from_vocab(self.vocab, k, self.unk_token_id)
+        self._specials = (tuple(self.prefix_ids.tolist()), tuple(self.suffix_ids.tolist()))
         cls = type(self)
         self._vectorised = all(getattr(cls, name) is getattr(KmerTokenizer, name) for name in _ENCODE_PATH)
 
@@ -100,12 +101,15 @@ class KmerTokenizer(DNATokenizer):
         if not add_special_tokens:
             ids = np.empty(m, dtype=np.int64)
             return ids if sequence_ids(raw, self.table, self.stride, ids, strict=strict) else None
-        p = len(self.prefix_ids)
-        ids = np.empty(p + m + len(self.suffix_ids), dtype=np.int64)
+        head, tail = self._specials
+        p = len(head)
+        ids = np.empty(p + m + len(tail), dtype=np.int64)
         if not sequence_ids(raw, self.table, self.stride, ids[p : p + m], strict=strict):
             return None
-        ids[:p] = self.prefix_ids
-        ids[p + m :] = self.suffix_ids
+        if p == len(tail) == 1:  # [CLS] … [SEP]
+            ids[0], ids[-1] = head[0], tail[0]
+        else:
+            ids[:p], ids[p + m :] = head, tail
         return ids
 
     def _encode_rows(

@@ -30,13 +30,28 @@ def naive_index(seq: str, k: int, stride: int, unknown: int, offset: int = 0) ->
     return out
 
 
-def table(k: int, offset: int = 0) -> KmerTable:
-    """ids = offset + index, unknown = offset - 1 (or 4**k for offset 0, small enough for bytes)."""
-    return KmerTable(k, offset + np.arange(4**k, dtype=np.int64), offset - 1 if offset else 4**k)
+KINDS = ["ordered", "atcg", "shuffled", "small"]
+
+
+def table(k: int, kind: str) -> KmerTable:
+    """ids in k-mer order after 1000 (no gather: ProkBERT's layout), in ATCG order (DNABERT's),
+    shuffled (one gather), or small and ordered (k = 1: one bytes.translate)."""
+    index = np.arange(4**k, dtype=np.int64)
+    if kind == "atcg":  # digits A0 T1 C2 G3 instead of A0 C1 G2 T3
+        order = np.array([0, 2, 3, 1])
+        ids = np.zeros(4**k, dtype=np.int64)
+        for j in range(k - 1, -1, -1):
+            ids = ids * 4 + order[(index >> 2 * j) & 3]
+        return KmerTable(k, ids + 5, 1)
+    if kind == "shuffled":
+        return KmerTable(k, np.random.default_rng(k).permutation(4**k) + 1000, 999)
+    if kind == "small":
+        return KmerTable(k, index + 5, 1)
+    return KmerTable(k, index + 1000, 999)
 
 
 def want(seq: str, t: KmerTable, stride: int) -> list[int]:
-    return naive_index(seq, t.k, stride, t.unk_id, int(t.ids[0]))
+    return [t.unk_id if i < 0 else int(t.ids[i]) for i in naive_index(seq, t.k, stride, -1)]
 
 
 def ids_of(seq: str, t: KmerTable, stride: int, *, strict: bool = False) -> list[int] | None:
@@ -66,15 +81,15 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """Short inputs through either route: the doubling with no input counted small."""
     if request.param == "doubling":
         monkeypatch.setattr(kmer, "_SMALL", 0)
-        monkeypatch.setattr(kmer, "_BLOCK", 7)  # and many blocks
+        monkeypatch.setattr(kmer, "_BLOCK", 61)  # and many blocks
     return str(request.param)
 
 
 @pytest.mark.parametrize("k", range(1, 9))
-@pytest.mark.parametrize("offset", [0, 1000])
-def test_short_inputs(k: int, offset: int, path: str) -> None:
-    rng = random.Random(k + offset)
-    t = table(k, offset)
+@pytest.mark.parametrize("kind", KINDS)
+def test_short_inputs(k: int, kind: str, path: str) -> None:
+    rng = random.Random(k)
+    t = table(k, kind)
     for stride in (1, 2, 3):
         for n in [0, 1, k - 1, k, k + 1, k + stride, *(rng.randint(0, 90) for _ in range(40))]:
             seq = dna(rng, max(n, 0), other="NnRx-")
@@ -85,13 +100,14 @@ def test_short_inputs(k: int, offset: int, path: str) -> None:
 
 
 @pytest.mark.parametrize("k", range(1, 9))
-def test_every_kmer_between_unknown_bases(k: int, path: str) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kmer_between_unknown_bases(k: int, kind: str, path: str) -> None:
     # each k-mer framed by N on both sides: a code 4 next to a window must not leak into it
     kmers = ["".join(p) for p in itertools.product("ACGT", repeat=k)]
     if len(kmers) > 4096:
         kmers = random.Random(k).sample(kmers, 4096)
     seq = "N" + "N".join(kmers) + "N"
-    t = table(k, 1000)
+    t = table(k, kind)
     assert ids_of(seq, t, 1) == want(seq, t, 1)
     clean = "".join(kmers)  # and every k-mer through the clean (ASCII) route
     assert ids_of(clean, t, 1, strict=True) == want(clean, t, 1)
@@ -99,10 +115,11 @@ def test_every_kmer_between_unknown_bases(k: int, path: str) -> None:
 
 @pytest.mark.parametrize("k", [1, 2, 3, 5, 6, 8])
 @pytest.mark.parametrize("stride", [1, 2, 3])
-def test_long_inputs_cross_blocks(k: int, stride: int, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_long_inputs_cross_blocks(k: int, stride: int, kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kmer, "_BLOCK", 1000)  # many blocks, N runs across their edges
     rng = random.Random(10 * k + stride)
-    t = table(k, 1000)
+    t = table(k, kind)
     for n in (kmer._SMALL * stride + 50, 3001, 2000 * stride + k - 1):
         seq = dna(rng, n)
         assert ids_of(seq, t, stride) == want(seq, t, stride)
@@ -113,7 +130,7 @@ def test_long_inputs_cross_blocks(k: int, stride: int, monkeypatch: pytest.Monke
 @pytest.mark.parametrize("k", [9, 10])
 def test_k_above_8_uses_the_doubling(k: int) -> None:
     rng = random.Random(k)
-    t = table(k, 5)
+    t = table(k, "shuffled")
     for stride in (1, 2):
         seq = dna(rng, 500)
         assert ids_of(seq, t, stride) == want(seq, t, stride)
@@ -149,14 +166,23 @@ def test_derived_tables() -> None:
     assert b"ACGTN".translate(lenient) == bytes([3, 4, 5, 6, 1])
     assert b"ACGTN".translate(strict) == bytes([3, 4, 5, 6, 255])
     assert KmerTable.from_vocab({"A": 300, "[UNK]": 1}, 1, 1).byte_tables() is None
+    assert table(3, "ordered").digits() == (kmer._CODE_BYTES, 1000)
+    atcg = table(3, "atcg").digits()
+    assert atcg is not None and atcg[1] == 5 and b"ATCGN".translate(atcg[0]) == bytes([0, 1, 2, 3, 4])
+    assert table(3, "shuffled").digits() is None
+    assert table(9, "ordered").digits() is None  # k > 8: the gather
+    gap = table(2, "ordered")
+    gap.ids = gap.ids.copy()
+    gap.ids[5] += 1  # one id out of order
+    assert gap.digits() is None and ids_of("CC", gap, 1) == [int(gap.ids[5])]
 
 
 @pytest.mark.parametrize("k", [1, 3, 6])
 @pytest.mark.parametrize("stride", [1, 2, 3])
-@pytest.mark.parametrize("offset", [0, 1000])
-def test_rows_match_one_at_a_time(k: int, stride: int, offset: int) -> None:
+@pytest.mark.parametrize("kind", KINDS)
+def test_rows_match_one_at_a_time(k: int, stride: int, kind: str) -> None:
     rng = random.Random(100 * k + stride)
-    t = table(k, offset)
+    t = table(k, kind)
     for i in range(30):
         sizes = [rng.choice([0, 1, k - 1, k, k + 1, rng.randint(0, 60)]) for _ in range(rng.randint(1, 8))]
         seqs = [dna(rng, n) if i % 2 else dna(rng, n).replace("N", "C") for n in sizes]
@@ -173,8 +199,9 @@ def test_rows_match_one_at_a_time(k: int, stride: int, offset: int) -> None:
         assert strict is None or strict.tolist() == got.tolist()
 
 
-def test_rows_strict_cut_and_long_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    t = table(3, 1000)
+@pytest.mark.parametrize("kind", KINDS)
+def test_rows_strict_cut_and_long_rows(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    t = table(3, kind)
     seqs = [b"ACGTACGT", b"ACGTNACG", b"ACGTAC"]
     assert window_ids_rows(seqs, np.array([3, 3, 4]), t, width=5, lead=1, strict=True) is None
     # a byte past the last window counted (truncation) still makes strict refuse
