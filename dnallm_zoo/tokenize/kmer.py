@@ -326,7 +326,7 @@ def sequence_ids(raw: bytes, table: KmerTable, stride: int, out: np.ndarray, *, 
 
     `out` is a contiguous int64 array of `window_count(len(raw), k, stride)`. Windows holding a
     byte other than upper-case A, C, G or T get the unknown id; with `strict`, such a byte anywhere
-    in `raw` returns False instead, `out` untouched (the caller normalises first).
+    in `raw` returns False instead (the caller normalises first; `out` may be partly written).
     """
     k, m, n = table.k, len(out), len(raw)
     tables = table.byte_tables()
@@ -338,22 +338,27 @@ def sequence_ids(raw: bytes, table: KmerTable, stride: int, out: np.ndarray, *, 
             np.copyto(out, np.frombuffer(ids, np.uint8, (m - 1) * stride + 1)[::stride])
         return True
     digits = table.digits()
-    small = k <= 8 and m <= _SMALL
-    if not small and digits is None:  # long: read clean bytes as they are, else translate
-        if acgt_only(raw):
-            _blocks(np.frombuffer(raw, np.uint8), table, stride, out, "ascii", False)
-            return True
-        if strict:
+    if k > 8 or m > _SMALL:  # long: block by block, so every temporary stays small
+        if strict and not acgt_only(raw[(m - 1) * stride + k if m else 0 :]):  # past the last window
             return False
-        _blocks(np.frombuffer(raw.translate(_CODE_BYTES), np.uint8), table, stride, out, "codes", True)
+        for j0 in range(0, m, _BLOCK):
+            j1 = min(m, j0 + _BLOCK)
+            piece = raw[j0 * stride : (j1 - 1) * stride + k]
+            if digits is not None:
+                piece = piece.translate(digits[0])
+                kind, unknown = "digits", _FOUR in piece
+            elif acgt_only(piece):  # read the bytes as they are
+                kind, unknown = "ascii", False
+            else:
+                piece, kind, unknown = piece.translate(_CODE_BYTES), "codes", True
+            if strict and unknown:
+                return False
+            _ids_block(np.frombuffer(piece, np.uint8), table, out[j0:j1], stride, 0, kind, unknown)
         return True
-    translated = (raw + PAD if small else raw).translate(_CODE_BYTES if digits is None else digits[0])
+    translated = (raw + PAD).translate(_CODE_BYTES if digits is None else digits[0])
     unknown = _FOUR in translated
     if strict and unknown:
         return False
-    if not small:
-        _blocks(np.frombuffer(translated, np.uint8), table, stride, out, "digits", unknown)
-        return True
     if not m:
         return True
     index = _small_index(translated, n, k, stride, m)
