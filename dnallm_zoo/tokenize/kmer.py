@@ -412,14 +412,17 @@ def window_ids_rows(
     counts = np.asarray(counts, dtype=np.int64)
     need = np.where(counts > 0, (counts - 1) * stride + k, 0)
     needs = need.tolist()
-    if strict and not all(len(s) <= n or acgt_only(s[n:]) for s, n in zip(seqs, needs, strict=True)):
+    longer = np.flatnonzero(np.fromiter(map(len, seqs), np.int64, n_rows) > need).tolist()
+    if strict and not all(acgt_only(seqs[b][needs[b] :]) for b in longer):
         return None
     # a row slot holds its sequence's bytes and the reads past its last column
     slot = max(width, lead + -(-int(need.max(initial=0)) // stride)) + -(-k // stride)
     span = slot * stride
     lead_bytes = lead * stride
     total = n_rows * span + k
-    cut = [s if len(s) == n else s[:n] for s, n in zip(seqs, needs, strict=True)]
+    cut = list(seqs)
+    for b in longer:  # the bytes past a row's last window (truncation, trailing bases)
+        cut[b] = cut[b][: needs[b]]
     if n_rows and (need == need[0]).all():  # equal lengths (windows of a genome): one join
         end = (n_rows - 1) * span + lead_bytes + needs[0]
         buf = b"".join((b"A" * lead_bytes, (b"A" * (span - needs[0])).join(cut), b"A" * (total - end)))

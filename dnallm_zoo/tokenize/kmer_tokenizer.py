@@ -130,7 +130,10 @@ class KmerTokenizer(DNATokenizer):
         head, tail = (self.prefix_ids, self.suffix_ids) if add_special_tokens else (self.prefix_ids[:0],) * 2
         cut = limit - n_special if truncation and limit is not None else None
         ids = None
-        raws = [_ascii(s) for s in seqs]
+        try:
+            raws = [s.encode("ascii") for s in seqs]  # type: ignore[union-attr]
+        except (AttributeError, UnicodeEncodeError):  # bytes, or a non-ASCII character
+            raws = [_ascii(s) for s in seqs]  # type: ignore[misc]
         if all(raws):  # ASCII, not empty: if only A, C, G, T too, normalising changes nothing
             counts = self._counts(raws, cut)  # type: ignore[arg-type]
             # too long: the one-at-a-time loop below raises it, after any earlier sequence's error
