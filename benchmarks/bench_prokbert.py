@@ -129,6 +129,7 @@ def _tokenization_rows(
     seqs = [genome[s : s + size] for s in rng.integers(0, len(genome) - size, size=args.windows)]
     bases = len(seqs) * size
     assert all(zoo.encode(s).tolist() == orig(s) for s in seqs), "ids differ"
+    assert [a.tolist() for a in zoo.encode_batch(seqs)] == [orig(s) for s in seqs], "ids differ (batch)"
     if hub is not None:
         assert all(hub(s) == orig(s) for s in seqs[:20]), "ids differ (hub-style)"
     fewer = max(1, args.repeat // 2)  # the slow side: fewer repeats
@@ -137,6 +138,8 @@ def _tokenization_rows(
     rows = [
         ("one window a call: encode(seq)", t_call, t_orig, bases),
         ("batch __call__ -> padded array", best_of(lambda: zoo(seqs, return_tensors="np"), args.repeat),
+         t_orig, bases),
+        ("batch encode_batch -> list of arrays", best_of(lambda: zoo.encode_batch(seqs), args.repeat),
          t_orig, bases),
         ("whole genome, one call", best_of(lambda: zoo.encode(genome), args.repeat),
          best_of(lambda: orig(genome), fewer), len(genome)),
