@@ -173,13 +173,14 @@ class DNATokenizer(ABC):
         truncation: bool,
         width: int | None,
         mask: bool = False,
+        named: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         """The whole batch in one pass, or None where this tokenizer has none (then `__call__`
         encodes one sequence at a time): ids padded to `width` or the longest, the lengths, and
         with `mask` the attention mask.
 
-        Errors are those, and in the order, of the one-at-a-time path; too long is an error unless
-        truncation, which keeps the suffix tokens.
+        Errors are those, and in the order, of the one-at-a-time path (`named`: prefixed with the
+        sequence's index); too long is an error unless truncation, which keeps the suffix tokens.
         """
         return None
 
@@ -216,7 +217,7 @@ class DNATokenizer(ABC):
         to = limit if padded and padding == "max_length" else None
         rows = self._encode_rows(
             seqs, add_special_tokens=add_special_tokens, limit=limit, truncation=truncation,
-            width=to, mask=padded and return_attention_mask,
+            width=to, mask=padded and return_attention_mask, named=not single,
         )
         if rows is not None:
             ids_arr, lengths, mask_arr = rows  # type: ignore[assignment]
@@ -228,6 +229,8 @@ class DNATokenizer(ABC):
                 try:
                     ids = self.encode(s, add_special_tokens=add_special_tokens)
                 except InputError as exc:
+                    if single:
+                        raise
                     raise name_sequence(exc, i) from None
                 if len(ids) > limit:
                     if not truncation:

@@ -33,8 +33,10 @@ def _ascii(seq: object) -> bytes | None:
 class KmerTokenizer(DNATokenizer):
     """k-mers every `stride` bases, `[CLS] … [SEP]`, ids read from the checkpoint's vocab.txt.
 
-    Ids are one gather from the table of the 4**k k-mer ids and `[UNK]`, written straight into the
-    output; many sequences are tokenized in one pass (`__call__`, `encode_batch`).
+    Input of upper-case A, C, G, T only skips normalisation (it would change nothing); the ids are
+    computed by `kmer.sequence_ids` straight into the output, and many sequences in one pass over
+    their concatenation (`__call__`, `encode_batch`). A subclass overriding a method of the encode
+    path (`_ENCODE_PATH`) gets the generic one-sequence-at-a-time path through its override.
     """
 
     tokenizer_class = "BertTokenizer"
@@ -121,6 +123,7 @@ class KmerTokenizer(DNATokenizer):
         truncation: bool,
         width: int | None,
         mask: bool = False,
+        named: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         """All sequences in one pass over their concatenation (see `window_ids_rows`)."""
         seqs = list(seqs)
@@ -146,6 +149,8 @@ class KmerTokenizer(DNATokenizer):
                 try:
                     norm = self.normalize(s)
                 except InputError as exc:
+                    if not named:
+                        raise
                     raise name_sequence(exc, i) from None
                 if limit is not None and cut is None:
                     n_tok = window_count(len(norm), self.k, self.stride) + n_special
