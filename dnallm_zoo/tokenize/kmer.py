@@ -106,9 +106,9 @@ class KmerTable:
             hit = self._derived[name] = (self.ids, getattr(self, f"_build_{name}")())
         return hit[1]
 
-    def extended(self) -> np.ndarray:
-        """`ids` (int64), then the unknown id at index 4**k."""
-        return self._derived_table("extended")  # type: ignore[no-any-return]
+    def int64_ids(self) -> np.ndarray:
+        """`ids` as int64 (themselves when they are already)."""
+        return self._derived_table("int64")  # type: ignore[no-any-return]
 
     def spread(self) -> np.ndarray:
         """The ids at twice a window's index in the A, C, T, G order that ``byte & 6`` reads."""
@@ -125,8 +125,8 @@ class KmerTable:
         `first`. None for any other vocabulary."""
         return self._derived_table("digits")  # type: ignore[no-any-return]
 
-    def _build_extended(self) -> np.ndarray:
-        return np.append(np.asarray(self.ids, dtype=np.int64), self.unk_id)
+    def _build_int64(self) -> np.ndarray:
+        return np.asarray(self.ids, dtype=np.int64)
 
     def _build_spread(self) -> np.ndarray:
         index = np.arange(4**self.k, dtype=np.int64)
@@ -281,7 +281,7 @@ def _ids_block(
         np.copyto(out, index)
         out += table.digits()[1]  # type: ignore[index]
     else:
-        (table.spread() if kind == "ascii" else table.extended()).take(index, out=out, mode="clip")
+        (table.spread() if kind == "ascii" else table.int64_ids()).take(index, out=out, mode="clip")
     if hit is not None:
         out[hit] = table.unk_id
 
@@ -347,10 +347,11 @@ def sequence_ids(raw: bytes, table: KmerTable, stride: int, out: np.ndarray, *, 
             if digits is not None:
                 piece = piece.translate(digits[0])
                 kind, unknown = "digits", _FOUR in piece
-            elif acgt_only(piece):  # read the bytes as they are
+            elif k <= 8 and acgt_only(piece):  # read the bytes as they are (spread table: 2 * 4**k)
                 kind, unknown = "ascii", False
             else:
-                piece, kind, unknown = piece.translate(_CODE_BYTES), "codes", True
+                piece = piece.translate(_CODE_BYTES)
+                kind, unknown = "codes", _FOUR in piece
             if strict and unknown:
                 return False
             _ids_block(np.frombuffer(piece, np.uint8), table, out[j0:j1], stride, 0, kind, unknown)
@@ -363,7 +364,7 @@ def sequence_ids(raw: bytes, table: KmerTable, stride: int, out: np.ndarray, *, 
         return True
     index = _small_index(translated, n, k, stride, m)
     if digits is None:
-        table.extended().take(index, out=out, mode="clip")
+        table.int64_ids().take(index, out=out, mode="clip")
     else:
         index += digits[1]
         np.copyto(out, index)
@@ -447,10 +448,11 @@ def window_ids_rows(
         translated = buf.translate(digits[0])
         unknown = _FOUR in translated
         kind = "digits"
-    elif acgt_only(buf):
+    elif k <= 8 and acgt_only(buf):
         translated, kind = buf, "ascii"
     else:
-        translated, kind, unknown = buf.translate(_CODE_BYTES), "codes", True
+        translated = buf.translate(_CODE_BYTES)
+        kind, unknown = "codes", _FOUR in translated
     if strict and unknown:
         return None
     if out is None:

@@ -138,6 +138,9 @@ def test_k_above_8_uses_the_doubling(k: int) -> None:
         assert ids_of(seq, t, stride) == want(seq, t, stride)
         clean = seq.replace("N", "T")
         assert ids_of(clean, t, stride, strict=True) == want(clean, t, stride)
+        counts = np.array([window_count(len(clean), k, stride)])
+        rows = window_ids_rows([clean.encode()], counts, t, stride, width=int(counts[0]), lead=0, strict=True)
+        assert rows is not None and rows[0].tolist() == want(clean, t, stride)
 
 
 def test_k_12_index_fits() -> None:
@@ -158,10 +161,10 @@ def test_derived_tables() -> None:
     assert kmer_ids(base_codes(b"ACGNAC"), t).dtype == np.int64
     assert kmer_ids(np.array([0, 1, 2, 9], dtype=np.int64), t).tolist() == [7, 8, 1]
     assert kmer_ids(base_codes(b"A"), t).tolist() == []
-    assert t.extended() is t.extended() and t.spread() is t.spread()  # cached
+    assert t.int64_ids() is t.ids and t.spread() is t.spread()  # no copy; cached
     t.ids = t.ids.copy()
     t.ids[1] = 70
-    assert t.extended()[1] == 70 and ids_of("AC", t, 1) == [70]  # rebuilt for new ids
+    assert t.spread()[2] == 70 and ids_of("AC", t, 1) == [70]  # rebuilt for new ids
     assert t.byte_tables() is None  # k = 2
     one = KmerTable.from_vocab({"A": 3, "C": 4, "G": 5, "T": 6, "[UNK]": 1}, 1, 1)
     strict, lenient = one.byte_tables()  # type: ignore[misc]
