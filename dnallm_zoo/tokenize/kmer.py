@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 UNKNOWN = 4  # the code of every byte that is not an upper-case A, C, G or T
-MAX_K = 12  # base-4 indices up to 4**12 fit the doubling's uint16 8-mers and one int64 sum
+MAX_K = 12  # a window's index (twice it, read from ASCII) fits uint32
 _CODES = np.full(256, UNKNOWN, dtype=np.uint8)
 for _i, _b in enumerate(b"ACGT"):
     _CODES[_b] = _i
@@ -49,6 +49,7 @@ _NOT_ACGT = b"\xff"  # what `KmerTable.byte_tables` strict table gives a byte ot
 PAD = b"AAAA"
 # k-mers (k <= 4) of codes read as little-endian uint32s: (x * _MUL[k]) mod 2**32 >> (32 - 2k) is
 # the base-4 index, first base most significant (each code's 2 bits land in place, nothing carries)
+_LE32 = np.dtype("<u4")
 _MUL = (0, 1 << 30, (1 << 30) | (1 << 20), (1 << 30) | (1 << 20) | (1 << 10),
         (1 << 30) | (1 << 20) | (1 << 10) | 1)
 # up to this many windows (and k <= 8) the multiply path's few calls beat the doubling's many
@@ -295,13 +296,13 @@ def _small_index(padded: bytes, n: int, k: int, stride: int, m: int) -> np.ndarr
     5 = 3 + the last 2 of the 3-mer ending the window.
     """
     if k <= 4:
-        r = np.ndarray((m,), np.uint32, padded, 0, (stride,)) * _MUL[k]
+        r = np.ndarray((m,), _LE32, padded, 0, (stride,)) * _MUL[k]
         r >>= 32 - 2 * k
         return r
     a = (k + 1) // 2
     b = k - a
     last = (m - 1) * stride
-    r = np.ndarray((last + k - a + 1,), np.uint32, padded, 0, (1,)) * _MUL[a]
+    r = np.ndarray((last + k - a + 1,), _LE32, padded, 0, (1,)) * _MUL[a]
     r >>= 32 - 2 * a
     index = r[: last + 1 : stride] * (4**b)
     # the last b bases: the a-mer ending the window, masked (never one reading past the window:
