@@ -190,16 +190,21 @@ def _parts(k: int) -> tuple[tuple[int, int], ...]:
     return tuple(out)
 
 
-def _mers(codes: np.ndarray, top: int, dtype: type[np.unsignedinteger]) -> dict[int, np.ndarray]:
-    """Base-4 indices (`dtype`) of the w-mers at every position, for w = 1, 2, 4, … up to `top`.
+def _mers(values: np.ndarray, top: int, scale: int) -> dict[int, np.ndarray]:
+    """Indices of the w-mers at every position, for w = 1, 2, 4, … up to `top`.
 
-    One dtype throughout (mixed-type ufuncs take numpy's slow buffered path), and multiplies, not
-    shifts (numpy vectorises integer multiplication, not small-integer shifts).
+    `values` are digits (scale 1) or twice them (scale 2). Each w-mer array is of the narrowest
+    type that holds it (2- and 4-mers of digits stay uint8), one type per operation (mixed-type
+    ufuncs take numpy's buffered path), and multiplies, not shifts (numpy vectorises integer
+    multiplication, not small-integer shifts).
     """
-    mers = {1: codes if codes.dtype == dtype else codes.astype(dtype)}
+    mers = {1: values}
     w = 1
     while w < top:
         a = mers[w]
+        dtype = _narrow(scale * (4 ** (2 * w) - 1))
+        if a.dtype != dtype:
+            a = a.astype(dtype)
         nxt = a[:-w] * (4**w)
         nxt += a[w:]
         mers[2 * w] = nxt
@@ -226,18 +231,19 @@ def _view(a: np.ndarray, offset: int, shape: tuple[int, ...], row: int) -> np.nd
     return np.ndarray(shape, a.dtype, buffer=a, offset=offset * size, strides=(row * size, size))
 
 
-def _index(values: np.ndarray, k: int, top: int, shape: tuple[int, ...], row: int) -> np.ndarray:
+def _index(values: np.ndarray, k: int, scale: int, shape: tuple[int, ...], row: int) -> np.ndarray:
     """The index of the window at i*row + j: sum of values[pos + j] * 4**(k-1-j), j < k.
 
-    `values` are base codes (0..3, index up to 4**k - 1) or twice them (`top` says which).
+    `values` are digits (scale 1) or twice them (scale 2); the result is of the narrowest type.
     """
     parts = _parts(k)
-    mers = _mers(values, parts[0][0], _narrow(top))
+    mers = _mers(values, parts[0][0], scale)
     (w0, o0), rest = parts[0], parts[1:]
     first = _view(mers[w0], o0, shape, row)
     if not rest:
         return first
-    acc = first * (4 ** rest[0][0])
+    acc = first.astype(_narrow(scale * (4**k - 1)))
+    acc *= 4 ** rest[0][0]
     for i, (w, o) in enumerate(rest):
         if i:
             acc *= 4**w
@@ -271,16 +277,18 @@ def _ids_block(
     hit = _unknown_windows(src, k, every, row) if unknown else None
     if hit is not None:
         src = src & 3  # every index stays in the table; those windows are overwritten
-    if kind == "ascii":
-        index = _index(src & 6, k, 2 * 4**k - 2, every, row)
-    else:
-        index = _index(src, k, 4**k - 1, every, row)
+    index = _index(src & 6, k, 2, every, row) if kind == "ascii" else _index(src, k, 1, every, row)
+    first = table.digits()[1] if kind == "digits" else 0  # type: ignore[index]
+    if first and index.flags.owndata and np.iinfo(index.dtype).max >= 4**k - 1 + first:
+        index += first  # in the narrow type, before widening
+        first = 0
     if step != 1:
         index = index[..., ::step]
         hit = None if hit is None else hit[..., ::step]
     if kind == "digits":
         np.copyto(out, index)
-        out += table.digits()[1]  # type: ignore[index]
+        if first:
+            out += first
     else:
         (table.spread() if kind == "ascii" else table.int64_ids()).take(index, out=out, mode="clip")
     if hit is not None:
