@@ -105,14 +105,11 @@ def test_match_checkpoint(tmp_path: Path) -> None:
     assert [match_checkpoint(path=p, config=c) for p, c in not_ours] == [None] * len(not_ours)
 
 
-def _demo_files() -> bool:
-    return all((Path(DEMO_DIR) / f).is_file() for f in ("config.json", "vocab.txt", "model.safetensors"))
+def test_demo_files_ship_with_the_package() -> None:
+    names = ("config.json", "vocab.txt", "model.safetensors", "README.md")
+    assert all((Path(DEMO_DIR) / f).is_file() for f in names)
 
 
-needs_demo = pytest.mark.skipif(not _demo_files(), reason="the demo model is not in demo/ yet")
-
-
-@needs_demo
 def test_demo_spec_matches_its_files() -> None:
     config = json.loads((Path(DEMO_DIR) / "config.json").read_text())
     demo = next(s for s in SPECS if s.id == "dnabert-demo")
@@ -124,7 +121,6 @@ def test_demo_spec_matches_its_files() -> None:
     assert match_checkpoint(path=Path(DEMO_DIR), config=config) == "dnabert-demo"
 
 
-@needs_demo
 def test_demo_loads_and_embeds_deterministically(zoo: Any) -> None:
     import numpy as np
 
@@ -142,3 +138,19 @@ def test_writer_round_trip(tiny_dir: Callable[..., Path], tmp_path: Path) -> Non
     """write_checkpoint is deterministic in its seed (tests and benchmarks rely on it)."""
     a = write_checkpoint(tmp_path / "a", 3, seed=3)
     assert (a / "model.safetensors").read_bytes() == (tiny_dir(3) / "model.safetensors").read_bytes()
+
+
+@pytest.mark.parametrize("where", ["dnabert-demo", "tiny-dir"])
+def test_dnallm_snippet(where: str, tiny_dir: Callable[..., Path]) -> None:
+    """`model(**tokenizer(seq, return_tensors="pt")).last_hidden_state` as DNALLM users write it."""
+    from dnallm_zoo.compat import load_model_and_tokenizer
+
+    name = where if where == "dnabert-demo" else str(tiny_dir(5))
+    model, tokenizer = load_model_and_tokenizer(model_name_or_path=name)
+    model.eval()
+    seq = "ACGTAGCATCGGATCTATCTATCGACACTTGG"
+    out = model(**tokenizer(seq, return_tensors="pt"))
+    k = model.encoder.spec.tokenizer.k
+    assert out.last_hidden_state.shape == (1, len(seq) - k + 1 + 2, model.encoder.hidden_size)
+    pooled = out.last_hidden_state.mean(1)[0].detach().numpy()
+    assert abs(pooled - model.encoder.embed([seq])[0]).max() < 1e-5
