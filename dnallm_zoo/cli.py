@@ -345,13 +345,17 @@ def _model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="Ambiguity codes (R, Y, ...): read as N, or refuse. Default: the model's."),
         click.option("--no-uppercase", is_flag=True,
                      help="Do not upper-case input (as the originals; lower case becomes unknown)."),
+        click.option("--no-u-to-t", is_flag=True,
+                     help="Do not read U as T (with --no-uppercase: exactly the originals' input)."),
     ]
     for opt in reversed(opts):
         fn = opt(fn)
     return fn
 
 
-def _load(model: str, device: str, dtype: str, iupac: str | None, no_uppercase: bool) -> DNAEncoder:
+def _load(
+    model: str, device: str, dtype: str, iupac: str | None, no_uppercase: bool, no_u_to_t: bool
+) -> DNAEncoder:
     from .loading import load
 
     norm: dict[str, Any] = {}
@@ -359,6 +363,8 @@ def _load(model: str, device: str, dtype: str, iupac: str | None, no_uppercase: 
         norm["iupac"] = iupac
     if no_uppercase:
         norm["uppercase"] = False
+    if no_u_to_t:
+        norm["u_to_t"] = False
     return load(model, device=device, dtype=dtype.lower(), normalization=norm or None)
 
 
@@ -432,7 +438,7 @@ def _tracked(records: Iterable[tuple[str, str]], pending: deque[tuple[str, int]]
               help="Bases per window with --segment-output. Default: the most the model takes.")
 def embed(
     input_path: Path, model: str, output: Path, device: str, dtype: str, token_budget: int,
-    iupac: str | None, no_uppercase: bool, pooling: str, layer: int, long_: str,
+    iupac: str | None, no_uppercase: bool, no_u_to_t: bool, pooling: str, layer: int, long_: str,
     overlap: int | None, segment_output: bool, segment_size: int | None,
 ) -> None:
     """Embed every sequence of a FASTA(.gz) file INPUT ('-': stdin) into OUTPUT (format by suffix).
@@ -446,7 +452,7 @@ def embed(
         raise click.UsageError("--segment-size needs --segment-output")
     io.check_output(output)
     records = io.read_fasta(input_path)
-    encoder = _load(model, device, dtype, iupac, no_uppercase)
+    encoder = _load(model, device, dtype, iupac, no_uppercase, no_u_to_t)
     window = segment_size or encoder.max_bases
     if overlap is not None and overlap >= window:
         raise InputError(f"--overlap {overlap} must be smaller than the window of {window} bases")
@@ -518,7 +524,7 @@ def _batches(records: Iterable[tuple[str, str]], *, max_seqs: int = 1024, max_ba
               "logits, or refuse.")
 def predict(
     input_path: Path, model: str, output: Path, device: str, dtype: str, token_budget: int,
-    iupac: str | None, no_uppercase: bool, long_: str,
+    iupac: str | None, no_uppercase: bool, no_u_to_t: bool, long_: str,
 ) -> None:
     """Label probabilities of every sequence of INPUT ('-': stdin) by a classifier, into OUTPUT.
 
@@ -530,7 +536,7 @@ def predict(
 
     io.check_output(output)
     records = io.read_fasta(input_path)
-    encoder = _load(model, device, dtype, iupac, no_uppercase)
+    encoder = _load(model, device, dtype, iupac, no_uppercase, no_u_to_t)
     spec = encoder.spec
     if spec.task != "sequence-classification" or not spec.labels:
         raise InputError(

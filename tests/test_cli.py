@@ -366,6 +366,20 @@ def test_embed_with_a_checkpoint_directory_and_normalisation_options(
     assert "'R' at position 5 in record 'amb'" in line
 
 
+def test_embed_no_u_to_t_keeps_u_unknown(toy: Any, tmp_path: Path) -> None:
+    records = [("rna", "ACGUACGUACGU")]
+    outs = {}
+    for flag in ((), ("--no-u-to-t",)):
+        out = tmp_path / f"e{len(flag)}.npy"
+        result = run("embed", fasta(tmp_path / "in.fa", records), "-m", "toy-3", "-o", out, *flag)
+        assert result.exit_code == 0, result.output
+        outs[flag] = np.load(out)
+    np.testing.assert_allclose(outs[()], load("toy-3").embed(["ACGTACGTACGT"]), rtol=1e-6)
+    kept = load("toy-3", normalization={"u_to_t": False}).embed(["ACGUACGUACGU"])
+    np.testing.assert_allclose(outs[("--no-u-to-t",)], kept, rtol=1e-6)
+    assert not np.allclose(outs[()], outs[("--no-u-to-t",)])
+
+
 def test_embed_segments(toy: Any, tmp_path: Path) -> None:
     out = tmp_path / "s.parquet"
     result = run("embed", fasta(tmp_path / "in.fa"), "-m", "toy-3", "-o", out, "--segment-output",
