@@ -21,7 +21,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/dnallm-zoo embed examples/phix174.fa --model dnabert-demo -o phix174.parquet
 	$(BIN)/python -c "import pyarrow.parquet as pq; t = pq.read_table('phix174.parquet'); \
-	print(t.num_rows, 'rows,', t.schema.field('embedding').type, '| first values:', t['embedding'][0].values[:4])"
+	v = t['embedding'].combine_chunks().flatten().to_numpy().reshape(t.num_rows, -1); \
+	print(t['id'][0], t['length'][0], 'bp ->', v.shape, v.dtype, v[0, :4])"
 
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
