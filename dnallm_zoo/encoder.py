@@ -349,15 +349,17 @@ class DNAEncoder(ABC):
             where = f"record {record!r}" if record is not None else f"sequence {index}"
             if segment is None:
                 n_tok = tok.count_tokens(len(norm))
-                ids = tok.encode_normalized(norm) if n_tok is None or n_tok <= self.max_length \
-                    else None
+                at_least = tok.min_tokens(len(norm))  # too long for sure: no whole tokenization
+                ids = tok.encode_normalized(norm) if at_least <= self.max_length else None
                 if ids is not None and len(ids) <= self.max_length:
                     if len(ids) <= tok.num_special_tokens:
                         raise InputError(f"{where}: {len(norm)} bases give no tokens")
                     yield _Unit(index, record, 0, len(norm), ids)
                     continue
                 if long != "chunk":
-                    n = n_tok if n_tok is not None else len(ids)  # type: ignore[arg-type]
+                    n = n_tok if n_tok is not None else (
+                        len(ids) if ids is not None else f"at least {at_least}"
+                    )
                     raise SequenceTooLongError(
                         f"{where}: {len(norm)} bases give {n} tokens; {self.spec.id} takes at "
                         f"most {self.max_length} tokens ({self.max_bases} bases); "

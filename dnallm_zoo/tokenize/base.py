@@ -119,6 +119,11 @@ class DNATokenizer(ABC):
         """Tokens (specials included) of a sequence of `n_bases` bases, when length alone decides."""
         return None
 
+    def min_tokens(self, n_bases: int) -> int:
+        """A lower bound of the tokens (specials included) of `n_bases` bases, without tokenizing."""
+        n = self.count_tokens(n_bases)
+        return self.num_special_tokens + (n_bases > 0) if n is None else n
+
     def normalize(self, seq: str | bytes, *, record: str | None = None) -> bytes:
         """Apply this tokenizer's normalisation policy."""
         return normalize(seq, self.normalization, record=record)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,17 @@ class BPETokenizer(DNATokenizer):
             pad_token=names["pad"], unk_token=names["unk"], cls_token=names["cls"],
             sep_token=names["sep"], mask_token=names["mask"], prefix=prefix, suffix=suffix,
         )
+
+    @cached_property
+    def _longest_piece(self) -> int:
+        specials = {self.pad_token, self.unk_token, self.cls_token, self.sep_token, self.mask_token}
+        return max(
+            (sum(c.isalpha() for c in t) for t in self.vocab if t not in specials), default=1
+        ) or 1
+
+    def min_tokens(self, n_bases: int) -> int:
+        """No piece spells more bases than the vocabulary's longest, so at least n / longest."""
+        return self.num_special_tokens + -(-n_bases // self._longest_piece)
 
     def encode_body(self, seq: bytes) -> np.ndarray:
         enc = self.backend.encode(seq.decode("ascii"), add_special_tokens=False)

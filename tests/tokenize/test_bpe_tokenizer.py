@@ -138,3 +138,11 @@ def test_no_pad_token_refused(tmp_path: Path) -> None:
     tk.save(str(tmp_path / "tokenizer.json"))
     with pytest.raises(ValueError, match="no pad or unk token"):
         BPETokenizer(tmp_path, max_length=16)
+
+
+def test_min_tokens_is_a_lower_bound(bpe_dir: Path) -> None:
+    t = BPETokenizer(bpe_dir, max_length=10_000)
+    for seq in random_seqs(random.Random(3), 300):
+        assert t.min_tokens(len(seq)) <= len(t.encode(seq)), seq
+    longest = max((p for p in t.vocab if p.isalpha() and p not in SPECIALS), key=len)
+    assert t.min_tokens(len(longest) * 7) == len(t.encode(longest * 7))  # tight on the longest piece

@@ -274,6 +274,27 @@ def test_embed_chunks_long_sequences(zoo: Any, tiny_dir: Callable[..., Path]) ->
     assert [(s.start, s.end) for s in segs] == [(0, 1800), (1736, 3536), (3472, 4000)]
 
 
+def test_a_genome_is_not_tokenized_whole_before_chunking(
+    zoo: Any, tiny_dir: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sequence that cannot fit (even at the longest BPE piece per token) goes straight to chunks."""
+    enc = loaded(zoo, tiny_dir())
+    seq = _mutated_repeat(60_000, seed=1)
+    assert enc.tokenizer.min_tokens(len(seq)) > enc.max_length
+    seen: list[int] = []
+    real = enc.tokenizer.encode_normalized
+
+    def spy(norm: bytes, **kw: Any) -> Any:
+        seen.append(len(norm))
+        return real(norm, **kw)
+
+    monkeypatch.setattr(enc.tokenizer, "encode_normalized", spy)
+    enc.embed([seq], long="chunk")
+    assert seen and max(seen) <= enc.max_bases
+    with pytest.raises(zoo.SequenceTooLongError, match="at least"):
+        enc.embed([seq], long="error")
+
+
 def test_embed_resplits_chunks_that_tokenize_too_long(zoo: Any, tiny_dir: Callable[..., Path]) -> None:
     """Windows that still exceed 512 tokens (random DNA in the tiny BPE; N runs) are split again."""
     enc = loaded(zoo, tiny_dir())
