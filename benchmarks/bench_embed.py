@@ -34,6 +34,8 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from dnallm_zoo.io import read_fasta as fasta_records
+
 ROOT = Path(__file__).resolve().parents[1]
 FASTA = ROOT / "examples" / "arabidopsis_chloroplast.fa"
 GOAL_MIXED = 2.0
@@ -42,13 +44,8 @@ T = TypeVar("T")
 
 
 def read_fasta(path: Path) -> str:
-    lines = path.read_text().splitlines()
-    out = []
-    for line in lines[1:]:
-        if line.startswith(">"):
-            break
-        out.append(line.strip())
-    return "".join(out).upper()
+    """The first record of a FASTA file (through the core's reader), upper-cased."""
+    return next(iter(fasta_records(path)))[1].upper()
 
 
 def seq2kmer(seq: str, k: int) -> str:
