@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
 
-from dnallm_zoo import BPETokenizer, SequenceTooLongError
+from dnallm_zoo.errors import SequenceTooLongError
+from dnallm_zoo.tokenize import BPETokenizer
 
 SPECIALS = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]  # ids 0..4, as in DNABERT-2
 UNK, CLS, SEP, PAD, MASK = range(5)

@@ -8,7 +8,7 @@ import random
 import numpy as np
 import pytest
 
-from dnallm_zoo import KmerTable, base_codes, kmer_ids
+from dnallm_zoo.tokenize import KmerTable, base_codes, kmer_ids
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 UNK = 1

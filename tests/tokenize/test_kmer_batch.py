@@ -9,13 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from dnallm_zoo import (
-    EmptySequenceError,
-    InvalidSequenceError,
-    KmerTokenizer,
-    NormalizationPolicy,
-    SequenceTooLongError,
-)
+from dnallm_zoo import NormalizationPolicy
+from dnallm_zoo.errors import EmptySequenceError, InvalidSequenceError, SequenceTooLongError
+from dnallm_zoo.tokenize import KmerTokenizer
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 

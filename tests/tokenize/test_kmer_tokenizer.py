@@ -11,14 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from dnallm_zoo import (
-    BatchEncoding,
-    InvalidSequenceError,
-    KmerTokenizer,
-    NormalizationPolicy,
-    SequenceTooLongError,
-    read_vocab_txt,
-)
+from dnallm_zoo import NormalizationPolicy
+from dnallm_zoo.errors import InvalidSequenceError, SequenceTooLongError
+from dnallm_zoo.tokenize import BatchEncoding, KmerTokenizer, read_vocab_txt
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 PAD, UNK, CLS, SEP, MASK = range(5)

@@ -7,7 +7,9 @@ import random
 
 import pytest
 
-from dnallm_zoo import EmptySequenceError, InputError, InvalidSequenceError, NormalizationPolicy, normalize
+from dnallm_zoo import NormalizationPolicy
+from dnallm_zoo.errors import EmptySequenceError, InputError, InvalidSequenceError
+from dnallm_zoo.tokenize import normalize
 
 DEFAULT = NormalizationPolicy()
 AMBIGUOUS = "RYKMSWBDHV"

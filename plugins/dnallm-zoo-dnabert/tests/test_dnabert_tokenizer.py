@@ -12,11 +12,8 @@ from dnallm_zoo_dnabert.modeling import DNABERTEncoder
 from dnallm_zoo_dnabert.specs import dnabert_spec
 from transformers import BertTokenizer
 
-from dnallm_zoo import (
-    InvalidSequenceError,
-    KmerTokenizer,
-    SequenceTooLongError,
-)
+from dnallm_zoo.errors import InvalidSequenceError, SequenceTooLongError
+from dnallm_zoo.tokenize import KmerTokenizer
 
 KS = (3, 4, 5, 6)
 

@@ -17,14 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from dnallm_zoo import (
-    CheckpointError,
-    DNATokenizer,
-    NormalizationPolicy,
-    base_codes,
-    read_vocab_txt,
-    write_vocab_txt,
-)
+from dnallm_zoo import CheckpointError, NormalizationPolicy
+from dnallm_zoo.tokenize import DNATokenizer, base_codes, read_vocab_txt, write_vocab_txt
 
 __all__ = [
     "ESM_DEFAULT_SPECIALS",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnallm_zoo import KmerTokenizer, write_vocab_txt
+from dnallm_zoo.tokenize import KmerTokenizer, write_vocab_txt
 
 __all__ = ["LCATokenizer"]
 

@@ -15,7 +15,8 @@ from dnallm_zoo_prokbert.layout import vocab_tokens
 from dnallm_zoo_prokbert.specs import SPECS
 from dnallm_zoo_prokbert.tokenizer import LCATokenizer
 
-from dnallm_zoo import CheckpointError, InvalidSequenceError, ModelSpec, NormalizationPolicy
+from dnallm_zoo import CheckpointError, ModelSpec, NormalizationPolicy
+from dnallm_zoo.errors import InvalidSequenceError
 
 SPEC = {s.id: s for s in SPECS}
 IDS = sorted(SPEC)
