@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from dnallm_zoo.io import read_fasta as fasta_records
+from dnallm_zoo._fasta import read_fasta as fasta_records
 
 ROOT = Path(__file__).resolve().parents[1]
 FASTA = ROOT / "examples" / "arabidopsis_chloroplast.fa"
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
             for j in range(0, n_chunks, args.batch)
         )
     )
-    from dnallm_zoo.batching import DEFAULT_TOKEN_BUDGET, plan_batches
+    from dnallm_zoo._batching import DEFAULT_TOKEN_BUDGET, plan_batches
 
     chunk_tokens = [b - a - k + 3 for s in mixed for a, b in spans(len(s), window, overlap)]
     zoo_padded = sum(len(b) * max(chunk_tokens[i] for i in b)

@@ -1,32 +1,21 @@
 """dnallm-zoo: DNA language models of the BERT family behind one small interface.
 
-Listing models imports neither torch nor transformers; the names that need torch
-(`DNAEncoder`, `EncoderOutput`, `load`'s result) are imported on first use.
+The top level holds what a user and a plugin's spec table need. Helpers live in public subpackages:
+`dnallm_zoo.tokenize` (tokenizers and k-mer primitives), `dnallm_zoo.kit` (building blocks for a family
+plugin), `dnallm_zoo.testing` (the conformance kit), `dnallm_zoo.errors` (every exception),
+`dnallm_zoo.compat` (DNALLM's loader). Listing models imports neither torch nor transformers; the names
+that need torch (`DNAEncoder`, `EncoderOutput`, `Segment`) are imported on first use.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from .errors import (
-    CheckpointError,
-    DuplicateModelError,
-    EmptySequenceError,
-    InputError,
-    IntegrityError,
-    InvalidSequenceError,
-    PluginLoadError,
-    RuntimeConfigError,
-    SequenceTooLongError,
-    SpecError,
-    UnknownModelError,
-    ZooError,
-)
-from .hookspecs import hookimpl
-from .loading import load
-from .registry import get_spec, list_models
-from .spec import (
+from ._hooks import RegisterFn, hookimpl
+from ._lazy import lazy_getattr
+from ._loading import load
+from ._registry import get_spec, list_models
+from ._spec import (
     ArchitectureSpec,
     Capabilities,
     ModelSpec,
@@ -34,82 +23,36 @@ from .spec import (
     TokenizerSpec,
     WeightsSource,
 )
-from .tokenize import (
-    BatchEncoding,
-    BPETokenizer,
-    DNATokenizer,
-    KmerTable,
-    KmerTokenizer,
-    base_codes,
-    kmer_ids,
-    normalize,
-    read_vocab_txt,
-    write_vocab_txt,
-)
-from .weights import load_state_dict_strict, read_config, read_state_dict
+from .errors import CheckpointError, InputError, SequenceTooLongError, UnknownModelError, ZooError
 
 if TYPE_CHECKING:
-    from .bert import BertEncoder, write_bert_checkpoint
-    from .encoder import DNAEncoder, EncoderOutput, Segment
+    from ._encoder import DNAEncoder, EncoderOutput
+    from ._pipeline import Segment
 
 __version__ = "0.1.0"
 
-_LAZY = {
-    "BertEncoder": ".bert",
-    "write_bert_checkpoint": ".bert",
-    "DNAEncoder": ".encoder",
-    "EncoderOutput": ".encoder",
-    "Segment": ".encoder",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'dnallm_zoo' has no attribute {name!r}")
-
+__getattr__ = lazy_getattr(__name__, {
+    "DNAEncoder": "._encoder", "EncoderOutput": "._encoder", "Segment": "._pipeline",
+})
 
 __all__ = [
     "ArchitectureSpec",
-    "BPETokenizer",
-    "BatchEncoding",
-    "BertEncoder",
     "Capabilities",
     "CheckpointError",
     "DNAEncoder",
-    "DNATokenizer",
-    "DuplicateModelError",
-    "EmptySequenceError",
     "EncoderOutput",
     "InputError",
-    "IntegrityError",
-    "InvalidSequenceError",
-    "KmerTable",
-    "KmerTokenizer",
     "ModelSpec",
     "NormalizationPolicy",
-    "PluginLoadError",
-    "RuntimeConfigError",
+    "RegisterFn",
     "Segment",
     "SequenceTooLongError",
-    "SpecError",
     "TokenizerSpec",
     "UnknownModelError",
     "WeightsSource",
     "ZooError",
-    "base_codes",
     "get_spec",
     "hookimpl",
-    "kmer_ids",
     "list_models",
     "load",
-    "load_state_dict_strict",
-    "normalize",
-    "read_config",
-    "read_state_dict",
-    "read_vocab_txt",
-    "write_bert_checkpoint",
-    "write_vocab_txt",
 ]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._hooks import hookimpl
+from ._spec import ModelSpec, WeightsSource
 from .errors import CheckpointError
-from .hookspecs import hookimpl
-from .spec import ModelSpec, WeightsSource
 
 
 @hookimpl(trylast=True)
 def resolve_weights(spec: ModelSpec, source: WeightsSource, cache_dir: Path | None) -> Path:
     """Local directories as they are; hub repositories through huggingface_hub."""
-    from .weights import hub_download, verify_sha256
+    from ._hub import hub_download, verify_sha256
 
     if source.path is not None:
         p = Path(source.path).expanduser()

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .encoder import DNAEncoder, EncoderOutput
+from ._encoder import DNAEncoder, EncoderOutput
+from ._loading import load
 from .errors import InputError, ZooError
-from .loading import load
 
 if TYPE_CHECKING:
     from .tokenize.base import DNATokenizer

@@ -5,7 +5,6 @@ ZooError
  ├── UnknownModelError (also KeyError)      no model by that name; carries close suggestions
  ├── PluginLoadError                        a plugin failed to import, register or run a hook
  ├── DuplicateModelError                    two plugins claim one id (raised only in strict mode)
- ├── SpecError (also ValueError)            a spec is invalid
  ├── CheckpointError                        weights missing, unreadable, or not matching the model
  │    └── IntegrityError                    a file's sha256 differs from the spec
  ├── RuntimeConfigError (also ValueError)   a device or dtype the spec or machine does not support
@@ -29,9 +28,9 @@ __all__ = [
     "PluginLoadError",
     "RuntimeConfigError",
     "SequenceTooLongError",
-    "SpecError",
     "UnknownModelError",
     "ZooError",
+    "one_line",
 ]
 
 
@@ -66,10 +65,6 @@ class PluginLoadError(ZooError):
 
 class DuplicateModelError(ZooError):
     """Two plugins register the same model id (an error only in strict mode)."""
-
-
-class SpecError(ZooError, ValueError):
-    """A model spec is invalid."""
 
 
 class CheckpointError(ZooError):
@@ -115,3 +110,9 @@ class EmptySequenceError(InputError):
 
 class SequenceTooLongError(InputError):
     """A sequence is longer than the model takes and chunking was not asked for."""
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (its type's name when it has none)."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__

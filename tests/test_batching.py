@@ -8,7 +8,8 @@ import random
 import pytest
 import torch
 
-from dnallm_zoo.batching import DEFAULT_TOKEN_BUDGET, chunk_spans, plan_batches, pool
+from dnallm_zoo._batching import DEFAULT_TOKEN_BUDGET, plan_batches, pool
+from dnallm_zoo._chunking import chunk_spans
 
 # ---- plan_batches ---------------------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ from click.testing import CliRunner, Result
 
 import dnallm_zoo
 from dnallm_zoo import hookimpl, load
+from dnallm_zoo._discovery import PluginInfo, get_manager
+from dnallm_zoo._registry import reset_plugins, reset_registry
 from dnallm_zoo.cli import cli, main
-from dnallm_zoo.plugins import PluginInfo, get_manager, reset_plugins
-from dnallm_zoo.registry import reset_registry
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # tests/ is no package (pytest's importlib mode)
@@ -427,8 +427,8 @@ def test_a_failed_run_keeps_the_previous_output(toy: Any, tmp_path: Path) -> Non
 KILLED = """
 import os, signal, sys
 import numpy as np
-from dnallm_zoo.cli import _on_sigterm
-from dnallm_zoo.io import RowLayout, open_writer
+from dnallm_zoo.cli._app import _on_sigterm
+from dnallm_zoo._writers import RowLayout, open_writer
 signal.signal(signal.SIGTERM, _on_sigterm)  # as main() does
 with open_writer(sys.argv[1], layout=RowLayout.sequences(4)) as w:
     for i in range(3):

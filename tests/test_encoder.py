@@ -10,15 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from dnallm_zoo import (
-    EmptySequenceError,
-    InputError,
-    InvalidSequenceError,
-    RuntimeConfigError,
-    SequenceTooLongError,
-    read_state_dict,
-)
-from dnallm_zoo.batching import chunk_spans
+from dnallm_zoo import InputError, SequenceTooLongError
+from dnallm_zoo._chunking import chunk_spans
+from dnallm_zoo.errors import EmptySequenceError, InvalidSequenceError, RuntimeConfigError
+from dnallm_zoo.kit import read_state_dict
 from dnallm_zoo.testing.toy import TOY_SPEC, ToyEncoder
 
 ATOL = 1e-5

@@ -12,14 +12,10 @@ import numpy as np
 import pytest
 import torch
 
-from dnallm_zoo import (
-    CheckpointError,
-    RuntimeConfigError,
-    UnknownModelError,
-    load,
-    read_state_dict,
-)
-from dnallm_zoo.runtime import available_devices
+from dnallm_zoo import CheckpointError, UnknownModelError, load
+from dnallm_zoo._runtime import available_devices
+from dnallm_zoo.errors import RuntimeConfigError
+from dnallm_zoo.kit import read_state_dict
 from dnallm_zoo.testing import ToyPlugin, planted_defects, write_weights_copy
 from dnallm_zoo.testing.toy import TOY_SPEC, ToyEncoder, write_toy_checkpoint
 

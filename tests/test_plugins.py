@@ -18,8 +18,10 @@ from typing import Any
 
 import pytest
 
-from dnallm_zoo import CheckpointError, PluginLoadError, hookimpl
-from dnallm_zoo.plugins import CORE_PLUGIN, PluginInfo, call_each, get_manager, reset_plugins
+from dnallm_zoo import CheckpointError, hookimpl
+from dnallm_zoo._discovery import CORE_PLUGIN, PluginInfo, call_each, get_manager
+from dnallm_zoo._registry import reset_plugins
+from dnallm_zoo.errors import PluginLoadError
 
 SITE = Path(__file__).parent / "fixtures" / "plugin_site"
 FAKES = ["alpha", "beta", "good", "invalid", "noimport", "raises", "typo"]
@@ -28,7 +30,7 @@ DRIVER = r"""
 import json, sys
 import dnallm_zoo
 from dnallm_zoo.errors import ZooError
-from dnallm_zoo.plugins import get_manager
+from dnallm_zoo._discovery import get_manager
 
 names = json.loads(sys.argv[1])
 out = {"lookups": {}}
@@ -40,7 +42,7 @@ try:
             out["lookups"][name] = {"id": s.id, "plugin": s.plugin, "description": s.description}
         except ZooError as exc:
             out["lookups"][name] = {"error": type(exc).__name__, "message": str(exc)}
-    from dnallm_zoo.registry import get_registry
+    from dnallm_zoo._registry import get_registry
     out["conflicts"] = [str(c) for c in get_registry().conflicts]
 except ZooError as exc:
     out["error"] = {"type": type(exc).__name__, "message": str(exc), "plugin": getattr(exc, "plugin", None)}
@@ -225,7 +227,7 @@ STRICT_DRIVER = r"""
 import json, os, sys
 from dnallm_zoo import list_models
 from dnallm_zoo.errors import ZooError
-from dnallm_zoo.plugins import reset_plugins
+from dnallm_zoo._registry import reset_plugins
 
 out = {}
 for allow in json.loads(sys.argv[1]):

@@ -11,18 +11,10 @@ from typing import Any
 
 import pytest
 
-from dnallm_zoo import (
-    DuplicateModelError,
-    ModelSpec,
-    PluginLoadError,
-    UnknownModelError,
-    ZooError,
-    get_spec,
-    hookimpl,
-    list_models,
-)
-from dnallm_zoo.plugins import get_manager, reset_plugins
-from dnallm_zoo.registry import Conflict, Entry, get_registry, reset_registry
+from dnallm_zoo import ModelSpec, UnknownModelError, ZooError, get_spec, hookimpl, list_models
+from dnallm_zoo._discovery import get_manager
+from dnallm_zoo._registry import Conflict, Entry, get_registry, reset_plugins, reset_registry
+from dnallm_zoo.errors import DuplicateModelError, PluginLoadError
 
 BASE: dict[str, Any] = json.loads(
     (Path(__file__).parent / "fixtures" / "minimal_spec.json").read_text(encoding="utf-8")
@@ -72,10 +64,10 @@ def ids(specs: list[ModelSpec]) -> list[str]:
 
 
 CPU_ONLY = {"devices": ["cpu"], "dtypes": {"cpu": ["float32"]},
-            "max_tokens": 64, "max_bases": 64, "hidden_size": 8, "num_layers": 2}
+            "max_bases": 64}
 CPU_BF16 = {**CPU_ONLY, "dtypes": {"cpu": ["float32", "bfloat16"]}}
 CUDA_ONLY = {"devices": ["cuda"], "dtypes": {"cuda": ["float16"]},
-             "max_tokens": 64, "max_bases": 64, "hidden_size": 8, "num_layers": 2}
+             "max_bases": 64}
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 import torch
 
-from dnallm_zoo import ModelSpec, RuntimeConfigError, runtime
-from dnallm_zoo.runtime import available_devices, cpu_has_native_bf16, resolve_device, resolve_dtype
+from dnallm_zoo import ModelSpec
+from dnallm_zoo import _runtime as runtime
+from dnallm_zoo._runtime import available_devices, cpu_has_native_bf16, resolve_device, resolve_dtype
+from dnallm_zoo.errors import RuntimeConfigError
 
 BASE: dict[str, Any] = json.loads(
     (Path(__file__).parent / "fixtures" / "minimal_spec.json").read_text(encoding="utf-8")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from dnallm_zoo.spec import (
+from dnallm_zoo._spec import (
     ArchitectureSpec,
     Capabilities,
     ModelSpec,
@@ -202,11 +202,33 @@ def test_other_kinds_need_no_k(kind: str) -> None:
         {"kind": "kmer", "k": 13, "max_tokens": 10},
         {"kind": "kmer", "k": 3, "stride": 0, "max_tokens": 10},
         {"kind": "kmer", "k": 3, "max_tokens": 2},
-        {"kind": "wordpiece", "max_tokens": 10},
+        {"kind": "Word Piece", "max_tokens": 10},
+        {"kind": "", "max_tokens": 10},
     ],
 )
 def test_tokenizer_bounds(data: dict[str, Any]) -> None:
     refused(TokenizerSpec, data)
+
+
+def test_tokenizer_kind_is_open_to_plugins() -> None:
+    """A kind the core does not build is a plugin's own (its encoder builds it)."""
+    assert TokenizerSpec(kind="wordpiece", max_tokens=10).kind == "wordpiece"
+
+
+def test_token_limit_must_fit_the_positions() -> None:
+    data = copy.deepcopy(BASE)
+    data["tokenizer"]["max_tokens"] = 65
+    refused(ModelSpec, data, "exceeds the 64 positions")
+    data["capabilities"]["any_length"] = True  # ALiBi: the network takes any length
+    assert ModelSpec.model_validate(data).tokenizer.max_tokens == 65
+
+
+def test_kmer_chunk_size_must_fit_the_token_limit() -> None:
+    data = copy.deepcopy(BASE)
+    data["capabilities"]["max_bases"] = 64 - 3 + 3  # 62 3-mers + [CLS] + [SEP] = 64 tokens
+    assert ModelSpec.model_validate(data).capabilities.max_bases == 64
+    data["capabilities"]["max_bases"] = 65
+    refused(ModelSpec, data, "gives 65 tokens")
 
 
 def test_normalization_policy_values() -> None:
@@ -223,7 +245,7 @@ def test_architecture_positive() -> None:
 
 # ---- capabilities ---------------------------------------------------------------------------------
 
-CAPS: dict[str, Any] = {"max_tokens": 64, "max_bases": 64, "hidden_size": 8, "num_layers": 2}
+CAPS: dict[str, Any] = {"max_bases": 64}
 
 
 def test_capabilities_defaults() -> None:
@@ -267,7 +289,7 @@ def test_frozen() -> None:
     with pytest.raises(ValidationError, match="frozen"):
         s.id = "other"  # type: ignore[misc]
     with pytest.raises(ValidationError, match="frozen"):
-        s.capabilities.hidden_size = 16  # type: ignore[misc]
+        s.capabilities.max_bases = 16  # type: ignore[misc]
     # a copy with changes is the way to vary a spec
     assert s.model_copy(update={"id": "other"}).id == "other"
     assert s.id == "tiny-3"

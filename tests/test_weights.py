@@ -16,18 +16,18 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
-from dnallm_zoo import CheckpointError, IntegrityError, ModelSpec, WeightsSource, hookimpl
-from dnallm_zoo.plugins import get_manager, reset_plugins
-from dnallm_zoo.weights import (
+from dnallm_zoo import CheckpointError, ModelSpec, WeightsSource, hookimpl
+from dnallm_zoo._checkpoint import (
     find_weights_file,
-    hub_download,
     load_state_dict_strict,
     read_config,
     read_state_dict,
-    resolve_weights,
-    sha256_file,
-    verify_sha256,
 )
+from dnallm_zoo._discovery import get_manager
+from dnallm_zoo._hub import hub_download, sha256_file, verify_sha256
+from dnallm_zoo._loading import weights_dir
+from dnallm_zoo._registry import reset_plugins
+from dnallm_zoo.errors import IntegrityError
 
 BASE: dict[str, Any] = json.loads(
     (Path(__file__).parent / "fixtures" / "minimal_spec.json").read_text(encoding="utf-8")
@@ -463,13 +463,13 @@ def spec_with(weights: dict[str, Any]) -> ModelSpec:
 @pytest.mark.usefixtures("no_plugins")
 def test_core_resolver_hub(hub_cache: Path) -> None:
     s = spec_with({"repo_id": REPO, "revision": OLD})
-    assert resolve_weights(s, cache_dir=hub_cache) == hub_cache / "models--org--tiny" / "snapshots" / OLD
+    assert weights_dir(s, cache_dir=hub_cache) == hub_cache / "models--org--tiny" / "snapshots" / OLD
     bad = spec_with({"repo_id": REPO, "sha256": {"config.json": "1" * 64}})
     with pytest.raises(IntegrityError):
-        resolve_weights(bad, cache_dir=str(hub_cache))  # a deliberate error is not swallowed
+        weights_dir(bad, cache_dir=str(hub_cache))  # a deliberate error is not swallowed
     missing = spec_with({"repo_id": "org/absent"})
     with pytest.raises(CheckpointError, match=r"org/absent"):
-        resolve_weights(missing, cache_dir=hub_cache)
+        weights_dir(missing, cache_dir=hub_cache)
     assert get_manager().info["dnallm_zoo.core"].errors == []
 
 
@@ -477,13 +477,13 @@ def test_core_resolver_hub(hub_cache: Path) -> None:
 def test_core_resolver_local(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
     digest = sha256_file(tmp_path / "config.json")
-    assert resolve_weights(spec_with({"path": str(tmp_path)})) == tmp_path
-    assert resolve_weights(spec_with({"path": str(tmp_path), "sha256": {"config.json": digest}})) == tmp_path
+    assert weights_dir(spec_with({"path": str(tmp_path)})) == tmp_path
+    assert weights_dir(spec_with({"path": str(tmp_path), "sha256": {"config.json": digest}})) == tmp_path
     with pytest.raises(IntegrityError):
-        resolve_weights(spec_with({"path": str(tmp_path), "sha256": {"config.json": "2" * 64}}))
+        weights_dir(spec_with({"path": str(tmp_path), "sha256": {"config.json": "2" * 64}}))
     assert (tmp_path / "config.json").is_file()  # a user's own directory is never cleaned up
     with pytest.raises(CheckpointError, match="does not exist"):
-        resolve_weights(spec_with({"path": str(tmp_path / "nope")}))
+        weights_dir(spec_with({"path": str(tmp_path / "nope")}))
 
 
 class LocalMirror:
@@ -500,6 +500,6 @@ class LocalMirror:
 @pytest.mark.usefixtures("no_plugins")
 def test_plugin_resolver_first(tmp_path: Path, hub_cache: Path) -> None:
     get_manager().register(LocalMirror(tmp_path), name="mirror")
-    assert resolve_weights(spec_with({"repo_id": "org/mirrored"}), cache_dir=hub_cache) == tmp_path
+    assert weights_dir(spec_with({"repo_id": "org/mirrored"}), cache_dir=hub_cache) == tmp_path
     # the plugin declines: the core's hub resolver answers
-    assert resolve_weights(spec_with({"repo_id": REPO}), cache_dir=hub_cache).parent.name == "snapshots"
+    assert weights_dir(spec_with({"repo_id": REPO}), cache_dir=hub_cache).parent.name == "snapshots"

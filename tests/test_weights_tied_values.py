@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from dnallm_zoo import CheckpointError, load_state_dict_strict
+from dnallm_zoo import CheckpointError
+from dnallm_zoo.kit import load_state_dict_strict
 
 TIED = {"decoder.weight": "embed.weight"}
 

@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 
 import torch
 
-from dnallm_zoo import DNAEncoder, EncoderOutput, ModelSpec, hookimpl, write_vocab_txt
+from dnallm_zoo import DNAEncoder, EncoderOutput, ModelSpec, hookimpl
+from dnallm_zoo.tokenize import write_vocab_txt
 
 FAMILY = "toy"
 SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
@@ -34,9 +35,8 @@ def toy_spec(model_id: str, weights: Path, *, classifier: bool = False) -> dict[
         "architecture": {"kind": "toy", "hidden_size": HIDDEN, "num_layers": 1, "num_heads": 1,
                          "max_tokens": MAX_TOKENS},
         "weights": {"path": str(weights)},
-        "capabilities": {"devices": ["cpu"], "dtypes": {"cpu": ["float32"]}, "max_tokens": MAX_TOKENS,
-                         "max_bases": MAX_TOKENS - 2 - 1 + 3, "chunk_overlap": 2,
-                         "hidden_size": HIDDEN, "num_layers": 1},
+        "capabilities": {"devices": ["cpu"], "dtypes": {"cpu": ["float32"]},
+                         "max_bases": MAX_TOKENS - 2 - 1 + 3, "chunk_overlap": 2},
     }
 
 

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._checkpoint import WEIGHT_FILES, find_weights_file, read_config
+from .._discovery import call_each, get_manager
+from .._registry import get_spec
+from .._spec import ModelSpec
 from ..errors import CheckpointError
-from ..plugins import call_each, get_manager
-from ..registry import get_spec
-from ..spec import ModelSpec
-from ..weights import WEIGHT_FILES, find_weights_file, read_config
 
 if TYPE_CHECKING:
     import torch

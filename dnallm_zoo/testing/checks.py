@@ -19,7 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..encoder import DNAEncoder, EncoderOutput
+from .._checkpoint import find_weights_file, load_state_dict_strict, read_state_dict
+from .._encoder import DNAEncoder, EncoderOutput
+from .._registry import get_registry
+from .._runtime import available_devices
+from .._spec import ModelSpec
 from ..errors import (
     CheckpointError,
     EmptySequenceError,
@@ -27,10 +31,6 @@ from ..errors import (
     PluginLoadError,
     SequenceTooLongError,
 )
-from ..registry import get_registry
-from ..runtime import available_devices
-from ..spec import ModelSpec
-from ..weights import find_weights_file, load_state_dict_strict, read_state_dict
 from .checkpoints import make_test_checkpoint, planted_defects, write_weights_copy
 
 __all__ = [
@@ -457,7 +457,7 @@ def check_determinism(m: ModelUnderTest) -> str:
 
 def check_save_round_trip(m: ModelUnderTest) -> str:
     """save_pretrained, reload (encoder class and `dnallm_zoo.load(dir)`): same weights and outputs."""
-    from ..loading import load
+    from .._loading import load
 
     enc = m.reference()
     seqs = m.sequences()

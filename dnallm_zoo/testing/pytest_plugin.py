@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ..plugins import ZooPluginManager
+    from .._discovery import ZooPluginManager
     from .checks import ModelUnderTest
     from .toy import ToyPlugin
 
@@ -48,7 +48,7 @@ class _Subjects:
 
     def get(self, qualified: str) -> ModelUnderTest:
         if qualified not in self.made:
-            from ..registry import get_registry
+            from .._registry import get_registry
             from .checkpoints import make_test_checkpoint
             from .checks import ModelUnderTest
 
@@ -86,7 +86,7 @@ def _run(subjects: _Subjects, qualified: str, name: str, **kwargs: str) -> None:
 
 def _selected(plugin: str | None, models: str) -> list[Any]:
     """The registered specs of `plugin` (every plugin if None) whose id or an alias matches."""
-    from ..registry import get_registry
+    from .._registry import get_registry
 
     reg = get_registry()
     pat = models.lower()
@@ -153,8 +153,8 @@ def zoo_plugin() -> Iterator[Callable[..., str]]:
 
     The registry is rebuilt after each registration and after the removals.
     """
-    from ..plugins import get_manager
-    from ..registry import reset_registry
+    from .._discovery import get_manager
+    from .._registry import reset_registry
 
     names: list[str] = []
 
@@ -179,7 +179,8 @@ def zoo_plugin() -> Iterator[Callable[..., str]]:
 @pytest.fixture
 def zoo_isolated(monkeypatch: pytest.MonkeyPatch) -> Iterator[ZooPluginManager]:
     """A fresh plugin manager that loads no installed plugin (only the core); restored afterwards."""
-    from ..plugins import get_manager, reset_plugins
+    from .._discovery import get_manager
+    from .._registry import reset_plugins
 
     monkeypatch.setenv("DNALLM_ZOO_PLUGINS", "")
     monkeypatch.delenv("DNALLM_ZOO_BLOCK_PLUGINS", raising=False)

@@ -26,18 +26,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..encoder import DNAEncoder, EncoderOutput
-from ..errors import CheckpointError
-from ..hookspecs import RegisterFn, hookimpl
-from ..spec import (
+from .._checkpoint import WEIGHT_FILES
+from .._encoder import DNAEncoder, EncoderOutput
+from .._hooks import RegisterFn, hookimpl
+from .._spec import (
     ArchitectureSpec,
     Capabilities,
     ModelSpec,
     TokenizerSpec,
     WeightsSource,
 )
+from ..errors import CheckpointError
 from ..tokenize import write_vocab_txt
-from ..weights import WEIGHT_FILES
 
 __all__ = [
     "ENCODER",
@@ -80,11 +80,8 @@ TOY_SPEC = ModelSpec(
             "cuda": ("float32", "float16", "bfloat16"),
             "mps": ("float32", "float16"),
         },
-        max_tokens=_MAX_TOKENS,
         max_bases=_MAX_TOKENS - 2 + 3 - 1,
         chunk_overlap=8,
-        hidden_size=16,
-        num_layers=2,
     ),
 )
 _SPECS = {TOY_SPEC.id: TOY_SPEC}

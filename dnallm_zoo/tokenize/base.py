@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,11 +11,24 @@ from typing import Any
 
 import numpy as np
 
+from .._spec import NormalizationPolicy
 from ..errors import InputError, SequenceTooLongError
-from ..spec import NormalizationPolicy
+from .encoding import BatchEncoding, int_lists, mask_lists, tensors
 from .normalize import normalize
 
 __all__ = ["BatchEncoding", "DNATokenizer", "read_vocab_txt", "write_vocab_txt"]
+
+logger = logging.getLogger(__name__)
+
+# transformers' padding and truncation arguments, as the modes they mean for one sequence each
+_PADDING: dict[object, str | None] = {
+    None: "longest", True: "longest", "longest": "longest", "max_length": "max_length",
+    False: None, "do_not_pad": None,
+}
+_TRUNCATION: dict[object, bool | None] = {
+    None: None, False: False, "do_not_truncate": False,
+    True: True, "longest_first": True, "only_first": True,
+}
 
 
 def read_vocab_txt(path: str | Path) -> dict[str, int]:
@@ -27,20 +41,6 @@ def write_vocab_txt(vocab: dict[str, int], path: str | Path) -> None:
     """Write a vocab.txt in id order."""
     tokens = sorted(vocab, key=vocab.__getitem__)
     Path(path).write_text("".join(t + "\n" for t in tokens), encoding="utf-8")
-
-
-class BatchEncoding(dict):  # type: ignore[type-arg]
-    """A dict of `input_ids`, `attention_mask` (and maybe `token_type_ids`), attribute access too."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def to(self, device: Any) -> BatchEncoding:
-        """Move tensors to a device (torch tensors only)."""
-        return BatchEncoding({k: v.to(device) if hasattr(v, "to") else v for k, v in self.items()})
 
 
 class DNATokenizer(ABC):
@@ -74,6 +74,7 @@ class DNATokenizer(ABC):
         self.prefix_ids = np.array([self.vocab[t] for t in prefix], dtype=np.int64)
         self.suffix_ids = np.array([self.vocab[t] for t in suffix], dtype=np.int64)
         self._id_to_token: list[str] | None = None
+        self._warned_too_long = False
 
     # ids of the special tokens, as transformers names them
     @property
@@ -206,63 +207,127 @@ class DNATokenizer(ABC):
         text: str | Sequence[str],
         *,
         return_tensors: str | None = None,
-        padding: bool | str = True,
-        truncation: bool = False,
+        padding: bool | str | None = None,
+        truncation: bool | str | None = None,
         max_length: int | None = None,
         add_special_tokens: bool = True,
         return_attention_mask: bool = True,
         return_token_type_ids: bool = False,
         **unused: Any,
     ) -> BatchEncoding:
-        """Tokenize like a Hugging Face tokenizer; too-long input is an error unless truncation."""
+        """Tokenize like a Hugging Face tokenizer, padded to the longest sequence unless `padding=False`.
+
+        As transformers does: every id of a sequence longer than the model takes (warning once per
+        tokenizer that the model will fail on it); truncated to `max_length` (default the model's),
+        special tokens kept, with `truncation=True`, or with `max_length` and no `padding` given.
+        """
+        if padding not in _PADDING:
+            raise ValueError(f"padding={padding!r}: use True, False, 'longest', 'max_length' or 'do_not_pad'")
+        if truncation not in _TRUNCATION:
+            raise ValueError(f"truncation={truncation!r}: use True, False, 'longest_first', 'only_first' "
+                             "or 'do_not_truncate'")
+        if return_tensors not in (None, "pt", "np"):
+            raise ValueError(f"return_tensors={return_tensors!r} is not supported; use 'pt' or 'np'")
         single = isinstance(text, (str, bytes))
         seqs = [text] if single else list(text)
-        limit = max_length or self.max_length
-        padded = bool(padding) and padding != "do_not_pad"
-        to = limit if padded and padding == "max_length" else None
+        pad = _PADDING[padding]
+        cut = _TRUNCATION[truncation]
+        if cut is None:  # transformers: max_length alone (no padding asked) truncates
+            cut = max_length is not None and padding in (None, False)
+        limit = self.max_length if max_length is None else max_length
+        width = limit if pad == "max_length" else None
         rows = self._encode_rows(
-            seqs, add_special_tokens=add_special_tokens, limit=limit, truncation=truncation,
-            width=to, mask=padded and return_attention_mask, named=not single,
+            seqs, add_special_tokens=add_special_tokens, limit=limit if cut else None, truncation=cut,
+            width=width, mask=return_attention_mask and pad is not None and return_tensors is not None,
+            named=not single,
         )
+        mask_arr: np.ndarray | None = None
         if rows is not None:
-            ids_arr, lengths, mask_arr = rows  # type: ignore[assignment]
-            if not padded:
-                encoded = [ids_arr[i, :n] for i, n in enumerate(lengths.tolist())]
+            ids_arr, lengths, mask_arr = rows
         else:
-            encoded = []
-            for i, s in enumerate(seqs):
-                try:
-                    ids = self.encode(s, add_special_tokens=add_special_tokens)
-                except InputError as exc:
-                    if single:
-                        raise
-                    raise name_sequence(exc, i) from None
-                if len(ids) > limit:
-                    if not truncation:
-                        raise too_long(i, len(ids), limit)
-                    if add_special_tokens:
-                        keep = limit - len(self.suffix_ids)
-                        ids = np.concatenate((ids[:keep], self.suffix_ids))
-                    else:
-                        ids = ids[:limit]
-                encoded.append(ids)
-            if padded:
-                ids_arr, mask_arr = self.pad(encoded, to_length=to)
-        if padded:
-            out: dict[str, Any] = {"input_ids": ids_arr}
+            encoded = self._encode_each(seqs, add_special_tokens, limit if cut else None, single)
+            lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+            if pad is None:
+                ids_arr = _stack(encoded, lengths, self.pad_token_id)
+            else:
+                longest = int(lengths.max(initial=0))
+                ids_arr, mask_arr = self.pad(encoded, to_length=width if width and width >= longest else None)
+                if width and width > ids_arr.shape[1]:  # an empty batch padded to max_length
+                    ids_arr, mask_arr = self.pad(encoded, to_length=width)
+        if not cut and max_length is None and pad != "max_length":
+            self._warn_if_too_long(lengths)
+        if pad is None:
+            row_len = lengths
+        elif pad == "longest":
+            row_len = np.full(len(seqs), ids_arr.shape[1], dtype=np.int64)
+        else:  # transformers pads to max_length and leaves longer sequences (not truncated) as they are
+            row_len = np.maximum(lengths, limit)
+        n_cols = int(row_len.max(initial=0))
+        if ids_arr.shape[1] != n_cols and len(seqs):
+            ids_arr = ids_arr[:, :n_cols]
+            mask_arr = None if mask_arr is None else mask_arr[:, :n_cols]
+        out: dict[str, Any]
+        if return_tensors is not None:
+            if len(seqs) and int(row_len.min()) != n_cols:
+                i = int(np.argmax(row_len != n_cols)) if pad is None else int(np.argmax(lengths > limit))
+                raise ValueError(
+                    f"sequence {i} has {int(lengths[i])} tokens where others have "
+                    f"{int(row_len.min()) if pad is None else limit}: tensors need padding=True"
+                    + ("" if pad is None else " or truncation=True")
+                )
+            out = {"input_ids": ids_arr}
             if return_attention_mask:
-                out["attention_mask"] = mask_arr
+                out["attention_mask"] = (
+                    np.ones_like(ids_arr) if pad is None else mask_arr if mask_arr is not None
+                    else (np.arange(n_cols) < lengths[:, None]).astype(np.int64)
+                )
             if return_token_type_ids:
                 out["token_type_ids"] = np.zeros_like(ids_arr)
-        else:
-            if return_tensors is not None and len({len(e) for e in encoded}) > 1:
-                raise ValueError("sequences of different lengths need padding=True for tensors")
-            out = {"input_ids": encoded}
-            if return_attention_mask:
-                out["attention_mask"] = [np.ones_like(e) for e in encoded]
-            if return_token_type_ids:
-                out["token_type_ids"] = [np.zeros_like(e) for e in encoded]
-        return BatchEncoding(_convert(out, return_tensors, single))
+            return BatchEncoding(tensors(out, return_tensors))
+        out = {"input_ids": int_lists(ids_arr, row_len)}
+        if return_attention_mask:
+            out["attention_mask"] = (
+                mask_lists(lengths, row_len) if mask_arr is None else int_lists(mask_arr, row_len)
+            )
+        if return_token_type_ids:
+            out["token_type_ids"] = mask_lists(row_len, row_len, fill=0)
+        if single:
+            out = {k: v[0] for k, v in out.items()}
+        return BatchEncoding(out)
+
+    def _encode_each(
+        self, seqs: Sequence[str | bytes], add_special_tokens: bool, cut_to: int | None, single: bool
+    ) -> list[np.ndarray]:
+        """One sequence at a time; cut to `cut_to` tokens (suffix tokens kept) where given."""
+        encoded = []
+        for i, s in enumerate(seqs):
+            try:
+                ids = self.encode(s, add_special_tokens=add_special_tokens)
+            except InputError as exc:
+                if single:
+                    raise
+                raise name_sequence(exc, i) from None
+            if cut_to is not None and len(ids) > cut_to:
+                if add_special_tokens:
+                    keep = cut_to - len(self.suffix_ids)
+                    ids = np.concatenate((ids[:keep], self.suffix_ids))
+                else:
+                    ids = ids[:cut_to]
+            encoded.append(ids)
+        return encoded
+
+    def _warn_if_too_long(self, lengths: np.ndarray) -> None:
+        """transformers' warning, once per tokenizer, for the first sequence longer than the model takes."""
+        if self._warned_too_long or not len(lengths):
+            return
+        over = np.flatnonzero(lengths > self.max_length)
+        if len(over):
+            self._warned_too_long = True
+            logger.warning(
+                "Token indices sequence length is longer than the specified maximum sequence length for "
+                f"this model ({int(lengths[over[0]])} > {self.max_length}). Running this sequence through "
+                "the model will result in indexing errors"
+            )
 
     def _save_config(self, path: Path, tokenizer_class: str, **extra: Any) -> None:
         cfg = {
@@ -294,19 +359,9 @@ def name_sequence(exc: InputError, index: int) -> InputError:
     return exc
 
 
-def _convert(out: dict[str, Any], return_tensors: str | None, single: bool) -> dict[str, Any]:
-    if return_tensors == "pt":
-        import torch
-
-        return {k: torch.as_tensor(np.asarray(v)) for k, v in out.items()}
-    if return_tensors == "np":
-        return {k: np.asarray(v) for k, v in out.items()}
-    if return_tensors is not None:
-        raise ValueError(f"return_tensors={return_tensors!r} is not supported; use 'pt' or 'np'")
-    conv = {
-        k: v.tolist() if isinstance(v, np.ndarray) else [np.asarray(row).tolist() for row in v]
-        for k, v in out.items()
-    }
-    if single:
-        return {k: v[0] for k, v in conv.items()}
-    return conv
+def _stack(rows: Sequence[np.ndarray], lengths: np.ndarray, fill: int) -> np.ndarray:
+    """Rows of different lengths in one 2-D int64 array, `fill` after each."""
+    out = np.full((len(rows), int(lengths.max(initial=0))), fill, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..spec import NormalizationPolicy
+from .._spec import NormalizationPolicy
 from .base import DNATokenizer
 
 __all__ = ["BPETokenizer"]

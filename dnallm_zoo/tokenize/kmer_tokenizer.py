@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._spec import NormalizationPolicy
 from ..errors import InputError
-from ..spec import NormalizationPolicy
 from .base import DNATokenizer, name_sequence, read_vocab_txt, too_long, write_vocab_txt
 from .kmer import KmerTable, base_codes, kmer_ids, sequence_ids, window_count, window_ids_rows
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._spec import NormalizationPolicy
 from ..errors import EmptySequenceError, InvalidSequenceError
-from ..spec import NormalizationPolicy
 
 __all__ = ["IUPAC_AMBIGUOUS", "normalize"]
 

@@ -8,11 +8,12 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
-from dnallm_zoo import CheckpointError, KmerTokenizer, ModelSpec, NormalizationPolicy
-from dnallm_zoo.encoder import EncoderOutput
+from dnallm_zoo import CheckpointError, ModelSpec, NormalizationPolicy
+from dnallm_zoo._checkpoint import find_weights_file, read_config, read_state_dict
+from dnallm_zoo._encoder import EncoderOutput
 from dnallm_zoo.testing.toy import ToyEncoder, ToyModel
+from dnallm_zoo.tokenize import KmerTokenizer
 from dnallm_zoo.tokenize.base import DNATokenizer
-from dnallm_zoo.weights import find_weights_file, read_config, read_state_dict
 
 
 def _toy_tokenizer(cls: type[KmerTokenizer], path: Path, spec: ModelSpec,
@@ -203,8 +204,18 @@ TruncatingUncounted = _with_tokenizer(_TruncatingUncountedTokenizer)
 class FirstChunkOnly(ToyEncoder):
     """Chunks a long sequence, then keeps only the first chunk."""
 
-    def _chunk(self, *args: Any, **kwargs: Any) -> Any:
-        yield next(iter(super()._chunk(*args, **kwargs)))
+    def embed_segments(self, *args: Any, **kwargs: Any) -> Any:
+        from unittest import mock
+
+        from dnallm_zoo import _chunking
+
+        real = _chunking._chunk
+
+        def first_only(*a: Any, **k: Any) -> Any:
+            yield next(iter(real(*a, **k)))
+
+        with mock.patch.object(_chunking, "_chunk", first_only):
+            yield from super().embed_segments(*args, **kwargs)
 
 
 # --------------------------------------------------------------------------- devices and dtypes

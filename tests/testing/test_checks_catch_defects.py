@@ -8,7 +8,7 @@ from pathlib import Path
 import broken_toys as broken
 import pytest
 
-from dnallm_zoo.runtime import available_devices
+from dnallm_zoo._runtime import available_devices
 from dnallm_zoo.testing import (
     CheckSkipped,
     ModelUnderTest,

@@ -10,8 +10,8 @@ from collections.abc import Callable
 import pytest
 
 from dnallm_zoo import hookimpl
-from dnallm_zoo.plugins import ZooPluginManager
-from dnallm_zoo.runtime import available_devices
+from dnallm_zoo._discovery import ZooPluginManager
+from dnallm_zoo._runtime import available_devices
 from dnallm_zoo.testing.toy import TOY_SPEC
 
 pytest_plugins = ["pytester"]
@@ -26,8 +26,8 @@ TestConformance = conformance_suite(plugin="toy")
 def _register_at_collection(plugin_source: str) -> str:
     """A conftest that registers a plugin object before the test modules are collected."""
     return textwrap.dedent(plugin_source) + textwrap.dedent("""
-        from dnallm_zoo.plugins import get_manager
-        from dnallm_zoo.registry import reset_registry
+        from dnallm_zoo._discovery import get_manager
+        from dnallm_zoo._registry import reset_registry
 
         get_manager().register(PLUGIN, name="toy")
         reset_registry()
@@ -110,7 +110,7 @@ def test_zoo_plugin_registers_for_one_test_only(
 ) -> None:
     pytester.makepyfile(test_fixture="""
         from dnallm_zoo import hookimpl, list_models
-        from dnallm_zoo.plugins import get_manager
+        from dnallm_zoo._discovery import get_manager
         from dnallm_zoo.testing.toy import TOY_SPEC
 
 
@@ -163,8 +163,8 @@ def test_importing_the_pytest_plugin_and_building_a_suite_imports_no_torch() -> 
         import dnallm_zoo.testing.pytest_plugin
         assert "torch" not in sys.modules, "importing the pytest plugin imported torch"
         from dnallm_zoo import hookimpl
-        from dnallm_zoo.plugins import get_manager
-        from dnallm_zoo.registry import reset_registry
+        from dnallm_zoo._discovery import get_manager
+        from dnallm_zoo._registry import reset_registry
         from dnallm_zoo.testing import conformance_suite
 
 
@@ -178,7 +178,7 @@ def test_importing_the_pytest_plugin_and_building_a_suite_imports_no_torch() -> 
                     "architecture": {"kind": "x", "hidden_size": 8, "num_layers": 1, "num_heads": 1,
                                      "max_tokens": 34},
                     "weights": {"repo_id": "org/light"},
-                    "capabilities": {"max_tokens": 34, "max_bases": 34, "hidden_size": 8, "num_layers": 1},
+                    "capabilities": {"max_bases": 34},
                 }, "light_module:LightEncoder")
 
 

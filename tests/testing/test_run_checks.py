@@ -11,7 +11,7 @@ import broken_toys as broken
 import pytest
 
 from dnallm_zoo import CheckpointError, UnknownModelError, hookimpl
-from dnallm_zoo.runtime import available_devices
+from dnallm_zoo._runtime import available_devices
 from dnallm_zoo.testing import CHECKS, CheckResult, ToyPlugin, run_checks
 from dnallm_zoo.testing.toy import TOY_SPEC, toy_config, write_toy_checkpoint
 

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from dnallm_zoo import CheckpointError, hookimpl, list_models, read_state_dict, read_vocab_txt
-from dnallm_zoo.plugins import reset_plugins
+from dnallm_zoo import CheckpointError, hookimpl, list_models
+from dnallm_zoo._registry import reset_plugins
+from dnallm_zoo.kit import read_state_dict
 from dnallm_zoo.testing import ToyPlugin, make_test_checkpoint, planted_defects, write_weights_copy
 from dnallm_zoo.testing.checkpoints import UNEXPECTED_KEY
 from dnallm_zoo.testing.toy import TOY_SPEC, ToyEncoder
+from dnallm_zoo.tokenize import read_vocab_txt
 
 
 def test_the_toy_is_not_registered_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -69,7 +69,7 @@ def write_checkpoint(
     safetensors: bool = True,
 ) -> Path:
     """config.json, vocab.txt, tokenizer files and random weights under the original key names."""
-    from dnallm_zoo import write_bert_checkpoint
+    from dnallm_zoo.kit import write_bert_checkpoint
 
     p = Path(path)
     cfg = config if config is not None else original_config(k)

@@ -6,11 +6,8 @@ from typing import Any
 
 import torch
 
-from dnallm_zoo import (
-    BertEncoder,
-    CheckpointError,
-    ModelSpec,
-)
+from dnallm_zoo import CheckpointError, ModelSpec
+from dnallm_zoo.kit import StockBertEncoder
 
 from .layout import ORIGINAL_EXTRA_KEYS
 
@@ -30,11 +27,11 @@ def network_config(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k not in ORIGINAL_EXTRA_KEYS}
 
 
-class DNABERTEncoder(BertEncoder):
+class DNABERTEncoder(StockBertEncoder):
     """DNABERT (v1): `BertForMaskedLM` over overlapping k-mers, loaded strictly.
 
     Old `pytorch_model.bin` files may hold the untrained `bert.pooler.*` and the `position_ids`
-    buffer: dropped (the core's `BertEncoder.ignorable_keys`). Any other key the network lacks, or
+    buffer: dropped (the core's `StockBertEncoder.ignorable_keys`). Any other key the network lacks, or
     a missing or misshaped one, is an error.
     """
 

@@ -61,8 +61,7 @@ def _tokenizer(k: int) -> TokenizerSpec:
 def _capabilities(k: int, hidden: int, layers: int) -> Capabilities:
     # chunks share k - 1 bases, so their k-mers partition the sequence's k-mers
     return Capabilities(
-        max_tokens=MAX_TOKENS, max_bases=MAX_TOKENS - 3 + k, chunk_overlap=k - 1,
-        hidden_size=hidden, num_layers=layers,
+        max_bases=MAX_TOKENS - 3 + k, chunk_overlap=k - 1,
     )
 
 

@@ -37,8 +37,8 @@ def zoo() -> object:
     import dnallm_zoo_dnabert
 
     import dnallm_zoo
-    from dnallm_zoo.plugins import get_manager
-    from dnallm_zoo.registry import get_registry
+    from dnallm_zoo._discovery import get_manager
+    from dnallm_zoo._registry import get_registry
 
     manager = get_manager()
     if manager.pm.get_plugin("dnabert") is None:

@@ -15,7 +15,8 @@ from dnallm_zoo_dnabert.modeling import DNABERTEncoder, network_config
 from dnallm_zoo_dnabert.specs import dnabert_spec
 from transformers import BertConfig, BertModel, BertTokenizer
 
-from dnallm_zoo import CheckpointError, SequenceTooLongError, read_state_dict
+from dnallm_zoo import CheckpointError, SequenceTooLongError
+from dnallm_zoo.kit import read_state_dict
 
 ATOL = 1e-5
 SEQS = ["ACGTTGCAAGGCTTAACGNNACGTAGCTAGCTTAGGC" * 3, "GATTACA" * 4, "acgtNNNNacgtTTGACCA", "ACGTAC"]

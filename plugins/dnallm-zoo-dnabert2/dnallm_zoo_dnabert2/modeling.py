@@ -2,14 +2,17 @@
 
 Faithful to ``bert_layers.py`` of ``zhihan1996/DNABERT-2-117M`` without ``trust_remote_code``,
 Triton or transformers: no position embeddings, ALiBi attention biases, fused ``Wqkv``, a gated
-GELU MLP and post-LayerNorm. Module and attribute names are the checkpoint contract: they make
-``state_dict()`` keys exactly the original ones
-(``bert.encoder.layer.0.attention.self.Wqkv.weight``, ``...mlp.layernorm.weight`` in lower case,
-``...LayerNorm`` in TensorFlow case elsewhere), so an original ``pytorch_model.bin`` loads
-unmapped. There is no pooler (the checkpoint has none) and the ALiBi bias is computed per forward,
-never stored.
+GELU MLP and post-LayerNorm. The classes are named after the original ones with a ``MosaicBert``
+prefix. Module and attribute names are the checkpoint contract: they make ``state_dict()`` keys
+exactly the original ones (``bert.encoder.layer.0.attention.self.Wqkv.weight``,
+``...mlp.layernorm.weight`` in lower case, ``...LayerNorm`` in TensorFlow case elsewhere; a bare
+:class:`MosaicBertModel`, as DNABERT-S saves it, has the same keys without ``bert.``), so an
+original ``pytorch_model.bin`` loads unmapped. There is no pooler (the checkpoints hold none that
+was trained) and the ALiBi table is no buffer (nothing of it is saved).
 
-Like the original, padded tokens are removed before the linear layers (they cost nothing) and
+Like the original, any length runs: the ALiBi table is built on first use and rebuilt larger when
+a longer batch comes (``alibi_starting_size`` only sized the original's first table), one table per
+device and dtype. Padded tokens are removed before the linear layers (they cost nothing) and
 re-inserted as exact zeros; attention runs on the padded batch with the ALiBi + key-mask bias as
 ``attn_mask`` of :func:`torch.nn.functional.scaled_dot_product_attention`.
 """
@@ -27,21 +30,23 @@ from torch import nn
 from torch.nn import functional as F
 
 __all__ = [
-    "DNABERT2Attention",
+    "ALIBI_CACHE_BYTES",
+    "TIED_KEYS",
     "DNABERT2Config",
-    "DNABERT2Embeddings",
-    "DNABERT2Encoder",
-    "DNABERT2ForMaskedLM",
-    "DNABERT2GatedLinearUnitMLP",
-    "DNABERT2LMPredictionHead",
-    "DNABERT2Layer",
-    "DNABERT2MaskedLMOutput",
-    "DNABERT2Model",
-    "DNABERT2ModelOutput",
-    "DNABERT2OnlyMLMHead",
-    "DNABERT2PredictionHeadTransform",
-    "DNABERT2SelfAttention",
-    "DNABERT2SelfOutput",
+    "MosaicBertEmbeddings",
+    "MosaicBertEncoder",
+    "MosaicBertForMaskedLM",
+    "MosaicBertGatedLinearUnitMLP",
+    "MosaicBertLMPredictionHead",
+    "MosaicBertLayer",
+    "MosaicBertMaskedLMOutput",
+    "MosaicBertModel",
+    "MosaicBertModelOutput",
+    "MosaicBertOnlyMLMHead",
+    "MosaicBertPredictionHeadTransform",
+    "MosaicBertSelfOutput",
+    "MosaicBertUnpadAttention",
+    "MosaicBertUnpadSelfAttention",
     "alibi_bias",
     "alibi_slopes",
     "build_mlm_model",
@@ -54,8 +59,16 @@ MASK_BIAS = -10000.0
 # The original BertPredictionHeadTransform hard-codes eps=1e-12 whatever the config says.
 HEAD_LAYER_NORM_EPS = 1e-12
 
-_TIED_DECODER_KEY = "cls.predictions.decoder.weight"
-_WORD_EMBEDDINGS_KEY = "bert.embeddings.word_embeddings.weight"
+#: alias key -> source key of the masked-LM model: the decoder weight IS the word-embedding matrix
+#: (a checkpoint may hold it, equal to its source, or not; the loader re-ties it)
+TIED_KEYS = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight"}
+
+#: the largest ALiBi table kept between forwards (bytes; 256 MiB is 12 heads x 2364^2 float32);
+#: a longer batch builds its table for that forward only, so memory is the forward's, not kept
+ALIBI_CACHE_BYTES = 256 * 2**20
+# Cached tables are built this many positions at a time, so lengths growing by a few tokens do
+# not rebuild the table every batch.
+_ALIBI_STEP = 128
 
 
 # --------------------------------------------------------------------------------------------
@@ -178,7 +191,7 @@ class _Padding(NamedTuple):
 # --------------------------------------------------------------------------------------------
 # Modules (attribute names are the checkpoint's key names)
 # --------------------------------------------------------------------------------------------
-class DNABERT2Embeddings(nn.Module):
+class MosaicBertEmbeddings(nn.Module):
     """Word + token-type embeddings and LayerNorm; no position embeddings (ALiBi)."""
 
     def __init__(self, config: DNABERT2Config) -> None:
@@ -201,7 +214,7 @@ class DNABERT2Embeddings(nn.Module):
         return F.dropout(x, self.dropout_prob, self.training)
 
 
-class DNABERT2SelfAttention(nn.Module):
+class MosaicBertUnpadSelfAttention(nn.Module):
     """Fused-QKV multi-head self-attention with an additive (ALiBi + key-mask) bias."""
 
     def __init__(self, config: DNABERT2Config) -> None:
@@ -230,7 +243,7 @@ class DNABERT2SelfAttention(nn.Module):
         return out.reshape(out.shape[0], nh * hd)
 
 
-class DNABERT2SelfOutput(nn.Module):
+class MosaicBertSelfOutput(nn.Module):
     """Attention output projection, residual and post-LayerNorm."""
 
     def __init__(self, config: DNABERT2Config) -> None:
@@ -246,21 +259,21 @@ class DNABERT2SelfOutput(nn.Module):
         return self.LayerNorm(x + input_tensor)
 
 
-class DNABERT2Attention(nn.Module):
+class MosaicBertUnpadAttention(nn.Module):
     """Self-attention followed by its output block (``attention.self`` / ``attention.output``)."""
 
     def __init__(self, config: DNABERT2Config) -> None:
         """Create the two sub-blocks under their checkpoint names."""
         super().__init__()
-        self.self = DNABERT2SelfAttention(config)
-        self.output = DNABERT2SelfOutput(config)
+        self.self = MosaicBertUnpadSelfAttention(config)
+        self.output = MosaicBertSelfOutput(config)
 
     def forward(self, hidden_states: torch.Tensor, bias: torch.Tensor, padding: _Padding) -> torch.Tensor:
         """Attention block on ``[nnz, hidden]`` rows."""
         return self.output(self.self(hidden_states, bias, padding), hidden_states)
 
 
-class DNABERT2GatedLinearUnitMLP(nn.Module):
+class MosaicBertGatedLinearUnitMLP(nn.Module):
     """Gated-GELU feed-forward block: ``layernorm(wo(gelu(g[:, :I]) * g[:, I:]) + x)``."""
 
     def __init__(self, config: DNABERT2Config) -> None:
@@ -279,41 +292,67 @@ class DNABERT2GatedLinearUnitMLP(nn.Module):
         return self.layernorm(self.wo(x) + hidden_states)
 
 
-class DNABERT2Layer(nn.Module):
+class MosaicBertLayer(nn.Module):
     """One encoder layer: attention block then gated MLP block."""
 
     def __init__(self, config: DNABERT2Config) -> None:
         """Create ``attention`` and ``mlp``."""
         super().__init__()
-        self.attention = DNABERT2Attention(config)
-        self.mlp = DNABERT2GatedLinearUnitMLP(config)
+        self.attention = MosaicBertUnpadAttention(config)
+        self.mlp = MosaicBertGatedLinearUnitMLP(config)
 
     def forward(self, hidden_states: torch.Tensor, bias: torch.Tensor, padding: _Padding) -> torch.Tensor:
         """Run the layer on ``[nnz, hidden]`` rows."""
         return self.mlp(self.attention(hidden_states, bias, padding))
 
 
-class DNABERT2Encoder(nn.Module):
-    """The stack of layers; builds the ALiBi + key-mask bias once per forward."""
+class MosaicBertEncoder(nn.Module):
+    """The stack of layers; builds the ALiBi + key-mask bias once per forward, for any length.
+
+    The ALiBi table is kept per device and dtype and rebuilt larger when a longer batch comes, as
+    the original's ``rebuild_alibi_tensor`` does; it is no buffer (not in ``state_dict``), a move
+    with ``.to()`` drops it, and tables over :data:`ALIBI_CACHE_BYTES` are not kept.
+    """
 
     def __init__(self, config: DNABERT2Config) -> None:
         """Create ``layer.{i}``."""
         super().__init__()
         self.num_attention_heads = config.num_attention_heads
-        self.layer = nn.ModuleList(DNABERT2Layer(config) for _ in range(config.num_hidden_layers))
+        self.layer = nn.ModuleList(MosaicBertLayer(config) for _ in range(config.num_hidden_layers))
+        self._alibi: dict[tuple[torch.device, torch.dtype], torch.Tensor] = {}
+
+    def alibi(self, seqlen: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+        """``[1, heads, seq, seq]`` ALiBi bias (computed in float32, cast to ``dtype``)."""
+        key = (device, dtype)
+        table = self._alibi.get(key)
+        if table is None or table.shape[-1] < seqlen:
+            size = -(-seqlen // _ALIBI_STEP) * _ALIBI_STEP
+            # Built as a normal tensor even under inference_mode, so a later training forward can
+            # save it for backward.
+            with torch.inference_mode(False):
+                if self.num_attention_heads * size * size * dtype.itemsize > ALIBI_CACHE_BYTES:
+                    return alibi_bias(self.num_attention_heads, seqlen, device=device).to(dtype)
+                table = alibi_bias(self.num_attention_heads, size, device=device).to(dtype)
+            self._alibi[key] = table
+        return table[:, :, :seqlen, :seqlen]
 
     def build_bias(
         self, seqlen: int, key_mask: torch.Tensor | None, device: torch.device, dtype: torch.dtype
     ) -> torch.Tensor:
-        """``-slope * |i - j| + (1 - mask[j]) * -10000`` summed in float32, cast to ``dtype``.
+        """``-slope * |i - j| + (1 - mask[j]) * -10000`` in ``dtype``.
 
         Shape ``[1, heads, seq, seq]`` without padding, ``[batch, heads, seq, seq]`` with it.
         """
-        bias = alibi_bias(self.num_attention_heads, seqlen, device=device)
-        if key_mask is not None:
-            key_bias = (~key_mask).to(torch.float32) * MASK_BIAS  # [batch, seq]
-            bias = bias + key_bias[:, None, None, :]
-        return bias.to(dtype)
+        bias = self.alibi(seqlen, device, dtype)
+        if key_mask is None:
+            return bias
+        key_bias = (~key_mask).to(dtype) * MASK_BIAS  # [batch, seq]
+        return bias + key_bias[:, None, None, :]
+
+    def _apply(self, fn: Any, recurse: bool = True) -> MosaicBertEncoder:
+        """``.to()``, ``.half()``, ...: drop the ALiBi tables of the old device and dtype."""
+        self._alibi.clear()
+        return super()._apply(fn, recurse)
 
     def forward(
         self,
@@ -346,15 +385,15 @@ class DNABERT2Encoder(nn.Module):
         return padding.pad(x), None
 
 
-class DNABERT2ModelOutput(NamedTuple):
-    """Output of :class:`DNABERT2Model`; unpacks as ``(last_hidden_state, hidden_states)``."""
+class MosaicBertModelOutput(NamedTuple):
+    """Output of :class:`MosaicBertModel`; unpacks as ``(last_hidden_state, hidden_states)``."""
 
     last_hidden_state: torch.Tensor
     hidden_states: tuple[torch.Tensor, ...] | None
 
 
-class DNABERT2MaskedLMOutput(NamedTuple):
-    """Output of :class:`DNABERT2ForMaskedLM`: ``(logits, last_hidden_state, hidden_states)``."""
+class MosaicBertMaskedLMOutput(NamedTuple):
+    """Output of :class:`MosaicBertForMaskedLM`: ``(logits, last_hidden_state, hidden_states)``."""
 
     logits: torch.Tensor
     last_hidden_state: torch.Tensor
@@ -376,15 +415,15 @@ def _check_inputs(
             )
 
 
-class DNABERT2Model(nn.Module):
-    """The DNABERT-2 encoder (``bert.*``), without pooler."""
+class MosaicBertModel(nn.Module):
+    """The encoder: ``bert.*`` of the masked-LM model, or the whole of a bare one; no pooler."""
 
     def __init__(self, config: DNABERT2Config) -> None:
         """Create embeddings and encoder with BERT initialisation."""
         super().__init__()
         self.config = config
-        self.embeddings = DNABERT2Embeddings(config)
-        self.encoder = DNABERT2Encoder(config)
+        self.embeddings = MosaicBertEmbeddings(config)
+        self.encoder = MosaicBertEncoder(config)
         self.apply(_init_weights)
 
     def forward(
@@ -393,7 +432,7 @@ class DNABERT2Model(nn.Module):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
-    ) -> DNABERT2ModelOutput:
+    ) -> MosaicBertModelOutput:
         """Return ``(last_hidden_state, hidden_states)``; hidden_states starts with the embeddings.
 
         ``attention_mask`` is 1 (or True) for real tokens; padded positions of every returned
@@ -402,10 +441,10 @@ class DNABERT2Model(nn.Module):
         _check_inputs(input_ids, attention_mask, token_type_ids)
         x = self.embeddings(input_ids, token_type_ids)
         last, hidden = self.encoder(x, attention_mask, output_hidden_states)
-        return DNABERT2ModelOutput(last, hidden)
+        return MosaicBertModelOutput(last, hidden)
 
 
-class DNABERT2PredictionHeadTransform(nn.Module):
+class MosaicBertPredictionHeadTransform(nn.Module):
     """MLM transform: dense, exact GELU, LayerNorm."""
 
     def __init__(self, config: DNABERT2Config) -> None:
@@ -419,13 +458,13 @@ class DNABERT2PredictionHeadTransform(nn.Module):
         return self.LayerNorm(F.gelu(self.dense(hidden_states)))
 
 
-class DNABERT2LMPredictionHead(nn.Module):
+class MosaicBertLMPredictionHead(nn.Module):
     """Transform then ``decoder`` (weight tied to the word embeddings, own bias)."""
 
     def __init__(self, config: DNABERT2Config) -> None:
         """Create ``transform`` and ``decoder``; the owner ties ``decoder.weight``."""
         super().__init__()
-        self.transform = DNABERT2PredictionHeadTransform(config)
+        self.transform = MosaicBertPredictionHeadTransform(config)
         self.decoder = nn.Linear(config.hidden_size, config.vocab_size)
 
     def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
@@ -433,41 +472,36 @@ class DNABERT2LMPredictionHead(nn.Module):
         return self.decoder(self.transform(hidden_states))
 
 
-class DNABERT2OnlyMLMHead(nn.Module):
+class MosaicBertOnlyMLMHead(nn.Module):
     """The ``cls`` module: holds ``predictions``."""
 
     def __init__(self, config: DNABERT2Config) -> None:
         """Create ``predictions``."""
         super().__init__()
-        self.predictions = DNABERT2LMPredictionHead(config)
+        self.predictions = MosaicBertLMPredictionHead(config)
 
     def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
         """Return MLM logits."""
         return self.predictions(sequence_output)
 
 
-class DNABERT2ForMaskedLM(nn.Module):
+class MosaicBertForMaskedLM(nn.Module):
     """Encoder (``bert``) plus MLM head (``cls``), decoder weight tied to the word embeddings.
 
-    ``load_state_dict`` keeps the tie, with or without ``assign=True`` (e.g. after construction on
-    the meta device): a state dict without ``cls.predictions.decoder.weight`` is completed from the
-    word embeddings, one whose decoder weight differs from them is rejected, and the tie is
-    re-established afterwards. Call :meth:`tie_weights` after replacing parameters by other means.
+    The tie is :data:`TIED_KEYS`: load with ``dnallm_zoo.kit.load_state_dict_strict(model, sd,
+    tied=TIED_KEYS)``, which accepts a checkpoint with or without the decoder weight (when present
+    it must equal the embeddings) and re-ties after loading, ``assign=True`` on a meta model
+    included. Call :meth:`tie_weights` after replacing parameters by other means.
     """
 
     def __init__(self, config: DNABERT2Config) -> None:
         """Create ``bert`` and ``cls`` and tie the decoder weight."""
         super().__init__()
         self.config = config
-        self.bert = DNABERT2Model(config)
-        self.cls = DNABERT2OnlyMLMHead(config)
+        self.bert = MosaicBertModel(config)
+        self.cls = MosaicBertOnlyMLMHead(config)
         self.cls.apply(_init_weights)
         self.tie_weights()
-        if hasattr(self, "register_load_state_dict_pre_hook"):
-            self.register_load_state_dict_pre_hook(_complete_tied_decoder)
-        else:  # torch < 2.5 only has the private spelling (same hook signature)
-            self._register_load_state_dict_pre_hook(_complete_tied_decoder, with_module=True)
-        self.register_load_state_dict_post_hook(_retie_after_load)
 
     def tie_weights(self) -> None:
         """Make ``cls.predictions.decoder.weight`` the very Parameter of the word embeddings."""
@@ -479,47 +513,13 @@ class DNABERT2ForMaskedLM(nn.Module):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
-    ) -> DNABERT2MaskedLMOutput:
+    ) -> MosaicBertMaskedLMOutput:
         """Return ``(logits, last_hidden_state, hidden_states)``; logits at every position.
 
         As in the original, logits of padded positions are the head applied to a zero vector.
         """
         last, hidden = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states)
-        return DNABERT2MaskedLMOutput(self.cls(last), last, hidden)
-
-
-def _complete_tied_decoder(
-    module: nn.Module,
-    state_dict: dict[str, Any],
-    prefix: str,
-    local_metadata: dict[str, Any],
-    strict: bool,
-    missing_keys: list[str],
-    unexpected_keys: list[str],
-    error_msgs: list[str],
-) -> None:
-    """Load pre-hook: fill a missing tied decoder weight, reject one that differs."""
-    word_key, dec_key = prefix + _WORD_EMBEDDINGS_KEY, prefix + _TIED_DECODER_KEY
-    if word_key not in state_dict:
-        return
-    word = state_dict[word_key]
-    if dec_key not in state_dict:
-        state_dict[dec_key] = word  # the dict is load_state_dict's own shallow copy
-        return
-    dec = state_dict[dec_key]
-    if dec is word or word.is_meta or dec.is_meta:
-        return
-    if dec.shape != word.shape or not torch.equal(dec.to(word.device, word.dtype), word):
-        error_msgs.append(
-            f"{dec_key} differs from {word_key}; DNABERT-2 ties the MLM decoder to the "
-            "word embeddings, so a checkpoint with an untied decoder is not DNABERT-2"
-        )
-
-
-def _retie_after_load(module: nn.Module, incompatible_keys: Any) -> None:
-    """Load post-hook: re-tie (``assign=True`` replaces the two Parameters separately)."""
-    assert isinstance(module, DNABERT2ForMaskedLM)
-    module.tie_weights()
+        return MosaicBertMaskedLMOutput(self.cls(last), last, hidden)
 
 
 def _init_weights(module: nn.Module) -> None:
@@ -533,21 +533,24 @@ def _init_weights(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
-def build_model(config: DNABERT2Config, *, device: torch.device | str | None = None) -> DNABERT2Model:
-    """Build the encoder in eval mode; ``device="meta"`` builds it without allocating weights."""
+def build_model(config: DNABERT2Config, *, device: torch.device | str | None = None) -> MosaicBertModel:
+    """Build the bare encoder (keys without ``bert.``, as DNABERT-S has them) in eval mode.
+
+    ``device="meta"`` builds it without allocating weights.
+    """
     with torch.device(device) if device is not None else nullcontext():
-        model = DNABERT2Model(config)
+        model = MosaicBertModel(config)
     return model.eval()
 
 
 def build_mlm_model(
     config: DNABERT2Config, *, device: torch.device | str | None = None
-) -> DNABERT2ForMaskedLM:
+) -> MosaicBertForMaskedLM:
     """Build the masked-LM model in eval mode; ``device="meta"`` allocates nothing.
 
-    A meta model is filled with ``model.load_state_dict(state_dict, assign=True)``; the load hooks
-    keep the decoder tied to the word embeddings (see :class:`DNABERT2ForMaskedLM`).
+    Fill a meta model with ``load_state_dict_strict(model, state_dict, tied=TIED_KEYS)`` (see
+    :class:`MosaicBertForMaskedLM`), which keeps the decoder tied to the word embeddings.
     """
     with torch.device(device) if device is not None else nullcontext():
-        model = DNABERT2ForMaskedLM(config)
+        model = MosaicBertForMaskedLM(config)
     return model.eval()

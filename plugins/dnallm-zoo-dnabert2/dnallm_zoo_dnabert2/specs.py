@@ -68,8 +68,7 @@ SPEC = ModelSpec(
     ),
     weights=WeightsSource(repo_id=REPO_ID, revision=REVISION, files=HUB_FILES),
     capabilities=Capabilities(
-        max_tokens=MAX_TOKENS, max_bases=MAX_BASES, chunk_overlap=CHUNK_OVERLAP,
-        hidden_size=768, num_layers=12,
+        max_bases=MAX_BASES, chunk_overlap=CHUNK_OVERLAP,
     ),
 )
 

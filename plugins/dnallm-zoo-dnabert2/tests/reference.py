@@ -2,8 +2,11 @@
 
 Deliberately naive: per-sequence and per-head Python loops, an explicit bias matrix, an explicit
 softmax, a hand-written LayerNorm and erf GELU. It takes a plain config dict (``config.json``
-keys) and a plain dict of tensors keyed by the ORIGINAL checkpoint key names, and never imports
-the plugin, so it checks the plugin's key names and equations rather than sharing its bugs.
+keys) and a plain dict of tensors keyed by the ORIGINAL checkpoint key names (the masked-LM layout
+``bert.*`` + ``cls.*``, or the bare ``BertModel`` layout DNABERT-S saves: no prefix, no head), and
+never imports the plugin, so it checks the plugin's key names and equations rather than sharing
+its bugs. The ALiBi bias follows the original ``BertEncoder``: a float32 table built at
+``alibi_starting_size``, rebuilt at the sequence length when a longer batch comes, then sliced.
 """
 
 from __future__ import annotations
@@ -27,17 +30,49 @@ def reference_slopes(num_heads: int) -> list[float]:
     return slopes + odd[: num_heads - m]
 
 
-def original_key_shapes(cfg: dict[str, Any]) -> dict[str, tuple[int, ...]]:
-    """Every key of an original DNABERT-2 MLM checkpoint and its shape, for config ``cfg``."""
+class OriginalAlibi:
+    """The original ``BertEncoder``'s ALiBi table: built at the starting size, grown on demand.
+
+    ``rebuild_alibi_tensor``: float32 slopes times minus the integer distance ``|i - j|``, shape
+    ``[1, heads, size, size]``; a batch longer than the table rebuilds it at exactly its length,
+    every batch slices ``[:, :, :seqlen, :seqlen]``. ``sizes`` records every table built.
+    """
+
+    def __init__(self, num_heads: int, starting_size: int = 512) -> None:
+        self.num_heads = num_heads
+        self.sizes: list[int] = []
+        self.table = self._build(starting_size)
+
+    def _build(self, size: int) -> torch.Tensor:
+        pos = torch.arange(size)
+        relative = (pos[None, :] - pos[:, None]).abs()  # int64, as the original
+        slopes = torch.tensor(reference_slopes(self.num_heads), dtype=torch.float32)
+        self.sizes.append(size)
+        return (slopes[:, None, None] * -relative).unsqueeze(0)  # float32
+
+    def __call__(self, seqlen: int) -> torch.Tensor:
+        """The ``[heads, seqlen, seqlen]`` float32 bias of a batch of ``seqlen`` tokens."""
+        if self.table.shape[-1] < seqlen:
+            self.table = self._build(seqlen)
+        return self.table[0, :, :seqlen, :seqlen]
+
+
+def original_key_shapes(cfg: dict[str, Any], *, bare: bool = False) -> dict[str, tuple[int, ...]]:
+    """Every key of an original checkpoint and its shape, for config ``cfg``.
+
+    The masked-LM layout (DNABERT-2) by default; ``bare``: a ``BertModel`` saved by itself
+    (DNABERT-S), the same encoder keys without ``bert.`` and no ``cls.*`` head.
+    """
     h, i, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    top = "" if bare else "bert."
     shapes: dict[str, tuple[int, ...]] = {
-        "bert.embeddings.word_embeddings.weight": (v, h),
-        "bert.embeddings.token_type_embeddings.weight": (cfg.get("type_vocab_size", 2), h),
-        "bert.embeddings.LayerNorm.weight": (h,),
-        "bert.embeddings.LayerNorm.bias": (h,),
+        top + "embeddings.word_embeddings.weight": (v, h),
+        top + "embeddings.token_type_embeddings.weight": (cfg.get("type_vocab_size", 2), h),
+        top + "embeddings.LayerNorm.weight": (h,),
+        top + "embeddings.LayerNorm.bias": (h,),
     }
     for n in range(cfg["num_hidden_layers"]):
-        p = f"bert.encoder.layer.{n}."
+        p = f"{top}encoder.layer.{n}."
         shapes |= {
             p + "attention.self.Wqkv.weight": (3 * h, h),
             p + "attention.self.Wqkv.bias": (3 * h,),
@@ -51,6 +86,8 @@ def original_key_shapes(cfg: dict[str, Any]) -> dict[str, tuple[int, ...]]:
             p + "mlp.layernorm.weight": (h,),
             p + "mlp.layernorm.bias": (h,),
         }
+    if bare:
+        return shapes
     shapes |= {
         "cls.predictions.transform.dense.weight": (h, h),
         "cls.predictions.transform.dense.bias": (h,),
@@ -62,11 +99,11 @@ def original_key_shapes(cfg: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def random_weights(cfg: dict[str, Any], seed: int) -> Weights:
+def random_weights(cfg: dict[str, Any], seed: int, *, bare: bool = False) -> Weights:
     """Random float32 weights in the original layout (decoder weight IS the word embeddings)."""
     g = torch.Generator().manual_seed(seed)
     out: Weights = {}
-    for key, shape in original_key_shapes(cfg).items():
+    for key, shape in original_key_shapes(cfg, bare=bare).items():
         if key == "cls.predictions.decoder.weight":
             continue
         if key.endswith("LayerNorm.weight") or key.endswith("layernorm.weight"):
@@ -76,7 +113,8 @@ def random_weights(cfg: dict[str, Any], seed: int) -> Weights:
         else:  # linear weights [out, in]: half-unit outputs, residual paths dominate
             t = 0.5 * torch.randn(shape, generator=g) / math.sqrt(shape[1])
         out[key] = t
-    out["cls.predictions.decoder.weight"] = out["bert.embeddings.word_embeddings.weight"]
+    if not bare:
+        out["cls.predictions.decoder.weight"] = out["bert.embeddings.word_embeddings.weight"]
     return out
 
 
@@ -105,28 +143,35 @@ def reference_forward(
     attention_mask: torch.Tensor | None = None,
     token_type_ids: torch.Tensor | None = None,
     dtype: torch.dtype = torch.float64,
-) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """Return (hidden states [embeddings, layer 1..n], MLM logits), padded positions zeroed."""
+    alibi: OriginalAlibi | None = None,
+) -> tuple[list[torch.Tensor], torch.Tensor | None]:
+    """Return (hidden states [embeddings, layer 1..n], MLM logits), padded positions zeroed.
+
+    The layout is read from the keys: ``bert.*`` + ``cls.*`` (logits returned) or bare (logits
+    None). ``alibi``: the table to use, carried across calls as the original model carries it
+    (default: a fresh one at the config's ``alibi_starting_size``).
+    """
     sd = {k: t.to(dtype) for k, t in sd.items()}
+    top = "bert." if "bert.embeddings.word_embeddings.weight" in sd else ""
     eps = cfg.get("layer_norm_eps", 1e-12)
     hidden, heads = cfg["hidden_size"], cfg["num_attention_heads"]
     inter = cfg["intermediate_size"]
     d = hidden // heads
-    slopes = reference_slopes(heads)
+    if alibi is None:
+        alibi = OriginalAlibi(heads, cfg.get("alibi_starting_size", 512))
     batch, seqlen = input_ids.shape
     mask = torch.ones(batch, seqlen) if attention_mask is None else attention_mask
     mask = mask.to(dtype)
     tt = torch.zeros_like(input_ids) if token_type_ids is None else token_type_ids
 
-    emb = sd["bert.embeddings.word_embeddings.weight"][input_ids]
-    emb = emb + sd["bert.embeddings.token_type_embeddings.weight"][tt]
-    x = _layer_norm(emb, sd["bert.embeddings.LayerNorm.weight"], sd["bert.embeddings.LayerNorm.bias"], eps)
+    word = sd[top + "embeddings.word_embeddings.weight"]
+    emb = word[input_ids] + sd[top + "embeddings.token_type_embeddings.weight"][tt]
+    x = _layer_norm(emb, sd[top + "embeddings.LayerNorm.weight"], sd[top + "embeddings.LayerNorm.bias"], eps)
     states = [x]
 
-    pos = torch.arange(seqlen, dtype=dtype)
-    distance = (pos[:, None] - pos[None, :]).abs()
+    alibi_bias = alibi(seqlen).to(dtype)  # [heads, seq, seq], float32 values
     for n in range(cfg["num_hidden_layers"]):
-        p = f"bert.encoder.layer.{n}."
+        p = f"{top}encoder.layer.{n}."
         new_rows = []
         for b in range(batch):
             xb = x[b]
@@ -138,7 +183,7 @@ def reference_forward(
                 q = qkv[rows, h * d : (h + 1) * d]
                 k = qkv[:, hidden + h * d : hidden + (h + 1) * d]
                 v = qkv[:, 2 * hidden + h * d : 2 * hidden + (h + 1) * d]
-                bias = -slopes[h] * distance[rows] + key_bias[None, :]
+                bias = alibi_bias[h, rows] + key_bias[None, :]
                 scores = q @ k.T / math.sqrt(d) + bias
                 scores = scores - scores.max(dim=-1, keepdim=True).values
                 probs = torch.exp(scores)
@@ -160,6 +205,8 @@ def reference_forward(
         states.append(x)
 
     states = [s * mask[:, :, None] for s in states]  # padded positions become exactly 0
+    if not top:
+        return states, None
     t = _gelu(_linear(states[-1], sd, "cls.predictions.transform.dense"))
     t = _layer_norm(
         t,
@@ -167,5 +214,5 @@ def reference_forward(
         sd["cls.predictions.transform.LayerNorm.bias"],
         1e-12,
     )
-    logits = t @ sd["bert.embeddings.word_embeddings.weight"].T + sd["cls.predictions.decoder.bias"]
+    logits = t @ word.T + sd["cls.predictions.decoder.bias"]
     return states, logits

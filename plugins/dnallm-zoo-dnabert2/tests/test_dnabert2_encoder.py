@@ -18,6 +18,8 @@ import torch
 from dnallm_zoo_dnabert2.checkpoint import EXECUTED_MARKER
 from dnallm_zoo_dnabert2.encoder import DNABERT2Encoder
 
+from dnallm_zoo.kit import read_state_dict
+
 ATOL = 1e-5
 DECODER = "cls.predictions.decoder.weight"
 WORD = "bert.embeddings.word_embeddings.weight"
@@ -43,10 +45,9 @@ def reference(
     path: Path, ids: torch.Tensor, mask: torch.Tensor | None
 ) -> tuple[list[torch.Tensor], torch.Tensor]:
     """The fp64 eager reference on the checkpoint's own config.json and weights file."""
-    import dnallm_zoo
 
     config = json.loads((path / "config.json").read_text())
-    sd = dnallm_zoo.read_state_dict(path / "pytorch_model.bin")
+    sd = read_state_dict(path / "pytorch_model.bin")
     return ref.reference_forward(config, sd, ids, mask)
 
 
@@ -138,7 +139,7 @@ def test_weight_formats_and_optional_decoder(
     path = tiny_dir(weights=weights, decoder_weight=decoder)
     enc = zoo.load(path)
     names = {"bin": "pytorch_model.bin", "safetensors": "model.safetensors"}
-    assert (DECODER in zoo.read_state_dict(path / names[weights])) == decoder
+    assert (DECODER in read_state_dict(path / names[weights])) == decoder
     for (k, a), b in zip(base.module.state_dict().items(), enc.module.state_dict().values(), strict=True):
         assert torch.equal(a, b), k
     assert enc.module.cls.predictions.decoder.weight is enc.module.bert.embeddings.word_embeddings.weight
@@ -313,7 +314,7 @@ def test_save_pretrained_round_trip(zoo: Any, tiny_dir: Callable[..., Path], tmp
     enc.save_pretrained(out)
     assert json.loads((out / "config.json").read_text()) == json.loads((path / "config.json").read_text())
     assert (out / "tokenizer.json").read_text() == (path / "tokenizer.json").read_text()
-    saved = zoo.read_state_dict(out / "model.safetensors")
+    saved = read_state_dict(out / "model.safetensors")
     assert set(saved) == set(ref.original_key_shapes(enc.config)) - {DECODER}
     back = zoo.load(out)
     assert back.spec.id == "dnabert2-117m"

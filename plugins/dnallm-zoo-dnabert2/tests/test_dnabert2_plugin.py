@@ -26,8 +26,8 @@ def test_spec(zoo: Any) -> None:
     assert "International Conference on Learning Representations" in spec.citation
     t, c, a = spec.tokenizer, spec.capabilities, spec.architecture
     assert (t.kind, t.vocab_file, t.max_tokens) == ("bpe", "tokenizer.json", 512)
-    assert (c.max_tokens, c.max_bases, c.chunk_overlap) == (512, 1800, 64)
-    assert (c.hidden_size, c.num_layers) == (768, 12)
+    assert (c.max_bases, c.chunk_overlap) == (1800, 64)
+    assert (a.hidden_size, a.num_layers) == (768, 12)
     assert c.dtypes["cpu"] == ("float32",) and {"float16", "bfloat16"} <= set(c.dtypes["cuda"])
     assert (a.vocab_size, a.num_heads, a.intermediate_size, a.parameters) == (4096, 12, 3072, 117_074_176)
     w = spec.weights

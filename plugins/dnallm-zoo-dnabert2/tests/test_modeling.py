@@ -9,15 +9,20 @@ from typing import Any
 import dnabert2_reference as ref
 import pytest
 import torch
+from dnallm_zoo_dnabert2 import modeling
 from dnallm_zoo_dnabert2.modeling import (
+    TIED_KEYS,
     DNABERT2Config,
-    DNABERT2ForMaskedLM,
-    DNABERT2Model,
+    MosaicBertForMaskedLM,
+    MosaicBertModel,
     alibi_bias,
     alibi_slopes,
     build_mlm_model,
     build_model,
 )
+
+from dnallm_zoo import CheckpointError
+from dnallm_zoo.kit import load_state_dict_strict
 
 # An original-style config.json (extra keys as in the hub file; they must be ignored).
 ORIGINAL_CONFIG: dict[str, Any] = {
@@ -73,16 +78,16 @@ TINY12: dict[str, Any] = {
 CONFIGS = {"tiny4": TINY4, "tiny12": TINY12}
 ATOL = 1e-5
 
-_MODELS: dict[str, tuple[DNABERT2ForMaskedLM, ref.Weights]] = {}
+_MODELS: dict[str, tuple[MosaicBertForMaskedLM, ref.Weights]] = {}
 
 
-def tiny(name: str) -> tuple[DNABERT2ForMaskedLM, ref.Weights]:
+def tiny(name: str) -> tuple[MosaicBertForMaskedLM, ref.Weights]:
     """A tiny model built on meta and filled from random original-layout weights (cached)."""
     if name not in _MODELS:
         cfg = CONFIGS[name]
         sd = ref.random_weights(cfg, seed=len(_MODELS) + 1)
         model = build_mlm_model(DNABERT2Config.from_dict(cfg), device="meta")
-        model.load_state_dict(sd, assign=True)
+        load_state_dict_strict(model, sd, tied=TIED_KEYS)
         _MODELS[name] = (model, sd)
     return _MODELS[name]
 
@@ -214,22 +219,22 @@ def test_full_size_on_meta() -> None:
     assert shapes["bert.encoder.layer.0.mlp.wo.weight"] == (768, 3072)
 
 
-def _assert_tied(model: DNABERT2ForMaskedLM) -> None:
+def _assert_tied(model: MosaicBertForMaskedLM) -> None:
     """Decoder weight is the word-embedding Parameter itself, and nothing is left on meta."""
     assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
     assert not any(p.is_meta for p in model.parameters())
 
 
 def test_state_dict_round_trip() -> None:
-    """state_dict -> torch.save -> torch.load(..., weights_only=True) -> meta build + assign: same outputs."""
+    """state_dict -> torch.save -> torch.load(weights_only=True) -> strict load on meta: same outputs."""
     model, _ = tiny("tiny4")
     buf = io.BytesIO()
     torch.save(model.state_dict(), buf)
     buf.seek(0)
     loaded = torch.load(buf, weights_only=True)
+    assert set(loaded) == set(ref.original_key_shapes(TINY4))  # the decoder weight too, as the original
     other = build_mlm_model(DNABERT2Config.from_dict(TINY4), device="meta")
-    result = other.load_state_dict(loaded, assign=True)
-    assert not result.missing_keys and not result.unexpected_keys
+    load_state_dict_strict(other, loaded, tied=TIED_KEYS)
     _assert_tied(other)
     ids = torch.randint(0, 4096, (2, 30), generator=torch.Generator().manual_seed(1))
     mask = make_mask("right", [30, 11], 30, seed=0)
@@ -239,19 +244,40 @@ def test_state_dict_round_trip() -> None:
         assert torch.equal(t, loaded[k]), k
 
 
-@pytest.mark.parametrize("assign", [True, False])
-def test_load_without_decoder_weight(assign: bool) -> None:
+def test_tied_keys_are_the_decoder_alias() -> None:
+    """The one tie: the decoder weight is an alias of the word embeddings, in the model's own keys."""
+    model = build_mlm_model(DNABERT2Config.from_dict(TINY4), device="meta")
+    keys = set(model.state_dict())
+    assert TIED_KEYS == {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight"}
+    assert set(TIED_KEYS) <= keys and set(TIED_KEYS.values()) <= keys
+    assert model._load_state_dict_pre_hooks == {} and model._load_state_dict_post_hooks == {}
+
+
+@pytest.mark.parametrize("meta", [True, False])
+def test_load_without_decoder_weight(meta: bool) -> None:
     """A checkpoint without cls.predictions.decoder.weight loads strictly and stays tied."""
     _, sd = tiny("tiny4")
     partial = {k: v for k, v in sd.items() if k != "cls.predictions.decoder.weight"}
-    device = "meta" if assign else None
-    model = build_mlm_model(DNABERT2Config.from_dict(TINY4), device=device)
-    model.load_state_dict(partial, assign=assign)
+    model = build_mlm_model(DNABERT2Config.from_dict(TINY4), device="meta" if meta else None)
+    load_state_dict_strict(model, partial, tied=TIED_KEYS)
     _assert_tied(model)
     assert torch.equal(
         model.bert.embeddings.word_embeddings.weight, sd["bert.embeddings.word_embeddings.weight"]
     )
     assert "cls.predictions.decoder.weight" not in partial  # the caller's dict is not modified
+    with torch.no_grad():  # still one Parameter: changing the embeddings changes the decoder
+        model.bert.embeddings.word_embeddings.weight[0, 0] += 1.0
+    assert torch.equal(model.cls.predictions.decoder.weight, model.bert.embeddings.word_embeddings.weight)
+
+
+def test_load_with_equal_decoder_copy() -> None:
+    """A decoder weight stored as its own (equal) tensor, as safetensors stores it, loads and ties."""
+    _, sd = tiny("tiny4")
+    copy = dict(sd)
+    copy["cls.predictions.decoder.weight"] = sd["bert.embeddings.word_embeddings.weight"].clone()
+    model = build_mlm_model(DNABERT2Config.from_dict(TINY4), device="meta")
+    load_state_dict_strict(model, copy, tied=TIED_KEYS)
+    _assert_tied(model)
 
 
 def test_load_rejects_untied_decoder_and_extra_keys() -> None:
@@ -260,12 +286,12 @@ def test_load_rejects_untied_decoder_and_extra_keys() -> None:
     model = build_mlm_model(DNABERT2Config.from_dict(TINY4), device="meta")
     bad = dict(sd)
     bad["cls.predictions.decoder.weight"] = sd["cls.predictions.decoder.weight"] + 1.0
-    with pytest.raises(RuntimeError, match="ties the MLM decoder"):
-        model.load_state_dict(bad, assign=True)
+    with pytest.raises(CheckpointError, match=r"untied 1: cls\.predictions\.decoder\.weight differs"):
+        load_state_dict_strict(model, bad, tied=TIED_KEYS)
     extra = dict(sd)
     extra["bert.pooler.dense.weight"] = torch.zeros(32, 32)
-    with pytest.raises(RuntimeError, match="pooler"):
-        build_mlm_model(DNABERT2Config.from_dict(TINY4)).load_state_dict(extra)
+    with pytest.raises(CheckpointError, match=r"unexpected 1: bert\.pooler\.dense\.weight"):
+        load_state_dict_strict(build_mlm_model(DNABERT2Config.from_dict(TINY4)), extra, tied=TIED_KEYS)
 
 
 def test_config_from_original_dict() -> None:
@@ -322,7 +348,7 @@ def test_bfloat16_close_to_float32() -> None:
 def test_train_mode_dropout_and_gradients() -> None:
     """Training mode applies dropout; gradients reach the tied embedding through both paths."""
     cfg = DNABERT2Config.from_dict(TINY12)
-    model = DNABERT2ForMaskedLM(cfg)
+    model = MosaicBertForMaskedLM(cfg)
     assert model.training and not build_mlm_model(cfg).training
     ids = torch.randint(0, 64, (2, 16), generator=torch.Generator().manual_seed(3))
     mask = make_mask("right", [16, 9], 16, seed=0)
@@ -336,4 +362,134 @@ def test_train_mode_dropout_and_gradients() -> None:
     model.eval()
     with torch.no_grad():
         assert torch.equal(model(ids, mask).logits, model(ids, mask).logits)
-    assert isinstance(model.bert, DNABERT2Model)
+    assert isinstance(model.bert, MosaicBertModel)
+
+
+# --------------------------------------------------------------------------------------------
+# Any length, as the original: ALiBi grown past alibi_starting_size (512 here, as the hub config)
+# --------------------------------------------------------------------------------------------
+LONG4: dict[str, Any] = TINY4 | {"alibi_starting_size": 512}
+
+
+def long_model() -> tuple[MosaicBertForMaskedLM, ref.Weights]:
+    """A fresh 4-head model (no ALiBi table yet) with the real starting size 512."""
+    _, sd = tiny("tiny4")
+    model = build_mlm_model(DNABERT2Config.from_dict(LONG4), device="meta")
+    load_state_dict_strict(model, sd, tied=TIED_KEYS)
+    return model, sd
+
+
+def _max_diff(got: torch.Tensor, want: torch.Tensor, mask: torch.Tensor | None) -> float:
+    assert got.dtype == torch.float32
+    diff = (got.double() - want).abs()
+    return float(diff.max()) if mask is None else float(diff[mask.bool()].max())
+
+
+def _check_against_original(
+    model: MosaicBertForMaskedLM, sd: ref.Weights, lengths: list[int], alibi: ref.OriginalAlibi, seed: int
+) -> None:
+    """One right-padded batch: every hidden state and the logits within 1e-5 of the original's."""
+    seqlen = max(lengths)
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, LONG4["vocab_size"], (len(lengths), seqlen), generator=g)
+    mask = make_mask("right", lengths, seqlen, seed=seed) if len(set(lengths)) > 1 else None
+    with torch.inference_mode():
+        logits, _, hidden = model(ids, mask, output_hidden_states=True)
+    want_hidden, want_logits = ref.reference_forward(LONG4, sd, ids, mask, alibi=alibi)
+    assert hidden is not None and want_logits is not None
+    for i, (got, want) in enumerate(zip(hidden, want_hidden, strict=True)):
+        assert _max_diff(got, want, None) < ATOL, f"hidden state {i} at {lengths} tokens"
+    assert _max_diff(logits, want_logits, mask) < ATOL
+    if mask is not None:
+        assert bool((hidden[-1][mask == 0] == 0.0).all())
+
+
+@pytest.mark.parametrize(
+    "lengths", [[600], [1006, 600, 1], [2100, 1006]], ids=["600", "1006-padded", "2100-padded"]
+)
+def test_longer_than_alibi_starting_size(lengths: list[int]) -> None:
+    """600, 1006 and 2100 tokens (starting size 512), padded batches: the original's outputs to 1e-5."""
+    model, sd = long_model()
+    alibi = ref.OriginalAlibi(LONG4["num_attention_heads"], LONG4["alibi_starting_size"])
+    _check_against_original(model, sd, lengths, alibi, seed=max(lengths))
+    assert alibi.sizes == [512, max(lengths)]  # the original rebuilt its table: the case is past 512
+
+
+def test_one_model_through_growing_and_shrinking_lengths() -> None:
+    """One model, as the original carries its table across calls: 100, 1006, 300, 2100, 600 tokens."""
+    model, sd = long_model()
+    alibi = ref.OriginalAlibi(LONG4["num_attention_heads"], LONG4["alibi_starting_size"])
+    for i, lengths in enumerate([[100, 7], [1006], [300, 299], [2100, 40], [600, 512, 513]]):
+        _check_against_original(model, sd, lengths, alibi, seed=i)
+    assert alibi.sizes == [512, 1006, 2100]
+
+
+def test_alibi_table_built_lazily_and_cached_per_device_and_dtype() -> None:
+    """No table at construction; built on first use, rounded up, reused until a longer batch comes."""
+    model, _ = long_model()
+    enc = model.bert.encoder
+    assert enc._alibi == {} and list(model.buffers()) == []
+    cpu = torch.device("cpu")
+    first = enc.alibi(100, cpu, torch.float32)
+    table = enc._alibi[(cpu, torch.float32)]
+    assert first.shape == (1, 4, 100, 100) and table.shape == (1, 4, 128, 128)
+    torch.testing.assert_close(first, alibi_bias(4, 100), atol=0, rtol=0)
+    assert enc.alibi(128, cpu, torch.float32).data_ptr() == table.data_ptr()  # no rebuild
+    longer = enc.alibi(1006, cpu, torch.float32)
+    table = enc._alibi[(cpu, torch.float32)]
+    assert table.shape == (1, 4, 1024, 1024)
+    torch.testing.assert_close(longer, alibi_bias(4, 1006), atol=0, rtol=0)
+    assert enc.alibi(300, cpu, torch.float32).data_ptr() == table.data_ptr()  # shorter: a view
+    half = enc.alibi(50, cpu, torch.bfloat16)
+    assert half.dtype == torch.bfloat16 and set(enc._alibi) == {(cpu, torch.float32), (cpu, torch.bfloat16)}
+    assert torch.equal(half, alibi_bias(4, 50).to(torch.bfloat16))
+    assert not any("alibi" in k for k in model.state_dict())
+    model.to(torch.float64)  # a move drops the tables of the old device and dtype
+    assert enc._alibi == {}
+    assert enc.alibi(10, cpu, torch.float64).dtype == torch.float64
+
+
+def test_alibi_table_over_the_cache_limit_is_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ALIBI_CACHE_BYTES the bias is built for the forward only; the outputs are the same."""
+    model, sd = long_model()
+    monkeypatch.setattr(modeling, "ALIBI_CACHE_BYTES", 4 * 512 * 512 * 4)
+    alibi = ref.OriginalAlibi(LONG4["num_attention_heads"], LONG4["alibi_starting_size"])
+    _check_against_original(model, sd, [400], alibi, seed=3)
+    assert model.bert.encoder._alibi[(torch.device("cpu"), torch.float32)].shape[-1] == 512
+    _check_against_original(model, sd, [600, 20], alibi, seed=4)
+    assert model.bert.encoder._alibi[(torch.device("cpu"), torch.float32)].shape[-1] == 512  # not grown
+
+
+def test_table_built_in_inference_mode_serves_training() -> None:
+    """A table made under inference_mode is a normal tensor: a later training step backpropagates."""
+    model, _ = long_model()
+    ids = torch.randint(0, 4096, (2, 40), generator=torch.Generator().manual_seed(5))
+    with torch.inference_mode():
+        model(ids)
+    model.train()
+    model(ids).logits.square().mean().backward()  # no padding: the cached table itself is attn_mask
+    grad = model.bert.encoder.layer[0].attention.self.Wqkv.weight.grad
+    assert grad is not None and bool(grad.abs().sum() > 0)
+
+
+# --------------------------------------------------------------------------------------------
+# The bare encoder (DNABERT-S layout: keys without bert., no head)
+# --------------------------------------------------------------------------------------------
+def test_bare_model_keys_and_outputs() -> None:
+    """build_model's keys are the bare layout; it loads a bare checkpoint strictly and matches."""
+    sd = ref.random_weights(LONG4, seed=7, bare=True)
+    model = build_model(DNABERT2Config.from_dict(LONG4), device="meta")
+    shapes = {k: tuple(t.shape) for k, t in model.state_dict().items()}
+    assert shapes == ref.original_key_shapes(LONG4, bare=True)
+    load_state_dict_strict(model, sd)
+    ids = torch.randint(0, 4096, (2, 700), generator=torch.Generator().manual_seed(8))
+    mask = make_mask("right", [700, 33], 700, seed=0)
+    with torch.inference_mode():
+        _, hidden = model(ids, mask, output_hidden_states=True)
+    want, logits = ref.reference_forward(LONG4, sd, ids, mask)
+    assert logits is None and hidden is not None
+    for got, w in zip(hidden, want, strict=True):
+        assert _max_diff(got, w, None) < ATOL
+    with pytest.raises(CheckpointError, match=r"missing 1: encoder\.layer\.1\.mlp\.wo\.bias"):
+        load_state_dict_strict(build_model(DNABERT2Config.from_dict(LONG4)),
+                               {k: v for k, v in sd.items() if k != "encoder.layer.1.mlp.wo.bias"})

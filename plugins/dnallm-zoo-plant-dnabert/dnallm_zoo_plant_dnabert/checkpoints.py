@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dnallm_zoo import ModelSpec, write_bert_checkpoint
+from dnallm_zoo import ModelSpec
+from dnallm_zoo.kit import write_bert_checkpoint
 
 from .layout import (
     BPE_SPECIALS,

@@ -7,12 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dnallm_zoo import (
-    BertEncoder,
-    DNATokenizer,
-    ModelSpec,
-    NormalizationPolicy,
-)
+from dnallm_zoo import ModelSpec, NormalizationPolicy
+from dnallm_zoo.kit import StockBertEncoder
+from dnallm_zoo.tokenize import DNATokenizer
 
 from .tokenizer import GreedyKmerTokenizer
 
@@ -23,7 +20,7 @@ _TOLD: set[tuple[str, int, int]] = set()  # (model, config pad, tokenizer pad) a
 _GENERIC_LABEL = re.compile(r"^(LABEL_)?\d+$")
 
 
-class PlantDNABERTEncoder(BertEncoder):
+class PlantDNABERTEncoder(StockBertEncoder):
     """BertForMaskedLM / BertForSequenceClassification, loaded strictly; BPE, 6-mer or base tokens."""
 
     @classmethod

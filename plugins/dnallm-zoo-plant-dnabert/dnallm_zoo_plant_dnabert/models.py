@@ -121,7 +121,7 @@ def _common(flavour: Flavour, repo: str) -> dict[str, object]:
                    "tokenizer_config.json", "special_tokens_map.json"),
         ),
         "capabilities": Capabilities(
-            max_tokens=MAX_TOKENS, max_bases=flavour.max_bases, hidden_size=768, num_layers=12,
+            max_bases=flavour.max_bases,
         ),
     }
 

@@ -11,7 +11,8 @@ import dnallm_zoo_plant_dnabert as plugin
 import pytest
 from dnallm_zoo_plant_dnabert.models import all_specs
 
-from dnallm_zoo import CheckpointError, get_spec, load, write_vocab_txt
+from dnallm_zoo import CheckpointError, get_spec, load
+from dnallm_zoo.tokenize import write_vocab_txt
 
 
 def _match(path: Path) -> str | None:

@@ -64,7 +64,7 @@ def test_capabilities_and_provenance() -> None:
     for spec in bases.values():
         assert spec.license == "CC-BY-NC-SA-4.0"
         assert "10.1016/j.molp.2024.12.006" in spec.citation
-        assert spec.capabilities.max_tokens == spec.tokenizer.max_tokens == 512
+        assert spec.tokenizer.max_tokens == spec.architecture.max_tokens == 512
         assert spec.architecture.hidden_size == 768 and spec.architecture.num_layers == 12
 
 

@@ -11,14 +11,8 @@ from typing import Any, ClassVar
 
 import torch
 
-from dnallm_zoo import (
-    CheckpointError,
-    DNAEncoder,
-    DNATokenizer,
-    EncoderOutput,
-    ModelSpec,
-    NormalizationPolicy,
-)
+from dnallm_zoo import CheckpointError, DNAEncoder, EncoderOutput, ModelSpec, NormalizationPolicy
+from dnallm_zoo.tokenize import DNATokenizer
 
 from .layout import SPECIALS, is_prokbert_config
 from .modeling import ProkBertConfig, ProkBertForMaskedLM

@@ -124,11 +124,8 @@ def prokbert_spec(info: ProkBertModelInfo) -> ModelSpec:
         # LCA grid (the step is a multiple of the shift) and the chunks' windows are exactly the
         # sequence's windows, none lost and none twice (see the README).
         capabilities=Capabilities(
-            max_tokens=info.max_tokens,
             max_bases=max_bases(info.k, info.shift, info.max_tokens),
             chunk_overlap=info.k - info.shift,
-            hidden_size=HIDDEN,
-            num_layers=LAYERS,
         ),
     )
 

@@ -16,7 +16,8 @@ from dnallm_zoo_prokbert.encoder import ProkBertEncoder
 from safetensors.torch import load_file, save_file
 
 import dnallm_zoo
-from dnallm_zoo import CheckpointError, DNAEncoder, read_state_dict
+from dnallm_zoo import CheckpointError, DNAEncoder
+from dnallm_zoo.kit import read_state_dict
 
 ATOL = 1e-5
 SPEC = {s.id: s for s in SPECS}

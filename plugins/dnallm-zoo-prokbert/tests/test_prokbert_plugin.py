@@ -37,8 +37,8 @@ def test_registered_specs(registered: None) -> None:
         assert "Frontiers in Microbiology" in spec.citation and "10.3389/fmicb.2023.1331233" in spec.citation
         t, c, a = spec.tokenizer, spec.capabilities, spec.architecture
         assert (t.kind, t.k, t.stride, t.max_tokens) == ("lca", k, shift, tokens)
-        assert (c.max_tokens, c.max_bases, c.chunk_overlap) == (tokens, bases, overlap)
-        assert (c.hidden_size, c.num_layers, a.num_heads, a.kind) == (384, 6, 6, "megatron-bert")
+        assert (c.max_bases, c.chunk_overlap) == (bases, overlap)
+        assert (a.hidden_size, a.num_layers, a.num_heads, a.kind) == (384, 6, 6, "megatron-bert")
         assert (a.intermediate_size, a.vocab_size, a.max_tokens) == (inter, rows, tokens)
         assert spec.weights.repo_id == f"neuralbioinfo/{model_id}"
         assert "tokenizer_config.json" not in spec.weights.files  # prokbert #114

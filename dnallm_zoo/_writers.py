@@ -1,4 +1,4 @@
-"""FASTA in (streamed through dnaio), embeddings out (.parquet, .npy, .npz, .safetensors), atomically.
+"""Embeddings out (.parquet, .npy, .npz, .safetensors), atomically.
 
 Every output is written to a hidden temporary sibling, fsynced and renamed over the target only when
 complete, so a failed or killed run never leaves a truncated file. Row layouts per format:
@@ -18,14 +18,11 @@ metadata, the `.npz`'s `metadata` entry and the safetensors header's `__metadata
 from __future__ import annotations
 
 import contextlib
-import gzip
-import io
 import json
 import os
 import secrets
 import shutil
 import struct
-import sys
 import tempfile
 import zipfile
 from abc import ABC, abstractmethod
@@ -38,7 +35,7 @@ from typing import IO, Any, ClassVar
 
 import numpy as np
 
-from .errors import EmptySequenceError, InputError, ZooError
+from .errors import InputError, one_line
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -46,70 +43,8 @@ __all__ = [
     "RowLayout",
     "check_output",
     "open_writer",
-    "read_fasta",
     "writer_class",
 ]
-
-
-# ----------------------------------------------------------------------------------------- reading
-def read_fasta(path: str | Path) -> Iterator[tuple[str, str]]:
-    """Stream `(record id, sequence)` from a FASTA or FASTA.gz file ('-': standard input).
-
-    The id is the header's first word. The file is checked now; records are read lazily. Empty
-    records, records without an id and duplicate ids are errors naming the record; invalid letters
-    are left to the tokenizer's normalisation, which names the record and position.
-    """
-    if str(path) == "-":
-        stream: IO[bytes] = sys.stdin.buffer
-        if not hasattr(stream, "peek"):
-            stream = io.BufferedReader(stream)  # type: ignore[arg-type]
-        if stream.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
-            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
-        return _records(stream, "<stdin>")
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory, not a FASTA file")
-    if not os.access(p, os.R_OK):
-        raise InputError(f"{p}: not readable (permission denied)")
-    return _records(p, str(p))
-
-
-def _records(source: Path | IO[bytes], p: str) -> Iterator[tuple[str, str]]:
-    import dnaio
-
-    first_seen: dict[str, int] = {}
-    n = 0
-    try:
-        with dnaio.open(source, fileformat="fasta") as reader:
-            for rec in reader:
-                n += 1
-                rid = rec.id
-                if not rid:
-                    raise InputError(f"{p}: record {n} has no id (its header line is empty)")
-                if rid in first_seen:
-                    raise InputError(
-                        f"{p}: duplicate record id {rid!r} (records {first_seen[rid]} and {n}); "
-                        "record ids must be unique"
-                    )
-                first_seen[rid] = n
-                if not rec.sequence:
-                    raise EmptySequenceError(rid)
-                yield rid, rec.sequence
-    except ZooError:
-        raise
-    except dnaio.FileFormatError as exc:
-        raise InputError(f"{p}: not a valid FASTA file: {_one_line(exc)}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: not a text FASTA file ({_one_line(exc)})") from None
-    except (OSError, EOFError) as exc:  # unreadable, truncated or corrupt compressed input
-        raise InputError(f"{p}: cannot read: {_one_line(exc)}") from None
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
 
 
 # ----------------------------------------------------------------------------------------- layouts
@@ -210,7 +145,7 @@ class EmbeddingWriter(ABC):
         try:
             self._write(record_id, [int(v) for v in values], vec)
         except OSError as exc:
-            raise InputError(f"{self.path}: cannot write: {_one_line(exc)}") from exc
+            raise InputError(f"{self.path}: cannot write: {one_line(exc)}") from exc
         self.rows += 1
 
     def close(self) -> None:
@@ -222,7 +157,7 @@ class EmbeddingWriter(ABC):
         except BaseException as exc:
             self.abort()
             if isinstance(exc, OSError):
-                raise InputError(f"{self.path}: cannot write: {_one_line(exc)}") from exc
+                raise InputError(f"{self.path}: cannot write: {one_line(exc)}") from exc
             raise
         self._done = True
 
@@ -267,7 +202,7 @@ class ParquetWriter(EmbeddingWriter):
         try:
             self._out = _AtomicPath(path)
         except OSError as exc:
-            raise InputError(f"{path}: cannot write: {_one_line(exc)}") from exc
+            raise InputError(f"{path}: cannot write: {one_line(exc)}") from exc
         try:
             self._pq = pq.ParquetWriter(str(self._out.tmp), self.schema)
         except BaseException:
@@ -320,7 +255,7 @@ class _SpooledWriter(EmbeddingWriter):
         try:  # beside the output: same filesystem, and unlinked at once (nothing left if killed)
             self._spool: IO[bytes] = tempfile.TemporaryFile(dir=path.parent)  # noqa: SIM115
         except OSError as exc:
-            raise InputError(f"{path}: cannot write: {_one_line(exc)}") from exc
+            raise InputError(f"{path}: cannot write: {one_line(exc)}") from exc
 
     def _write(self, record_id: str, values: list[int], vector: np.ndarray) -> None:
         self._ids.append(record_id)

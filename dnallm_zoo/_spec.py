@@ -25,7 +25,9 @@ DType = Literal["float32", "float16", "bfloat16"]
 Pooling = Literal["mean", "cls", "max", "none"]
 Task = Literal["embedding", "masked-lm", "sequence-classification"]
 ProblemType = Literal["single-label", "multi-label", "regression"]
-TokenizerKind = Literal["kmer", "lca", "greedy-kmer", "char", "bpe"]
+#: tokenizer kinds the core builds itself; a plugin names any other kind and builds it in its encoder
+CORE_TOKENIZER_KINDS = ("kmer", "lca", "bpe")
+_KMER_KINDS = ("kmer", "lca", "greedy-kmer")
 
 # used with fullmatch: `$` alone would let a trailing newline through
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -67,10 +69,11 @@ class NormalizationPolicy(_Frozen):
 class TokenizerSpec(_Frozen):
     """How a family turns DNA into token ids."""
 
-    kind: TokenizerKind = Field(
+    kind: str = Field(
+        pattern=r"^[a-z][a-z0-9-]*$",
         description="kmer: overlapping k-mers; lca: k-mers every `stride` bases (ProkBERT); "
-        "greedy-kmer: non-overlapping k-mers with single-base fallback; char: one base a token; "
-        "bpe: byte-pair encoding from tokenizer.json"
+        "bpe: byte-pair encoding from tokenizer.json (these three the core builds); any other kind "
+        "(e.g. greedy-kmer, char) is built by the family's encoder (`DNAEncoder.build_tokenizer`)",
     )
     k: int | None = Field(None, ge=1, le=12, description="k-mer length (kmer, lca, greedy-kmer)")
     stride: int = Field(1, ge=1, description="shift between k-mer windows (lca)")
@@ -80,7 +83,7 @@ class TokenizerSpec(_Frozen):
 
     @model_validator(mode="after")
     def _k_needed(self) -> TokenizerSpec:
-        if self.kind in ("kmer", "lca", "greedy-kmer") and self.k is None:
+        if self.kind in _KMER_KINDS and self.k is None:
             raise ValueError(f"tokenizer kind {self.kind!r} needs k")
         return self
 
@@ -127,7 +130,7 @@ class WeightsSource(_Frozen):
 
 
 class Capabilities(_Frozen):
-    """What a model can do and where it runs."""
+    """What a model can do and where it runs (its shape: the architecture; its token limit: the tokenizer)."""
 
     devices: tuple[Device, ...] = ("cpu", "cuda", "mps")
     dtypes: dict[str, tuple[DType, ...]] = Field(
@@ -139,12 +142,12 @@ class Capabilities(_Frozen):
         description="device -> dtypes the model runs in there",
     )
     default_dtype: DType = Field("float32", description="dtype of the original weights")
-    max_tokens: int = Field(gt=2, description="most tokens in one forward pass, specials included")
-    max_bases: int = Field(gt=0, description="most bases one forward pass takes")
+    max_bases: int = Field(gt=0, description="most bases one forward pass takes (the chunk size)")
     chunk_overlap: int = Field(0, ge=0, description="bases shared by neighbouring chunks")
+    any_length: bool = Field(
+        False, description="the network takes any number of tokens in one pass (ALiBi), not only max_tokens"
+    )
     poolings: tuple[Pooling, ...] = ("mean", "cls", "max", "none")
-    hidden_size: int = Field(gt=0)
-    num_layers: int = Field(gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Capabilities:
@@ -210,6 +213,24 @@ class ModelSpec(_Frozen):
                 "with balanced braces"
             )
         return v
+
+    @model_validator(mode="after")
+    def _facts_agree(self) -> ModelSpec:
+        """Each fact has one source; where two fields meet, they must agree."""
+        tok, arch, caps = self.tokenizer, self.architecture, self.capabilities
+        if tok.max_tokens > arch.max_tokens and not caps.any_length:
+            raise ValueError(
+                f"tokenizer.max_tokens ({tok.max_tokens}) exceeds the {arch.max_tokens} positions of the "
+                "architecture (set capabilities.any_length for networks that take any length)"
+            )
+        if tok.kind in ("kmer", "lca") and tok.k is not None and caps.max_bases >= tok.k:
+            needed = (caps.max_bases - tok.k) // tok.stride + 1 + 2  # k-mers + [CLS] and [SEP]
+            if needed > tok.max_tokens:
+                raise ValueError(
+                    f"capabilities.max_bases ({caps.max_bases}) gives {needed} tokens, more than "
+                    f"tokenizer.max_tokens ({tok.max_tokens})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _task_fields(self) -> ModelSpec:

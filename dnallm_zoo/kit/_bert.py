@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 
 import torch
 
-from .encoder import DNAEncoder, EncoderOutput
-from .errors import CheckpointError
-from .spec import ModelSpec
+from .._encoder import DNAEncoder, EncoderOutput
+from .._spec import ModelSpec
+from ..errors import CheckpointError
 
-__all__ = ["BertEncoder", "write_bert_checkpoint"]
+__all__ = ["StockBertEncoder", "write_bert_checkpoint"]
 
 _REQUIRED = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
              "intermediate_size", "max_position_embeddings")
@@ -41,7 +41,7 @@ def _bert_config(spec: ModelSpec, config: dict[str, Any]) -> Any:
     return cfg
 
 
-class BertEncoder(DNAEncoder):
+class StockBertEncoder(DNAEncoder):
     """`BertForMaskedLM` (no pooler) or `BertForSequenceClassification` with original keys."""
 
     # old DNABERT files carry an untrained pooler and the position_ids buffer
@@ -115,7 +115,7 @@ def write_bert_checkpoint(
     cfg = BertConfig.from_dict(dict(config))
     model = BertForSequenceClassification(cfg) if classifier else BertForMaskedLM(cfg)
     sd = {k: v.contiguous().clone() for k, v in model.state_dict().items()
-          if k not in BertEncoder.tied_keys}
+          if k not in StockBertEncoder.tied_keys}
     (p / "config.json").write_text(json.dumps(config, indent=2) + "\n")
     if safetensors:
         from safetensors.torch import save_file

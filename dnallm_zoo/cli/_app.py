@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import click
 
-from . import __version__
-from .batching import DEFAULT_TOKEN_BUDGET
-from .errors import InputError, UnknownModelError, ZooError
-from .spec import Device, ModelSpec, Task
+from .. import __version__
+from .._batching import DEFAULT_TOKEN_BUDGET
+from .._spec import Device, ModelSpec, Task
+from ..errors import InputError, UnknownModelError, ZooError
 
 if TYPE_CHECKING:
-    from .encoder import DNAEncoder
-    from .io import EmbeddingWriter
-    from .registry import Entry, Registry
+    from .._encoder import DNAEncoder
+    from .._registry import Entry, Registry
+    from .._writers import EmbeddingWriter
 
 __all__ = ["cli", "main"]
 
@@ -38,7 +38,7 @@ def _message(exc: ZooError) -> str:
     """One line for the terminal; an unknown model also names plugins that failed to load."""
     msg = " ".join(str(exc).split())
     if isinstance(exc, UnknownModelError):
-        from .plugins import get_manager
+        from .._discovery import get_manager
 
         failed = sorted(i.name for i in get_manager(load=False).info.values() if i.errors)
         if failed:
@@ -63,7 +63,7 @@ class _ZooGroup(click.Group):
 def cli(ctx: click.Context, debug: bool) -> None:
     """DNA language models of the BERT family behind one interface."""
     if debug:
-        from .plugins import get_manager
+        from .._discovery import get_manager
 
         manager = get_manager(load=False)
         manager.pm.trace.root.setwriter(lambda line: click.echo(line, err=True, nl=False))
@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 # ----------------------------------------------------------------------------------------- listing
 def _report_problems(reg: Registry) -> None:
     """Id conflicts and failed plugins on stderr, one line each."""
-    from .plugins import get_manager
+    from .._discovery import get_manager
 
     for conflict in reg.conflicts:
         click.echo(f"warning: {conflict}", err=True)
@@ -155,7 +155,7 @@ def list_cmd(
     as_json: bool,
 ) -> None:
     """The installed models whose id or alias matches PATTERN (wildcards; plain text matches within)."""
-    from .registry import get_registry
+    from .._registry import get_registry
 
     if not any(ch in pattern for ch in "*?["):
         pattern = f"*{pattern}*"
@@ -180,10 +180,10 @@ def _entry(name: str) -> tuple[Entry, str]:
     """A registered model by name, or the one a checkpoint directory belongs to; with its weights."""
     p = Path(name)
     if p.is_dir():
-        from .loading import match_directory
+        from .._loading import match_directory
 
         return match_directory(p), f"local directory {p}"
-    from .registry import get_registry
+    from .._registry import get_registry
 
     entry = get_registry().resolve(name)
     return entry, entry.spec.weights.describe()
@@ -207,8 +207,10 @@ def _describe(spec: ModelSpec, weights: str, plugin_line: str) -> str:
     if arch.parameters:
         arch_text += f", {arch.parameters:,} parameters"
     devices = "; ".join(f"{d} ({', '.join(cap.dtypes.get(d, ()))})" for d in cap.devices)
-    long_text = f"{cap.max_tokens} tokens / {cap.max_bases} bases a forward pass; longer input is "
+    long_text = f"{tok.max_tokens} tokens / {cap.max_bases} bases a forward pass; longer input is "
     long_text += f"chunked with {cap.chunk_overlap} bases overlap"
+    if cap.any_length:
+        long_text += " (or run whole: the network takes any length)"
     fields: list[tuple[str, str]] = [
         ("plugin", plugin_line),
         ("family", spec.family),
@@ -225,7 +227,7 @@ def _describe(spec: ModelSpec, weights: str, plugin_line: str) -> str:
         ("devices", f"{devices}; default dtype {cap.default_dtype}"),
         ("input", long_text),
         ("poolings", ", ".join(cap.poolings)),
-        ("embedding", f"{cap.hidden_size} values, {cap.num_layers} layers"),
+        ("embedding", f"{arch.hidden_size} values, {arch.num_layers} layers"),
     ]
     if spec.paper_url:
         fields.append(("paper", spec.paper_url))
@@ -245,7 +247,7 @@ def _describe(spec: ModelSpec, weights: str, plugin_line: str) -> str:
               help='{"spec": ..., "weights_from": ..., "qualified_name": "plugin:id"}')
 def info(model: str, as_json: bool) -> None:
     """Everything known of MODEL (id, alias, hub id, 'plugin:id' or a checkpoint directory)."""
-    from .plugins import get_manager
+    from .._discovery import get_manager
 
     entry, weights = _entry(model)
     spec = entry.spec
@@ -266,8 +268,8 @@ def info(model: str, as_json: bool) -> None:
 @click.option("--traceback", "show_traceback", is_flag=True, help="Show the tracebacks of failures.")
 def plugins(as_json: bool, show_traceback: bool) -> None:
     """The plugins found, where they come from, their models and their failures."""
-    from .plugins import get_manager
-    from .registry import get_registry
+    from .._discovery import get_manager
+    from .._registry import get_registry
 
     get_registry()  # asks every plugin for its models: fills `models` and records hook failures
     infos = sorted(get_manager().info.values(), key=lambda i: i.name)
@@ -356,7 +358,7 @@ def _model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _load(
     model: str, device: str, dtype: str, iupac: str | None, no_uppercase: bool, no_u_to_t: bool
 ) -> DNAEncoder:
-    from .loading import load
+    from .._loading import load
 
     norm: dict[str, Any] = {}
     if iupac is not None:
@@ -444,14 +446,15 @@ def embed(
     """Embed every sequence of a FASTA(.gz) file INPUT ('-': stdin) into OUTPUT (format by suffix).
 
     Rows are `id` (the header's first word), `length` and `embedding`; with --segment-output
-    `id`, `start`, `end` (0-based, half-open) and `embedding`. See `dnallm_zoo.io` for the formats.
+    `id`, `start`, `end` (0-based, half-open) and `embedding`. See `dnallm_zoo._writers` for the formats.
     """
-    from . import io
+    from .. import _writers as io
+    from .._fasta import read_fasta
 
     if segment_size is not None and not segment_output:
         raise click.UsageError("--segment-size needs --segment-output")
     io.check_output(output)
-    records = io.read_fasta(input_path)
+    records = read_fasta(input_path)
     encoder = _load(model, device, dtype, iupac, no_uppercase, no_u_to_t)
     window = segment_size or encoder.max_bases
     if overlap is not None and overlap >= window:
@@ -532,10 +535,11 @@ def predict(
     `labels` metadata entry, a JSON list; `values` instead of `probabilities` for regression).
     Parquet stores them as a fixed-size list column, .npz as a matrix, .npy as the matrix alone.
     """
-    from . import io
+    from .. import _writers as io
+    from .._fasta import read_fasta
 
     io.check_output(output)
-    records = io.read_fasta(input_path)
+    records = read_fasta(input_path)
     encoder = _load(model, device, dtype, iupac, no_uppercase, no_u_to_t)
     spec = encoder.spec
     if spec.task != "sequence-classification" or not spec.labels:
@@ -566,7 +570,7 @@ def predict(
 def check(ctx: click.Context, model: str, weights: Path | None, as_json: bool) -> None:
     """Run the conformance checks on MODEL; exit status 1 if any fails."""
     try:
-        from .testing import run_checks
+        from ..testing import run_checks
     except ImportError as exc:
         raise click.ClickException(f"the conformance suite (dnallm_zoo.testing) is unavailable: {exc}"
                                    ) from None

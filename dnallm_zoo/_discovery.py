@@ -11,7 +11,7 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
+from . import _core_plugin, _hooks
 from .errors import PluginLoadError, ZooError
 
 __all__ = [
@@ -19,7 +19,7 @@ __all__ = [
     "PluginInfo",
     "call_each",
     "get_manager",
-    "reset_plugins",
+    "reset_manager",
 ]
 
 ENTRY_POINT_GROUP = "dnallm_zoo"
@@ -66,12 +66,10 @@ class ZooPluginManager:
 
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager("dnallm_zoo")
-        self.pm.add_hookspecs(hookspecs)
+        self.pm.add_hookspecs(_hooks)
         self.info: dict[str, PluginInfo] = {}
         self._loaded_entry_points = False
         self._tracing = False
-        from . import _core_plugin
-
         self.register(_core_plugin, name=CORE_PLUGIN, distribution="dnallm-zoo")
 
     def register(
@@ -236,10 +234,7 @@ def get_manager(*, load: bool = True) -> ZooPluginManager:
     return _MANAGER
 
 
-def reset_plugins() -> None:
-    """Forget every plugin and the registry (the next use rediscovers them)."""
+def reset_manager() -> None:
+    """Forget every plugin (the next use rediscovers them); `reset_plugins` also forgets the registry."""
     global _MANAGER
     _MANAGER = None
-    from . import registry
-
-    registry.reset_registry()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._spec import ModelSpec
 from .errors import RuntimeConfigError
-from .spec import ModelSpec
 
 if TYPE_CHECKING:
     import torch

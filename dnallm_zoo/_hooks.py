@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import pluggy
 
 if TYPE_CHECKING:
-    from .spec import ModelSpec, WeightsSource
+    from ._spec import ModelSpec, WeightsSource
 
 __all__ = ["RegisterFn", "hookimpl", "hookspec"]
 

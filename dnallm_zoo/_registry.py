@@ -11,11 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ._discovery import PluginInfo, ZooPluginManager, get_manager, reset_manager, strict_plugins
+from ._spec import ModelSpec
 from .errors import DuplicateModelError, PluginLoadError, UnknownModelError
-from .plugins import PluginInfo, ZooPluginManager, get_manager, strict_plugins
-from .spec import ModelSpec
 
-__all__ = ["Conflict", "Entry", "Registry", "get_registry", "get_spec", "list_models"]
+__all__ = ["Conflict", "Entry", "Registry", "get_registry", "get_spec", "list_models", "reset_plugins"]
 
 
 @dataclass(frozen=True)
@@ -245,6 +245,12 @@ def reset_registry() -> None:
     """Forget the registry; the next use rebuilds it."""
     global _REGISTRY
     _REGISTRY = None
+
+
+def reset_plugins() -> None:
+    """Forget every plugin and the registry (the next use rediscovers them)."""
+    reset_manager()
+    reset_registry()
 
 
 def list_models(

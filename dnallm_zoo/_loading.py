@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._checkpoint import read_config
+from ._discovery import call_each, get_manager
+from ._registry import Entry, get_registry
+from ._spec import ModelSpec, NormalizationPolicy
 from .errors import CheckpointError, UnknownModelError
-from .plugins import call_each, get_manager
-from .registry import Entry, get_registry
-from .spec import NormalizationPolicy
-from .weights import read_config, resolve_weights
 
 if TYPE_CHECKING:
     import torch
 
-    from .encoder import DNAEncoder
+    from ._encoder import DNAEncoder
 
-__all__ = ["load", "match_directory"]
+__all__ = ["load", "match_directory", "weights_dir"]
 
 
 def match_directory(path: str | Path) -> Entry:
@@ -33,6 +33,17 @@ def match_directory(path: str | Path) -> Entry:
         f"{p}: no installed plugin recognises this checkpoint (model_type {kind!r}, "
         f"files {sorted(x.name for x in p.iterdir())}); `dnallm-zoo plugins` lists the plugins"
     )
+
+
+def weights_dir(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Path:
+    """A local directory with the weights of `spec`, asking the plugins' resolvers first."""
+    cd = Path(cache_dir) if cache_dir else None
+    for _name, result in call_each(
+        get_manager(), "resolve_weights", firstresult=True,
+        spec=spec, source=spec.weights, cache_dir=cd,
+    ):
+        return Path(result)
+    raise CheckpointError(f"no resolver could provide the weights of {spec.id!r}")
 
 
 def load(
@@ -67,7 +78,7 @@ def load(
             spec = spec.model_copy(
                 update={"weights": spec.weights.model_copy(update={"revision": revision, "sha256": {}})}
             )
-        weights = resolve_weights(spec, cache_dir=cache_dir)
+        weights = weights_dir(spec, cache_dir=cache_dir)
         entry = Entry(spec, entry.encoder)
     cls = entry.encoder_class()
     return cls.from_pretrained(
@@ -83,8 +94,8 @@ def _load_unregistered_hub(
     cache_dir: str | Path | None,
 ) -> DNAEncoder:
     """A hub repo no plugin registered: fetch it, then let a plugin claim its layout."""
-    from .spec import WeightsSource
-    from .weights import hub_download
+    from ._hub import hub_download
+    from ._spec import WeightsSource
 
     try:
         path = hub_download(WeightsSource(repo_id=repo_id), Path(cache_dir) if cache_dir else None)

@@ -1,4 +1,4 @@
-"""Length-bucketed batches under a token budget, chunk spans of long sequences, masked pooling."""
+"""Length-bucketed batches under a token budget, and masked pooling."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["DEFAULT_TOKEN_BUDGET", "chunk_spans", "plan_batches", "pool"]
+__all__ = ["DEFAULT_TOKEN_BUDGET", "plan_batches", "pool"]
 
 DEFAULT_TOKEN_BUDGET = 8192
 
@@ -34,25 +34,6 @@ def plan_batches(lengths: Sequence[int], token_budget: int) -> list[list[int]]:
     if current:
         batches.append(current)
     return batches
-
-
-def chunk_spans(n_bases: int, window: int, overlap: int) -> list[tuple[int, int]]:
-    """Half-open base spans of at most `window` bases, neighbours sharing `overlap` bases."""
-    if overlap < 0:  # a negative overlap would leave gaps between the spans
-        raise ValueError(f"chunk overlap must be 0 or more, got {overlap}")
-    if window <= overlap:
-        raise ValueError(f"chunk window ({window}) must exceed the overlap ({overlap})")
-    if n_bases <= window:
-        return [(0, n_bases)]
-    step = window - overlap
-    spans = []
-    start = 0
-    while True:
-        end = min(start + window, n_bases)
-        spans.append((start, end))
-        if end >= n_bases:
-            return spans
-        start += step
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:

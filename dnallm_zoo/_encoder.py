@@ -1,0 +1,310 @@
+"""`DNAEncoder`: the contract every family implements; loading and saving in the original layout."""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch
+
+from . import _pipeline
+from ._batching import DEFAULT_TOKEN_BUDGET
+from ._checkpoint import find_weights_file, load_state_dict_strict, read_config, read_state_dict
+from ._chunking import LongPolicy, Record
+from ._pipeline import Progress, Segment
+from ._runtime import resolve_device, resolve_dtype
+from ._spec import ModelSpec, NormalizationPolicy
+from .errors import CheckpointError
+from .tokenize.base import DNATokenizer
+from .tokenize.bpe import BPETokenizer
+from .tokenize.kmer_tokenizer import KmerTokenizer
+
+__all__ = ["DNAEncoder", "EncoderOutput"]
+
+E = TypeVar("E", bound="DNAEncoder")
+
+
+@dataclass
+class EncoderOutput:
+    """What `forward` returns; index 0 is the last hidden state, as in the originals' tuples."""
+
+    last_hidden_state: torch.Tensor  # [batch, tokens, hidden]
+    attention_mask: torch.Tensor  # [batch, tokens], 1 on real tokens
+    hidden_states: tuple[torch.Tensor, ...] | None = None  # embeddings first, then each layer
+    logits: torch.Tensor | None = None  # the checkpoint's head: masked-LM or classifier
+
+    def to_tuple(self) -> tuple[torch.Tensor, ...]:
+        return tuple(
+            t for t in (self.last_hidden_state, self.hidden_states, self.logits) if t is not None
+        )  # type: ignore[misc]
+
+    def __getitem__(self, i: int) -> Any:
+        return self.to_tuple()[i]
+
+
+class DNAEncoder(ABC):
+    """A loaded model: tokenizer + torch module with the original checkpoint's key names.
+
+    A family implements `build_module` and `forward` (and `build_tokenizer` when its tokenizer is
+    not one of the core's kmer/lca/bpe kinds), and declares which checkpoint keys may be ignored
+    and which are tied aliases. Loading, saving, batching, chunking and pooling live here.
+    """
+
+    #: fnmatch patterns of checkpoint keys that may be present and are dropped (untrained poolers)
+    ignorable_keys: ClassVar[tuple[str, ...]] = ()
+    #: alias key -> key it shares storage with; an alias may be present or absent
+    tied_keys: ClassVar[dict[str, str]] = {}
+    #: the class `build_tokenizer` uses for the kmer and lca kinds (a subclass may save more keys)
+    kmer_tokenizer_class: ClassVar[type[KmerTokenizer]] = KmerTokenizer
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        config: dict[str, Any],
+        tokenizer: DNATokenizer,
+        module: torch.nn.Module,
+    ) -> None:
+        self.spec = spec
+        self.config = config
+        self.tokenizer = tokenizer
+        self.module = module
+
+    # ----------------------------------------------------------------- family contract
+    @classmethod
+    @abstractmethod
+    def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
+        """An uninitialised module whose state_dict keys are the checkpoint's original keys."""
+
+    @abstractmethod
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        *,
+        output_hidden_states: bool = False,
+        with_logits: bool = False,
+    ) -> EncoderOutput:
+        """Run the network on a padded batch; `with_logits` adds the checkpoint's head output."""
+
+    @classmethod
+    def build_tokenizer(
+        cls,
+        path: Path,
+        spec: ModelSpec,
+        config: dict[str, Any],
+        normalization: NormalizationPolicy,
+    ) -> DNATokenizer:
+        """The tokenizer from the checkpoint's files; the core knows kmer, lca and bpe.
+
+        A missing or unusable file is a `CheckpointError` naming it; for k-mer kinds every k-mer over
+        A, C, G, T must be in the vocabulary (a vocab of another k is refused, not read as [UNK]s).
+        """
+        ts = spec.tokenizer
+        file = path / ts.vocab_file
+        if ts.kind not in ("kmer", "lca", "bpe"):
+            raise NotImplementedError(f"{cls.__name__} must build {ts.kind!r} tokenizers itself")
+        if not file.is_file():
+            present = sorted(x.name for x in path.iterdir()) if path.is_dir() else []
+            raise CheckpointError(
+                f"{path}: {spec.id} needs its tokenizer file; looked for {ts.vocab_file}, "
+                f"found {present or 'nothing'}"
+            )
+        try:
+            if ts.kind == "bpe":
+                return BPETokenizer(file, max_length=ts.max_tokens, normalization=normalization)
+            assert ts.k is not None
+            tok = cls.kmer_tokenizer_class.from_file(
+                file, k=ts.k, stride=ts.stride, max_length=ts.max_tokens, normalization=normalization
+            )
+        except (ValueError, KeyError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"{file}: not a usable {ts.kind} tokenizer ({exc})") from None
+        missing = int((tok.table.ids == tok.unk_token_id).sum())
+        if missing:
+            raise CheckpointError(
+                f"{file}: {missing} of the {4**ts.k} {ts.k}-mers of {spec.id} are not in the "
+                f"vocabulary; is this a k={ts.k} checkpoint?"
+            )
+        return tok
+
+    def post_load(self) -> None:  # noqa: B027 - an optional hook
+        """Called after the weights are in (re-tie shared weights here)."""
+
+    # ----------------------------------------------------------------- loading and saving
+    @classmethod
+    def from_pretrained(
+        cls: type[E],
+        path: str | Path,
+        spec: ModelSpec,
+        *,
+        device: str | torch.device = "auto",
+        dtype: str | torch.dtype = "auto",
+        normalization: NormalizationPolicy | dict[str, Any] | None = None,
+    ) -> E:
+        """Load a checkpoint directory in the family's original layout, strictly."""
+        p = Path(path)
+        config = read_config(p)
+        policy = _policy(spec, normalization)
+        tokenizer = cls.build_tokenizer(p, spec, config, policy)
+        _check_vocab_fits(tokenizer, config, p / spec.tokenizer.vocab_file)
+        dev = resolve_device(spec, device)
+        dt = resolve_dtype(spec, dev, dtype)
+        module = cls.build_module(spec, config)
+        weights = find_weights_file(p)
+        load_state_dict_strict(
+            module, read_state_dict(weights), ignore=cls.ignorable_keys, tied=cls.tied_keys,
+            source=str(weights),
+        )
+        self = cls(spec, config, tokenizer, module)
+        self.post_load()
+        module.to(device=dev, dtype=dt).eval()
+        return self
+
+    def state_dict_for_save(self) -> dict[str, torch.Tensor]:
+        """The weights under their original names, tied aliases left out."""
+        sd = self.module.state_dict()
+        return {
+            k: v.detach().to("cpu").contiguous().clone()
+            for k, v in sd.items() if k not in self.tied_keys
+        }
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write config.json, model.safetensors and the tokenizer files (original layout)."""
+        from safetensors.torch import save_file
+
+        p = Path(path)
+        p.mkdir(parents=True, exist_ok=True)
+        (p / "config.json").write_text(json.dumps(self.config, indent=2) + "\n")
+        save_file(self.state_dict_for_save(), str(p / "model.safetensors"),
+                  metadata={"format": "pt"})
+        self.tokenizer.save_pretrained(p)
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def device(self) -> torch.device:
+        return next(self.module.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return next(self.module.parameters()).dtype
+
+    @property
+    def hidden_size(self) -> int:
+        return int(self.config.get("hidden_size", self.spec.architecture.hidden_size))
+
+    @property
+    def num_layers(self) -> int:
+        return int(self.config.get("num_hidden_layers", self.spec.architecture.num_layers))
+
+    @property
+    def max_length(self) -> int:
+        """Most tokens per forward pass, special tokens included."""
+        return self.tokenizer.max_length
+
+    @property
+    def max_bases(self) -> int:
+        """Most bases per forward pass (the chunk size of long inputs)."""
+        return self.spec.capabilities.max_bases
+
+    def to(self, device: str | torch.device | None = None,
+           dtype: str | torch.dtype | None = None) -> DNAEncoder:
+        """Move to another device/dtype the spec allows."""
+        dev = resolve_device(self.spec, device) if device is not None else self.device
+        dt = resolve_dtype(self.spec, dev, dtype) if dtype is not None else self.dtype
+        self.module.to(device=dev, dtype=dt)
+        return self
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.spec.id} on {self.device} {self.dtype}>"
+
+    # ----------------------------------------------------------------- the pipeline (`_pipeline`)
+    def embed(
+        self,
+        seqs: Iterable[Record] | str,
+        *,
+        pooling: str = "mean",
+        layer: int = -1,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        long: LongPolicy = "chunk",
+        overlap: int | None = None,
+    ) -> np.ndarray | list[np.ndarray]:
+        """One float32 vector per sequence ([N, hidden]); with pooling='none' a list of [T, H].
+
+        `long`: a sequence longer than one pass is cut into overlapping chunks ('chunk'), refused
+        ('error'), or run whole in one pass ('whole', on networks that take any length).
+        """
+        return _pipeline.embed(self, seqs, pooling=pooling, layer=layer, token_budget=token_budget,
+                               long=long, overlap=overlap)
+
+    def embed_iter(
+        self,
+        seqs: Iterable[Record],
+        *,
+        pooling: str = "mean",
+        layer: int = -1,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        long: LongPolicy = "chunk",
+        overlap: int | None = None,
+        progress: Progress | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Stream embeddings in input order; memory is bounded by the token budget, not the input."""
+        return _pipeline.embed_iter(self, seqs, pooling=pooling, layer=layer, token_budget=token_budget,
+                                    long=long, overlap=overlap, progress=progress)
+
+    def embed_segments(
+        self,
+        seqs: Iterable[Record],
+        *,
+        segment_bases: int | None = None,
+        overlap: int = 0,
+        pooling: str = "mean",
+        layer: int = -1,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+    ) -> Iterator[Segment]:
+        """Cut each sequence into contiguous windows and yield one embedding per window."""
+        return _pipeline.embed_segments(self, seqs, segment_bases=segment_bases, overlap=overlap,
+                                        pooling=pooling, layer=layer, token_budget=token_budget)
+
+    def predict(
+        self,
+        seqs: Iterable[Record] | str,
+        *,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        long: LongPolicy = "error",
+    ) -> np.ndarray:
+        """Per-sequence label probabilities (softmax; sigmoid if multi-label; raw if regression)."""
+        return _pipeline.predict(self, seqs, token_budget=token_budget, long=long)
+
+    def predict_iter(
+        self,
+        seqs: Iterable[Record],
+        *,
+        token_budget: int = DEFAULT_TOKEN_BUDGET,
+        long: LongPolicy = "error",
+        progress: Progress | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Stream `predict`'s rows in input order; memory is bounded by the token budget."""
+        return _pipeline.predict_iter(self, seqs, token_budget=token_budget, long=long, progress=progress)
+
+
+def _check_vocab_fits(tokenizer: DNATokenizer, config: dict[str, Any], file: Path) -> None:
+    """Every token id must have an embedding row (config.json's vocab_size may be larger)."""
+    rows = config.get("vocab_size")
+    top = max(tokenizer.vocab.values())
+    if isinstance(rows, int) and top >= rows:
+        raise CheckpointError(f"{file} has token ids up to {top}, but config.json's vocab_size is {rows}")
+
+
+def _policy(
+    spec: ModelSpec, normalization: NormalizationPolicy | dict[str, Any] | None
+) -> NormalizationPolicy:
+    base = spec.tokenizer.normalization
+    if normalization is None:
+        return base
+    if isinstance(normalization, NormalizationPolicy):
+        return normalization
+    return base.model_copy(update=dict(normalization))

@@ -1,0 +1,23 @@
+"""Module attributes imported on first use, so that importing a package stays cheap (no torch)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from importlib import import_module
+from typing import Any
+
+__all__ = ["lazy_getattr"]
+
+
+def lazy_getattr(package: str, names: Mapping[str, str]) -> Callable[[str], Any]:
+    """A module `__getattr__` importing `names[attr]` (relative to `package`) on first access."""
+    namespace = import_module(package).__dict__
+
+    def __getattr__(name: str) -> Any:
+        if name in names:
+            value = getattr(import_module(names[name], package), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__

@@ -1,0 +1,278 @@
+"""The embedding pipeline over any `DNAEncoder`: units to batches to pooled vectors, in input order.
+
+normalise -> tokenize -> chunk long inputs in bases (`_chunking`) -> length-bucketed batches under a
+token budget (`_batching`) -> forward -> pool -> fold chunks back into one vector per sequence.
+Memory follows the token budget, not the input: units are run a window (a few budgets) at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import torch
+
+from ._batching import DEFAULT_TOKEN_BUDGET, plan_batches, pool
+from ._chunking import LongPolicy, Record, Unit, iter_units
+from .errors import InputError
+
+if TYPE_CHECKING:
+    from ._spec import ModelSpec
+    from .tokenize.base import DNATokenizer
+
+__all__ = ["Progress", "Segment", "embed", "embed_iter", "embed_segments", "predict", "predict_iter"]
+
+#: called with (sequences done, bases done) after each sequence
+Progress = Callable[[int, int], None]
+
+
+class _Model(Protocol):
+    """What the pipeline needs of an encoder."""
+
+    spec: ModelSpec
+    tokenizer: DNATokenizer
+
+    @property
+    def device(self) -> torch.device: ...
+    @property
+    def max_length(self) -> int: ...
+    @property
+    def max_bases(self) -> int: ...
+    @property
+    def hidden_size(self) -> int: ...
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
+                output_hidden_states: bool = False, with_logits: bool = False) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One window of one input sequence and its pooled embedding."""
+
+    index: int  # position of the sequence in the input
+    record: str | None  # its id, when the input named one
+    start: int  # 0-based, half-open, in bases of the normalised sequence
+    end: int
+    n_tokens: int
+    vector: np.ndarray
+
+
+def _check_pooling(model: _Model, pooling: str) -> None:
+    if pooling not in model.spec.capabilities.poolings:
+        raise InputError(
+            f"{model.spec.id} does not offer pooling {pooling!r}; "
+            f"it offers {list(model.spec.capabilities.poolings)}"
+        )
+
+
+def _units(model: _Model, seqs: Iterable[Record], *, long: LongPolicy, overlap: int | None,
+           segment: int | None = None) -> Iterator[Unit]:
+    caps = model.spec.capabilities
+    return iter_units(
+        model.tokenizer, seqs, model_id=model.spec.id, max_length=model.max_length,
+        max_bases=model.max_bases, overlap=caps.chunk_overlap if overlap is None else overlap,
+        long=long, any_length=caps.any_length, segment=segment,
+    )
+
+
+def _as_list(seqs: Iterable[Record] | str | bytes) -> Iterable[Record]:
+    return [seqs] if isinstance(seqs, (str, bytes)) else seqs
+
+
+def embed(
+    model: _Model,
+    seqs: Iterable[Record] | str,
+    *,
+    pooling: str = "mean",
+    layer: int = -1,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    long: LongPolicy = "chunk",
+    overlap: int | None = None,
+) -> np.ndarray | list[np.ndarray]:
+    """One float32 vector per sequence ([N, hidden]); with pooling='none' a list of [T, H]."""
+    out = list(embed_iter(model, _as_list(seqs), pooling=pooling, layer=layer,
+                          token_budget=token_budget, long=long, overlap=overlap))
+    if pooling == "none":
+        return out
+    if not out:
+        return np.zeros((0, model.hidden_size), dtype=np.float32)
+    return np.stack(out)
+
+
+def embed_iter(
+    model: _Model,
+    seqs: Iterable[Record],
+    *,
+    pooling: str = "mean",
+    layer: int = -1,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    long: LongPolicy = "chunk",
+    overlap: int | None = None,
+    progress: Progress | None = None,
+) -> Iterator[np.ndarray]:
+    """Stream embeddings in input order; memory is bounded by the token budget, not the input."""
+    _check_pooling(model, pooling)
+    if pooling == "none" and long == "chunk":
+        long = "error"  # per-token output of a chunked sequence would be ambiguous
+    units = _units(model, seqs, long=long, overlap=overlap)
+    scored = _run_units(model, units, pooling=pooling, layer=layer, token_budget=token_budget)
+    yield from _aggregate(scored, pooling, progress)
+
+
+def embed_segments(
+    model: _Model,
+    seqs: Iterable[Record],
+    *,
+    segment_bases: int | None = None,
+    overlap: int = 0,
+    pooling: str = "mean",
+    layer: int = -1,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+) -> Iterator[Segment]:
+    """Cut each sequence into contiguous windows and yield one embedding per window."""
+    _check_pooling(model, pooling)
+    if pooling == "none":
+        raise InputError("per-segment output needs a pooling other than 'none'")
+    size = segment_bases or model.max_bases
+    if size > model.max_bases:
+        raise InputError(f"segments of {size} bases exceed {model.spec.id}'s {model.max_bases}")
+    units = _units(model, seqs, long="chunk", overlap=overlap, segment=size)
+    for unit, vec in _run_units(model, units, pooling=pooling, layer=layer, token_budget=token_budget):
+        yield Segment(unit.index, unit.record, unit.start, unit.end, len(unit.ids), vec)
+
+
+def predict_iter(
+    model: _Model,
+    seqs: Iterable[Record],
+    *,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    long: LongPolicy = "error",
+    progress: Progress | None = None,
+) -> Iterator[np.ndarray]:
+    """Stream per-sequence label probabilities in input order (softmax; sigmoid if multi-label; raw
+    values if regression); a chunked sequence's logits are averaged over its chunks by token count."""
+    spec = model.spec
+    if spec.task != "sequence-classification":
+        raise InputError(f"{spec.id} is a {spec.task} model; predict needs a classifier")
+    units = _units(model, seqs, long=long, overlap=None)
+    scored = _run_units(model, units, pooling=None, layer=-1, token_budget=token_budget)
+    for logits in _aggregate(scored, "mean", progress):
+        yield _probabilities(logits, spec.problem_type)
+
+
+def predict(
+    model: _Model,
+    seqs: Iterable[Record] | str,
+    *,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    long: LongPolicy = "error",
+) -> np.ndarray:
+    """Per-sequence label probabilities, [N, labels] (see `predict_iter`)."""
+    rows = list(predict_iter(model, _as_list(seqs), token_budget=token_budget, long=long))
+    if not rows:
+        return np.zeros((0, len(model.spec.labels or ())), dtype=np.float32)
+    return np.stack(rows)
+
+
+def _probabilities(logits: np.ndarray, problem_type: str | None) -> np.ndarray:
+    if problem_type == "regression":
+        return logits
+    if problem_type == "multi-label":
+        return 1.0 / (1.0 + np.exp(-logits))
+    e = np.exp(logits - logits.max())
+    return e / e.sum()
+
+
+@torch.inference_mode()
+def _run_units(
+    model: _Model, units: Iterable[Unit], *, pooling: str | None, layer: int, token_budget: int
+) -> Iterator[tuple[Unit, np.ndarray]]:
+    """Run units window by window (a window is a few token budgets), in input order.
+
+    `pooling=None` asks for the checkpoint's head output (classifier logits) instead of hidden states.
+    """
+    window: list[Unit] = []
+    tokens = 0
+    for unit in units:
+        window.append(unit)
+        tokens += len(unit.ids)
+        if tokens >= 4 * token_budget:
+            yield from _run_window(model, window, pooling, layer, token_budget)
+            window, tokens = [], 0
+    if window:
+        yield from _run_window(model, window, pooling, layer, token_budget)
+
+
+def _run_window(model: _Model, window: list[Unit], pooling: str | None, layer: int,
+                token_budget: int) -> Iterator[tuple[Unit, np.ndarray]]:
+    results: list[np.ndarray | None] = [None] * len(window)
+    for batch in plan_batches([len(u.ids) for u in window], token_budget):
+        ids, mask = model.tokenizer.pad([window[i].ids for i in batch])
+        input_ids = torch.from_numpy(ids).to(model.device, non_blocking=True)
+        attn = torch.from_numpy(mask).to(model.device, non_blocking=True)
+        out = model.forward(input_ids, attn, output_hidden_states=layer != -1, with_logits=pooling is None)
+        if pooling is None:
+            assert out.logits is not None
+            rows = out.logits.float().cpu().numpy()
+        else:
+            hidden = _hidden(model, out, layer)
+            if pooling == "none":
+                h = hidden.float().cpu().numpy()
+                for row, i in enumerate(batch):
+                    results[i] = h[row, : len(window[i].ids)]
+                continue
+            rows = pool(hidden, attn, pooling).float().cpu().numpy()
+        for row, i in enumerate(batch):
+            results[i] = rows[row]
+    for unit, vec in zip(window, results, strict=True):
+        assert vec is not None
+        yield unit, vec
+
+
+def _hidden(model: _Model, out: Any, layer: int) -> torch.Tensor:
+    if layer == -1:
+        return out.last_hidden_state
+    assert out.hidden_states is not None
+    try:
+        return out.hidden_states[layer]
+    except IndexError:
+        raise InputError(
+            f"layer {layer} out of range: {model.spec.id} has "
+            f"{len(out.hidden_states)} hidden states (embeddings + layers)"
+        ) from None
+
+
+def _aggregate(
+    scored: Iterable[tuple[Unit, np.ndarray]],
+    pooling: str,
+    progress: Progress | None,
+) -> Iterator[np.ndarray]:
+    """Fold consecutive units of one sequence into its vector (token-weighted; max for 'max')."""
+    current: int | None = None
+    acc: np.ndarray | None = None
+    weight = 0
+    bases = 0
+    for unit, vec in scored:
+        if unit.index != current:
+            if acc is not None:
+                yield acc if pooling in ("max", "none") else acc / weight
+                if progress:
+                    progress(1, bases)
+            current, acc, weight, bases = unit.index, None, 0, 0
+        n = len(unit.ids)
+        bases = max(bases, unit.end)
+        if pooling == "none":
+            acc = vec
+        elif pooling == "max":
+            acc = vec.copy() if acc is None else np.maximum(acc, vec)
+        else:
+            acc = vec * n if acc is None else acc + vec * n
+        weight += n
+    if acc is not None:
+        yield acc if pooling in ("max", "none") else acc / weight
+        if progress:
+            progress(1, bases)
+
+
