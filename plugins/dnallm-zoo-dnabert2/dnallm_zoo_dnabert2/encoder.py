@@ -13,24 +13,33 @@ from dnallm_zoo import (
     ModelSpec,
 )
 
-from .modeling import DNABERT2Config, DNABERT2ForMaskedLM, build_mlm_model
+from .modeling import (
+    TIED_KEYS,
+    DNABERT2Config,
+    MosaicBertForMaskedLM,
+    MosaicBertModel,
+    build_mlm_model,
+    build_model,
+)
 
 __all__ = ["DNABERT2Encoder"]
 
 
 class DNABERT2Encoder(DNAEncoder):
-    """DNABERT-2 loaded strictly under the original keys (``bert.*``, ``cls.*``); no remote code.
+    """A MosaicBERT checkpoint loaded strictly under its original keys; no remote code.
 
-    The original files hold no pooler and no ALiBi buffer, so nothing is ignorable. The MLM decoder
-    weight is the word-embedding matrix: a file may carry it (then it must equal the embeddings) or not.
+    A ``masked-lm`` spec (DNABERT-2) is the ``BertForMaskedLM`` layout (``bert.*``, ``cls.*``): the
+    MLM decoder weight is the word-embedding matrix, so a file may carry it (equal to the
+    embeddings) or not. An ``embedding`` spec (DNABERT-S) is a ``BertModel`` saved by itself: the
+    encoder keys without ``bert.``, no head, and the pooler that ``BertModel`` adds: randomly
+    initialised and never trained (DNABERT-2 has none and DNABERT-S pools by mean), it is dropped.
+    Any length runs in one pass (ALiBi), as in the original.
     """
 
-    ignorable_keys: ClassVar[tuple[str, ...]] = ()
-    tied_keys: ClassVar[dict[str, str]] = {
-        "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
-    }
+    ignorable_keys: ClassVar[tuple[str, ...]] = ("pooler.dense.weight", "pooler.dense.bias")
+    tied_keys: ClassVar[dict[str, str]] = dict(TIED_KEYS)
 
-    module: DNABERT2ForMaskedLM
+    module: MosaicBertForMaskedLM | MosaicBertModel
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
@@ -38,6 +47,8 @@ class DNABERT2Encoder(DNAEncoder):
             cfg = DNABERT2Config.from_dict(config)
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"config.json of {spec.id}: {exc}") from None
+        if spec.task == "embedding":
+            return build_model(cfg, device="meta")
         return build_mlm_model(cfg, device="meta")
 
     def forward(
@@ -48,13 +59,16 @@ class DNABERT2Encoder(DNAEncoder):
         output_hidden_states: bool = False,
         with_logits: bool = False,
     ) -> EncoderOutput:
-        """Hidden states with padded positions exactly 0; `with_logits` adds the masked-LM logits."""
-        last, hidden = self.module.bert(
-            input_ids, attention_mask, output_hidden_states=output_hidden_states
-        )
+        """Hidden states with padded positions exactly 0, at any length.
+
+        `with_logits` adds the masked-LM logits where the checkpoint has the head (None otherwise).
+        """
+        mlm = self.module if isinstance(self.module, MosaicBertForMaskedLM) else None
+        encoder = mlm.bert if mlm is not None else self.module
+        last, hidden = encoder(input_ids, attention_mask, output_hidden_states=output_hidden_states)
         return EncoderOutput(
             last_hidden_state=last,
             attention_mask=attention_mask,
             hidden_states=hidden,
-            logits=self.module.cls(last) if with_logits else None,
+            logits=mlm.cls(last) if with_logits and mlm is not None else None,
         )
