@@ -19,7 +19,7 @@ from ._chunking import LongPolicy, Record
 from ._pipeline import Progress, Segment
 from ._runtime import resolve_device, resolve_dtype
 from ._spec import ModelSpec, NormalizationPolicy
-from .errors import CheckpointError
+from .errors import CheckpointError, SequenceTooLongError
 from .tokenize.base import DNATokenizer
 from .tokenize.bpe import BPETokenizer
 from .tokenize.kmer_tokenizer import KmerTokenizer
@@ -209,6 +209,18 @@ class DNAEncoder(ABC):
     def max_bases(self) -> int:
         """Most bases per forward pass (the chunk size of long inputs)."""
         return self.spec.capabilities.max_bases
+
+    def check_length(self, n_tokens: int) -> None:
+        """Refuse a forward pass longer than the network's positions (learned position embeddings).
+
+        A network with `capabilities.any_length` (ALiBi) takes any length, as its original code does.
+        """
+        if n_tokens > self.max_length and not self.spec.capabilities.any_length:
+            raise SequenceTooLongError(
+                f"{n_tokens} tokens in one forward pass; {self.spec.id} has learned positions for at most "
+                f"{self.max_length} tokens. Truncate (tokenizer(..., truncation=True)) or embed long "
+                "sequences in chunks (`dnallm_zoo.load(...).embed(seqs, long='chunk')`)"
+            )
 
     def to(self, device: str | torch.device | None = None,
            dtype: str | torch.dtype | None = None) -> DNAEncoder:

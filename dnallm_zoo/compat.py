@@ -56,6 +56,7 @@ class ZooModel(torch.nn.Module):
             input_ids = input_ids.unsqueeze(0)
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
+        self.encoder.check_length(input_ids.shape[-1])
         dev = self.encoder.device
         return self.encoder.forward(
             input_ids.to(dev), attention_mask.to(dev),

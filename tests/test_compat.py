@@ -60,3 +60,15 @@ def test_unbatched_ids_and_sequence_pairs(zoo_toy: ToyPlugin) -> None:
     assert model(ids).last_hidden_state.shape[0] == 1
     with pytest.raises(ZooError, match="token_type_ids"):
         model(ids.unsqueeze(0), token_type_ids=torch.ones_like(ids).unsqueeze(0))
+
+
+def test_a_forward_longer_than_learned_positions_is_the_zoos_error(zoo_toy: ToyPlugin) -> None:
+    """Not an IndexError from inside torch: the limit and the remedy are named."""
+    from dnallm_zoo.errors import SequenceTooLongError
+
+    model, tok = load_model_and_tokenizer(model_name_or_path="toy-kmer3")
+    n = tok.max_length + 5
+    ids = torch.full((1, n), 5, dtype=torch.long)
+    with pytest.raises(SequenceTooLongError, match=rf"{n} tokens in one forward pass; .* at most "
+                                                   rf"{tok.max_length} tokens.*long='chunk'"):
+        model(input_ids=ids, attention_mask=torch.ones_like(ids))
