@@ -40,7 +40,7 @@ def main() -> None:
     listing = [*list_command(), "list", "--json"]
     torch_import = [sys.executable, "-c", "import torch"]
     out = subprocess.run(listing, check=True, capture_output=True, text=True).stdout
-    n_models = len(json.loads(out))
+    n_models = len(json.loads(out)["models"])
     wall(listing), wall(torch_import)  # warm the file cache
     times: dict[str, list[float]] = {"list": [], "torch": []}
     for _ in range(args.runs):

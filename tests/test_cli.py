@@ -105,7 +105,7 @@ def test_list_table_fits_a_narrow_terminal_without_cutting_ids(toy: Any) -> None
 def test_list_json_is_the_specs(toy: Any) -> None:
     result = run("list", "--json")
     assert result.exit_code == 0
-    specs = json.loads(result.stdout)
+    specs = json.loads(result.stdout)["models"]
     assert [s["id"] for s in specs] == ["toy-3", "toy-classifier"]
     assert specs[1]["labels"] == ["neg", "pos"] and specs[0]["plugin"] == "toy"
     dnallm_zoo.ModelSpec.model_validate(specs[0])
@@ -125,7 +125,7 @@ def test_list_json_is_the_specs(toy: Any) -> None:
 def test_list_filters(toy: Any, args: list[str], ids: list[str]) -> None:
     result = run("list", "--json", *args)
     assert result.exit_code == 0, result.output
-    assert [s["id"] for s in json.loads(result.stdout)] == ids
+    assert [s["id"] for s in json.loads(result.stdout)["models"]] == ids
 
 
 def test_list_with_no_match_says_so_on_stderr(toy: Any) -> None:
@@ -153,7 +153,7 @@ def test_list_reports_conflicts_and_failed_plugins_on_stderr(toy: Any, toy_root:
     reset_registry()
     result = run("list", "--json")
     assert result.exit_code == 0
-    assert [s["id"] for s in json.loads(result.stdout)] == ["toy-3", "toy-classifier"]
+    assert [s["id"] for s in json.loads(result.stdout)["models"]] == ["toy-3", "toy-classifier"]
     errs = result.stderr.strip().splitlines()
     assert len(errs) == 2
     assert "'toy-3'" in errs[0] and "'toy'" in errs[0] and "'zrival:toy-3'" in errs[0]

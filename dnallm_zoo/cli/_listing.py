@@ -39,7 +39,8 @@ def _report_problems(reg: Registry) -> None:
 @click.option("--task", type=click.Choice(get_args(Task)), help="Only models for this task.")
 @click.option("--license", "license_", metavar="SPDX", help="Only this license (wildcards allowed).")
 @click.option("--device", type=click.Choice(get_args(Device)), help="Only models that run there.")
-@click.option("--json", "as_json", is_flag=True, help="A JSON list of model specs.")
+@click.option("--json", "as_json", is_flag=True,
+              help='{"schema_version": 1, "models": [spec, ...]} (dnallm_zoo/schemas/list.schema.json).')
 def list_cmd(
     pattern: str, family: str | None, task: str | None, license_: str | None, device: str | None,
     as_json: bool,
@@ -53,7 +54,9 @@ def list_cmd(
     specs = reg.list(pattern, family=family, task=task, license=license_, device=device)
     _report_problems(reg)
     if as_json:
-        click.echo(json.dumps([s.model_dump(mode="json") for s in specs], indent=2))
+        from ..schemas import list_document
+
+        click.echo(json.dumps(list_document(specs), indent=2))
         return
     if not specs:
         click.echo("no installed model matches", err=True)
