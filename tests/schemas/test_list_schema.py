@@ -1,4 +1,4 @@
-"""`dnallm-zoo list --json`: a versioned document, described by the shipped JSON Schema, printed without torch."""
+"""`dnallm-zoo list --json`: a versioned document, described by the shipped JSON Schema, made sans torch."""
 
 from __future__ import annotations
 
