@@ -1,4 +1,4 @@
-"""`dnallm-zoo list --json`: a versioned document, described by the shipped JSON Schema, made sans torch."""
+"""`dnallm-zoo list --json`: a versioned document the shipped JSON Schema describes, made without torch."""
 
 from __future__ import annotations
 
