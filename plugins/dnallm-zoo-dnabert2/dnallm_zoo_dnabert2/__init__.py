@@ -7,8 +7,8 @@ from typing import Any
 
 from dnallm_zoo import ModelSpec, hookimpl
 
-from .layout import is_dnabert2_config, is_pretrained_config
-from .specs import ENCODER, FAMILY, MODEL_ID, SPECS
+from .layout import is_bare_model_config, is_dnabert2_config, is_pretrained_config
+from .specs import DNABERT_S_ID, ENCODER, FAMILY, MODEL_ID, SPECS
 
 __all__ = ["SPECS", "make_test_checkpoint", "match_checkpoint", "register_models"]
 
@@ -17,7 +17,7 @@ _IDS = frozenset(s.id for s in SPECS)
 
 @hookimpl
 def register_models(register: Any) -> None:
-    """dnabert2-117m."""
+    """dnabert2-117m and dnabert-s."""
     for spec in SPECS:
         register(spec, ENCODER)
 
@@ -29,13 +29,18 @@ def make_test_checkpoint(spec: ModelSpec, path: Path) -> bool | None:
         return None
     from .checkpoint import write_checkpoint
 
-    write_checkpoint(path)
+    write_checkpoint(path, bare=spec.task == "embedding")
     return True
 
 
 @hookimpl
 def match_checkpoint(path: Path, config: dict[str, Any]) -> str | None:
-    """`dnabert2-117m` for a pre-trained DNABERT-2 directory (no classifier); its .py files are never read."""
-    if not is_dnabert2_config(config) or not is_pretrained_config(config):
+    """`dnabert2-117m` for a pre-trained DNABERT-2 directory, `dnabert-s` for a bare `BertModel` one.
+
+    A classifier is not claimed; the directory's .py files are never read.
+    """
+    if not is_dnabert2_config(config):
         return None
-    return MODEL_ID
+    if is_pretrained_config(config):
+        return MODEL_ID
+    return DNABERT_S_ID if is_bare_model_config(config) else None

@@ -1,7 +1,8 @@
 """Tiny random checkpoints in the original DNABERT-2 hub layout, for offline tests and benchmarks.
 
 Written like the hub repository: config.json with ``auto_map`` to ``bert_layers``, ``pytorch_model.bin``
-under the original keys (or model.safetensors), a BPE ``tokenizer.json`` with the original special ids
+under the original keys (or model.safetensors; ``bare``: DNABERT-S's ``BertModel`` layout, keys without
+``bert.``, no MLM head, the untrained pooler), a BPE ``tokenizer.json`` with the original special ids
 ([UNK]=0 [CLS]=1 [SEP]=2 [PAD]=3 [MASK]=4, then A C G T) and template, tokenizer_config.json, and
 stand-ins for the remote code that leave a marker file and raise if anything ever executes them.
 """
@@ -17,7 +18,7 @@ from typing import Any, Literal
 import torch
 
 from .layout import SPECIAL_TOKENS
-from .modeling import DNABERT2Config, build_mlm_model
+from .modeling import DNABERT2Config, build_mlm_model, build_model
 
 __all__ = [
     "EXECUTED_MARKER",
@@ -47,8 +48,13 @@ def original_config(
     heads: int = 4,
     intermediate: int = 48,
     legacy: bool = False,
+    bare: bool = False,
 ) -> dict[str, Any]:
-    """config.json as the hub has it (since 2024-02: no model_type); `legacy` as before, with it."""
+    """config.json as the hub has it (since 2024-02: no model_type); `legacy` as before, with it.
+
+    `bare`: DNABERT-S's config.json (`BertModel`, model_type bert, and a `pad_token_id` 0 that the
+    tokenizer's [PAD] = 3 overrules).
+    """
     config: dict[str, Any] = {
         "_name_or_path": "zhihan1996/DNABERT-2-117M",
         "alibi_starting_size": 512,
@@ -80,6 +86,9 @@ def original_config(
     if legacy:  # the first upload (634202c) also said what it was
         config |= {"architectures": ["BertForMaskedLM"], "model_type": "bert"}
         config = dict(sorted(config.items()))
+    if bare:
+        config |= {"architectures": ["BertModel"], "model_type": "bert", "pad_token_id": 0}
+        config = dict(sorted(config.items()))
     return config
 
 
@@ -109,12 +118,19 @@ def tiny_tokenizer_json() -> str:
     return tok.to_str(pretty=True)
 
 
-def random_state_dict(config: dict[str, Any], *, seed: int = 0) -> dict[str, torch.Tensor]:
+def random_state_dict(
+    config: dict[str, Any], *, seed: int = 0, bare: bool = False, pooler: bool = False
+) -> dict[str, torch.Tensor]:
     """Random float32 weights under the original keys, decoder weight left out (it is tied).
 
     Larger than BERT's 0.02 initialisation so that outputs differ visibly between tokens and layers.
+    `bare`: the prefix-less `BertModel` keys; `pooler` adds its (untrained) `pooler.dense.*`.
     """
-    shapes = build_mlm_model(DNABERT2Config.from_dict(config), device="meta").state_dict()
+    cfg = DNABERT2Config.from_dict(config)
+    shapes = (build_model if bare else build_mlm_model)(cfg, device="meta").state_dict()
+    if pooler:
+        h = cfg.hidden_size
+        shapes |= {"pooler.dense.weight": torch.empty(h, h), "pooler.dense.bias": torch.empty(h)}
     g = torch.Generator().manual_seed(seed)
     out: dict[str, torch.Tensor] = {}
     for key, meta in shapes.items():
@@ -138,18 +154,21 @@ def write_checkpoint(
     weights: Literal["bin", "safetensors"] = "bin",
     decoder_weight: bool = True,
     remote_code: bool = True,
+    bare: bool = False,
+    pooler: bool = True,
 ) -> Path:
     """Write a tiny DNABERT-2 checkpoint directory in the hub layout; returns its path.
 
     `decoder_weight`: whether the file carries `cls.predictions.decoder.weight` (the same tensor as the
-    word embeddings, as `torch.save` of the tied original stores it).
+    word embeddings, as `torch.save` of the tied original stores it). `bare`: DNABERT-S's layout
+    (`BertModel` saved by itself), with its untrained pooler unless `pooler` is False.
     """
     p = Path(path)
     p.mkdir(parents=True, exist_ok=True)
     text = tiny_tokenizer_json()
     (p / "tokenizer.json").write_text(text, encoding="utf-8")
     n_vocab = len(json.loads(text)["model"]["vocab"])
-    cfg = config if config is not None else original_config(vocab_size=n_vocab)
+    cfg = config if config is not None else original_config(vocab_size=n_vocab, bare=bare)
     (p / "config.json").write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
     names = dict(zip(("unk_token", "cls_token", "sep_token", "pad_token", "mask_token"),
                      SPECIAL_TOKENS, strict=True))
@@ -157,7 +176,9 @@ def write_checkpoint(
         json.dumps({"tokenizer_class": "PreTrainedTokenizerFast", **names}, indent=2) + "\n"
     )
     (p / "special_tokens_map.json").write_text(json.dumps(names, indent=2) + "\n")
-    sd = random_state_dict(cfg, seed=seed)
+    sd = random_state_dict(cfg, seed=seed, bare=bare, pooler=bare and pooler)
+    if bare:
+        decoder_weight = False
     if weights == "bin":
         if decoder_weight:
             sd[_DECODER_KEY] = sd[_WORD_KEY]  # one storage, as the tied original saves it

@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "REMOTE_CODE_FILES",
     "SPECIAL_TOKENS",
+    "is_bare_model_config",
     "is_dnabert2_config",
     "is_pretrained_config",
     "names_bert_layers",
@@ -67,3 +68,8 @@ def is_pretrained_config(config: Mapping[str, Any]) -> bool:
     return isinstance(archs, list) and any(
         isinstance(a, str) and a.endswith(("ForMaskedLM", "ForPreTraining")) for a in archs
     )
+
+
+def is_bare_model_config(config: Mapping[str, Any]) -> bool:
+    """True when `architectures` is the encoder alone (`BertModel`: DNABERT-S's layout, no head)."""
+    return config.get("architectures") == ["BertModel"]

@@ -97,7 +97,6 @@ DECLINED = {
     "plant / stock bert": {"model_type": "bert", "hidden_size": 768, "vocab_size": 8005},
     "other model type": original_config(vocab_size=4096) | {"model_type": "esm"},
     "classifier": original_config(vocab_size=4096) | {"architectures": ["BertForSequenceClassification"]},
-    "dnabert-s (no MLM head)": original_config(vocab_size=4096) | {"architectures": ["BertModel"]},
     "empty": {},
 }
 
