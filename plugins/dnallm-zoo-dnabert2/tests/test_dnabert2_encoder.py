@@ -63,11 +63,12 @@ def batch(lengths: list[int], padded: bool, vocab: int, seed: int) -> tuple[torc
     return ids.masked_fill(mask == 0, 3), mask
 
 
-# (lengths, padded): batch sizes 1..8, 1..2048 tokens, with and without padding
+# (lengths, padded): batch sizes 1..8, 1..2100 tokens (alibi_starting_size is 512), with and without padding
 CASES = [
     ([1], False),
     ([2048], False),
     ([600, 1], True),
+    ([2100, 1006, 600], True),
     ([5, 5, 5], False),
     ([64, 3, 100, 17], True),
     ([9, 9, 9, 9, 9], False),
@@ -234,6 +235,21 @@ def test_compat_readme_snippet(zoo: Any, tiny_dir: Callable[..., Path]) -> None:
     with torch.no_grad():
         logits = mlm(**inputs).logits
     assert logits.shape == (1, inputs["input_ids"].shape[1], 345)
+
+
+def test_dnallm_snippet_at_3kb(tiny_dir: Callable[..., Path]) -> None:
+    """Issue 10's measured failure: 3 kb through the DNALLM snippet in one pass, as the original runs it."""
+    from dnallm_zoo.compat import load_model_and_tokenizer
+
+    path = tiny_dir()
+    seq = "".join(np.random.default_rng(2).choice(list("ACGT"), size=3000))
+    model, tokenizer = load_model_and_tokenizer(model_name_or_path=str(path))
+    inputs = tokenizer(seq, return_tensors="pt")
+    assert inputs["input_ids"].shape[1] > 512  # past alibi_starting_size: the original rebuilt its ALiBi
+    with torch.no_grad():
+        hidden = model(**inputs).last_hidden_state
+    states, _ = reference(path, inputs["input_ids"], inputs["attention_mask"])
+    assert float((hidden.double() - states[-1]).abs().max()) < ATOL
 
 
 def _mutated_repeat(n: int, seed: int) -> str:
