@@ -5,11 +5,15 @@ complete, so a failed or killed run never leaves a truncated file. Row layouts p
 
 | format        | rows                                                                          |
 |---------------|-------------------------------------------------------------------------------|
-| `.parquet`    | columns `id` string, the int64 columns, the vector as fixed_size_list<float32> |
-| `.npy`        | the [N, width] float32 matrix alone                                           |
-| `.npz`        | `ids`, the int64 columns in plural (`lengths`, `starts`, `ends`), the matrix  |
-|               | (`embeddings` or `probabilities`), and `metadata` (a JSON string)            |
-| `.safetensors`| the matrix as one tensor; ids and the int64 columns as JSON in its metadata   |
+| `.parquet`    | columns `id` string, [`source` string], the int64 columns, the vector as      |
+|               | fixed_size_list<float32>                                                      |
+| `.npy`        | the [N, width] float32 matrix alone (neither ids nor sources)                 |
+| `.npz`        | `ids`, [`sources`], the int64 columns in plural (`lengths`, `starts`, `ends`),|
+|               | the matrix (`embeddings` or `probabilities`), and `metadata` (a JSON string)  |
+| `.safetensors`| the matrix as one tensor; ids, [sources] and the int64 columns as JSON in its |
+|               | metadata                                                                      |
+
+`source` (the input a row came from) is there when the layout asks for it (`RowLayout(..., source=True)`).
 
 The metadata (model id, pooling, layer, dnallm_zoo version, ...) is the Parquet file's key-value
 metadata, the `.npz`'s `metadata` entry and the safetensors header's `__metadata__`.
@@ -31,18 +35,23 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from .errors import InputError, one_line
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "AtomicPath",
     "EmbeddingWriter",
     "RowLayout",
     "check_output",
     "open_writer",
+    "parquet_schema",
     "writer_class",
 ]
 
@@ -50,30 +59,51 @@ __all__ = [
 # ----------------------------------------------------------------------------------------- layouts
 @dataclass(frozen=True)
 class RowLayout:
-    """One output row: `id`, some int64 columns, and one float32 vector of `width` values."""
+    """One output row: `id`, [`source`], some int64 columns, and one float32 vector of `width` values."""
 
     columns: tuple[str, ...]
     vector: str
     width: int
+    source: bool = False  # a `source` string column: the input the row came from
 
     @classmethod
-    def sequences(cls, width: int) -> RowLayout:
+    def sequences(cls, width: int, *, source: bool = False) -> RowLayout:
         """One embedding per input sequence: `id`, `length`, `embedding`."""
-        return cls(("length",), "embedding", width)
+        return cls(("length",), "embedding", width, source)
 
     @classmethod
-    def segments(cls, width: int) -> RowLayout:
+    def segments(cls, width: int, *, source: bool = False) -> RowLayout:
         """One embedding per window of a sequence: `id`, `start`, `end` (0-based, half-open), `embedding`."""
-        return cls(("start", "end"), "embedding", width)
+        return cls(("start", "end"), "embedding", width, source)
 
     @classmethod
-    def predictions(cls, width: int, *, vector: str = "probabilities") -> RowLayout:
+    def predictions(cls, width: int, *, vector: str = "probabilities", source: bool = False) -> RowLayout:
         """One row of label scores per input sequence: `id`, `length`, `probabilities`."""
-        return cls(("length",), vector, width)
+        return cls(("length",), vector, width, source)
 
     def __post_init__(self) -> None:
         if self.width <= 0:
             raise ValueError(f"row width must be positive, got {self.width}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"columns": list(self.columns), "vector": self.vector, "width": self.width,
+                "source": self.source}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RowLayout:
+        return cls(tuple(data["columns"]), str(data["vector"]), int(data["width"]), bool(data["source"]))
+
+
+def parquet_schema(layout: RowLayout, metadata: Mapping[str, str]) -> pa.Schema:
+    """The Parquet schema of a layout, with `metadata` as the file's key-value metadata."""
+    import pyarrow as pa
+
+    return pa.schema(
+        [("id", pa.string()), *([("source", pa.string())] if layout.source else []),
+         *((c, pa.int64()) for c in layout.columns),
+         (layout.vector, pa.list_(pa.float32(), layout.width))],
+        metadata={k.encode(): v.encode() for k, v in metadata.items()},
+    )
 
 
 def _plural(name: str) -> str:
@@ -81,7 +111,7 @@ def _plural(name: str) -> str:
 
 
 # ----------------------------------------------------------------------------------------- atomic files
-class _AtomicPath:
+class AtomicPath:
     """A hidden temporary sibling of `path` that replaces `path` on `commit` (fsync, then rename)."""
 
     def __init__(self, path: Path) -> None:
@@ -133,8 +163,12 @@ class EmbeddingWriter(ABC):
         self.rows = 0
         self._done = False
 
-    def write(self, record_id: str, values: Sequence[int], vector: np.ndarray) -> None:
-        """Add one row: its id, one int per layout column, and its vector."""
+    def write(self, record_id: str, values: Sequence[int], vector: np.ndarray, *,
+              source: str | None = None) -> None:
+        """Add one row: its id, one int per layout column, its vector, and its input if the layout has one."""
+        if (source is None) == self.layout.source:
+            raise ValueError(f"row {record_id!r}: the layout {'needs' if self.layout.source else 'has no'} "
+                             "source")
         vec = np.asarray(vector, dtype=np.float32)
         if vec.shape != (self.layout.width,):
             raise ValueError(
@@ -143,7 +177,7 @@ class EmbeddingWriter(ABC):
         if len(values) != len(self.layout.columns):
             raise ValueError(f"row {record_id!r}: {len(values)} values for columns {self.layout.columns}")
         try:
-            self._write(record_id, [int(v) for v in values], vec)
+            self._write(record_id, [int(v) for v in values], vec, source)
         except OSError as exc:
             raise InputError(f"{self.path}: cannot write: {one_line(exc)}") from exc
         self.rows += 1
@@ -169,7 +203,7 @@ class EmbeddingWriter(ABC):
         self._discard()
 
     @abstractmethod
-    def _write(self, record_id: str, values: list[int], vector: np.ndarray) -> None: ...
+    def _write(self, record_id: str, values: list[int], vector: np.ndarray, source: str | None) -> None: ...
 
     @abstractmethod
     def _finish(self) -> None: ...
@@ -190,17 +224,14 @@ class ParquetWriter(EmbeddingWriter):
         import pyarrow.parquet as pq
 
         self._pa = pa
-        self.schema = pa.schema(
-            [("id", pa.string()), *((c, pa.int64()) for c in layout.columns),
-             (layout.vector, pa.list_(pa.float32(), layout.width))],
-            metadata={k.encode(): v.encode() for k, v in self.metadata.items()},
-        )
+        self.schema = parquet_schema(layout, self.metadata)
         self._group_rows = max(64, self.group_bytes // (4 * layout.width))
         self._ids: list[str] = []
+        self._sources: list[str | None] = []
         self._cols: list[list[int]] = [[] for _ in layout.columns]
         self._vecs: list[np.ndarray] = []
         try:
-            self._out = _AtomicPath(path)
+            self._out = AtomicPath(path)
         except OSError as exc:
             raise InputError(f"{path}: cannot write: {one_line(exc)}") from exc
         try:
@@ -209,8 +240,9 @@ class ParquetWriter(EmbeddingWriter):
             self._out.discard()
             raise
 
-    def _write(self, record_id: str, values: list[int], vector: np.ndarray) -> None:
+    def _write(self, record_id: str, values: list[int], vector: np.ndarray, source: str | None) -> None:
         self._ids.append(record_id)
+        self._sources.append(source)
         for col, v in zip(self._cols, values, strict=True):
             col.append(v)
         self._vecs.append(vector)
@@ -224,11 +256,12 @@ class ParquetWriter(EmbeddingWriter):
         flat = np.stack(self._vecs).reshape(-1)
         arrays = [
             pa.array(self._ids, type=pa.string()),
+            *([pa.array(self._sources, type=pa.string())] if self.layout.source else []),
             *(pa.array(c, type=pa.int64()) for c in self._cols),
             pa.FixedSizeListArray.from_arrays(pa.array(flat, type=pa.float32()), self.layout.width),
         ]
         self._pq.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
-        self._ids, self._vecs = [], []
+        self._ids, self._vecs, self._sources = [], [], []
         self._cols = [[] for _ in self.layout.columns]
 
     def _finish(self) -> None:
@@ -251,14 +284,17 @@ class _SpooledWriter(EmbeddingWriter):
     def __init__(self, path: Path, layout: RowLayout, metadata: Mapping[str, str]) -> None:
         super().__init__(path, layout, metadata)
         self._ids: list[str] = []
+        self._sources: list[str] = []
         self._cols = [array("q") for _ in layout.columns]
         try:  # beside the output: same filesystem, and unlinked at once (nothing left if killed)
             self._spool: IO[bytes] = tempfile.TemporaryFile(dir=path.parent)  # noqa: SIM115
         except OSError as exc:
             raise InputError(f"{path}: cannot write: {one_line(exc)}") from exc
 
-    def _write(self, record_id: str, values: list[int], vector: np.ndarray) -> None:
+    def _write(self, record_id: str, values: list[int], vector: np.ndarray, source: str | None) -> None:
         self._ids.append(record_id)
+        if source is not None:
+            self._sources.append(source)
         for col, v in zip(self._cols, values, strict=True):
             col.append(v)
         self._spool.write(vector.astype("<f4", copy=False).tobytes())
@@ -279,7 +315,7 @@ class _SpooledWriter(EmbeddingWriter):
         self._copy_matrix(fh)
 
     def _finish(self) -> None:
-        out = _AtomicPath(self.path)
+        out = AtomicPath(self.path)
         try:
             with open(out.tmp, "wb") as fh:
                 self._assemble(fh)
@@ -314,6 +350,8 @@ class NpzWriter(_SpooledWriter):
     def _assemble(self, fh: IO[bytes]) -> None:
         with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             small: dict[str, np.ndarray] = {"ids": np.array(self._ids, dtype=str)}
+            if self.layout.source:
+                small["sources"] = np.array(self._sources, dtype=str)
             for name, col in zip(self.layout.columns, self._cols, strict=True):
                 small[_plural(name)] = np.frombuffer(col, dtype=np.int64) if col else np.zeros(0, np.int64)
             small["metadata"] = np.array(json.dumps(self.metadata))
@@ -333,6 +371,8 @@ class SafetensorsWriter(_SpooledWriter):
         n, width = self._shape
         meta = dict(self.metadata)
         meta["ids"] = json.dumps(self._ids)
+        if self.layout.source:
+            meta["sources"] = json.dumps(self._sources)
         for name, col in zip(self.layout.columns, self._cols, strict=True):
             meta[_plural(name)] = json.dumps(col.tolist())
         header: dict[str, Any] = {
