@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = [
     "ArchitectureSpec",
     "Capabilities",
+    "HEAD_TASKS",
     "DType",
     "Device",
     "ModelSpec",
@@ -23,7 +24,9 @@ __all__ = [
 Device = Literal["cpu", "cuda", "mps"]
 DType = Literal["float32", "float16", "bfloat16"]
 Pooling = Literal["mean", "cls", "max", "none"]
-Task = Literal["embedding", "masked-lm", "sequence-classification"]
+Task = Literal["embedding", "masked-lm", "sequence-classification", "token-classification"]
+#: the head tasks: a model of these has `labels` and `problem_type`
+HEAD_TASKS = ("sequence-classification", "token-classification")
 ProblemType = Literal["single-label", "multi-label", "regression"]
 #: tokenizer kinds the core builds itself; a plugin names any other kind and builds it in its encoder
 CORE_TOKENIZER_KINDS = ("kmer", "lca", "bpe")
@@ -174,7 +177,9 @@ class ModelSpec(_Frozen):
     paper_url: str | None = None
     origin_url: str | None = None
     task: Task = "embedding"
-    labels: tuple[str, ...] | None = Field(None, description="class names (sequence-classification)")
+    labels: tuple[str, ...] | None = Field(
+        None, description="class (or regression target) names, in logit order (the head tasks)"
+    )
     problem_type: ProblemType | None = None
     tokenizer: TokenizerSpec
     architecture: ArchitectureSpec
@@ -234,11 +239,17 @@ class ModelSpec(_Frozen):
 
     @model_validator(mode="after")
     def _task_fields(self) -> ModelSpec:
-        if self.task == "sequence-classification":
+        if self.task in HEAD_TASKS:
             if not self.labels or self.problem_type is None:
-                raise ValueError("a sequence-classification model needs labels and problem_type")
+                raise ValueError(f"a {self.task} model needs labels and problem_type")
             if len(set(self.labels)) != len(self.labels):
                 raise ValueError(f"duplicate labels in {list(self.labels)}")
+            if self.task == "token-classification" and self.problem_type != "single-label":
+                raise ValueError(
+                    f"a token-classification model is single-label (one class per token), not {self.problem_type!r}"
+                )
+            if self.problem_type == "single-label" and len(self.labels) < 2:
+                raise ValueError(f"a single-label {self.task} model needs at least 2 labels, not {list(self.labels)}")
         elif self.labels is not None:
             raise ValueError(f"labels given for a {self.task!r} model")
         elif self.problem_type is not None:

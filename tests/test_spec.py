@@ -136,6 +136,25 @@ def test_classification_needs_labels_and_problem_type() -> None:
     refused(ModelSpec, spec_data(task="sequence-classification", labels=["a", "b"]), "problem_type")
 
 
+def test_token_classification_is_a_single_label_head() -> None:
+    ok = ModelSpec.model_validate(
+        spec_data(task="token-classification", labels=["exon", "intron"], problem_type="single-label")
+    )
+    assert ok.task == "token-classification" and ok.labels == ("exon", "intron")
+    refused(ModelSpec, spec_data(task="token-classification", problem_type="single-label"), "labels")
+    refused(ModelSpec, spec_data(task="token-classification", labels=["a", "b"], problem_type="multi-label"),
+            "single-label")
+
+
+def test_regression_takes_one_target_and_single_label_two_classes() -> None:
+    ok = ModelSpec.model_validate(
+        spec_data(task="sequence-classification", labels=["strength"], problem_type="regression")
+    )
+    assert ok.labels == ("strength",)
+    refused(ModelSpec, spec_data(task="sequence-classification", labels=["a"], problem_type="single-label"),
+            "at least 2 labels")
+
+
 @pytest.mark.parametrize("task", ["embedding", "masked-lm"])
 def test_labels_refused_without_classification(task: str) -> None:
     refused(ModelSpec, spec_data(task=task, labels=["a", "b"]), "labels given")
