@@ -145,13 +145,15 @@ def main() -> None:
     args = ap.parse_args()
 
     from dnallm_zoo_dnabert2.checkpoint import random_state_dict
-    from dnallm_zoo_dnabert2.modeling import DNABERT2Config, build_mlm_model
+    from dnallm_zoo_dnabert2.modeling import TIED_KEYS, DNABERT2Config, build_mlm_model
+
+    from dnallm_zoo.kit import load_state_dict_strict
 
     torch.set_num_threads(args.threads)
     cfg = config(args.layers)
     sd = random_state_dict(cfg, seed=args.seed)
     model = build_mlm_model(DNABERT2Config.from_dict(cfg), device="meta")
-    model.load_state_dict(sd, assign=True)
+    load_state_dict_strict(model, sd, tied=TIED_KEYS)
     ids, mask = mixed_batch(args.batch, args.min_len, args.max_len, args.seed)
     tokens = int(mask.sum())
 
