@@ -8,9 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "HEAD_TASKS",
     "ArchitectureSpec",
     "Capabilities",
-    "HEAD_TASKS",
     "DType",
     "Device",
     "ModelSpec",
@@ -246,10 +246,13 @@ class ModelSpec(_Frozen):
                 raise ValueError(f"duplicate labels in {list(self.labels)}")
             if self.task == "token-classification" and self.problem_type != "single-label":
                 raise ValueError(
-                    f"a token-classification model is single-label (one class per token), not {self.problem_type!r}"
+                    "a token-classification model is single-label (one class per token), "
+                    f"not {self.problem_type!r}"
                 )
             if self.problem_type == "single-label" and len(self.labels) < 2:
-                raise ValueError(f"a single-label {self.task} model needs at least 2 labels, not {list(self.labels)}")
+                raise ValueError(
+                    f"a single-label {self.task} model needs at least 2 labels, not {list(self.labels)}"
+                )
         elif self.labels is not None:
             raise ValueError(f"labels given for a {self.task!r} model")
         elif self.problem_type is not None:
