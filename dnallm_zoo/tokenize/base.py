@@ -182,8 +182,8 @@ class DNATokenizer(ABC):
         named: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         """The whole batch in one pass, or None where this tokenizer has none (then `__call__`
-        encodes one sequence at a time): ids padded to `width` or the longest, the lengths, and
-        with `mask` the attention mask.
+        encodes one sequence at a time): ids padded to the longest, and to `width` at least, the
+        lengths, and with `mask` the attention mask.
 
         Errors are those, and in the order, of the one-at-a-time path (`named`: prefixed with the
         sequence's index); too long is an error unless truncation, which keeps the suffix tokens.
@@ -250,10 +250,8 @@ class DNATokenizer(ABC):
             if pad is None:
                 ids_arr = _stack(encoded, lengths, self.pad_token_id)
             else:
-                longest = int(lengths.max(initial=0))
-                ids_arr, mask_arr = self.pad(encoded, to_length=width if width and width >= longest else None)
-                if width and width > ids_arr.shape[1]:  # an empty batch padded to max_length
-                    ids_arr, mask_arr = self.pad(encoded, to_length=width)
+                fits = width is not None and width >= int(lengths.max(initial=0))
+                ids_arr, mask_arr = self.pad(encoded, to_length=width if fits else None)
         if not cut and max_length is None and pad != "max_length":
             self._warn_if_too_long(lengths)
         if pad is None:
@@ -262,25 +260,20 @@ class DNATokenizer(ABC):
             row_len = np.full(len(seqs), ids_arr.shape[1], dtype=np.int64)
         else:  # transformers pads to max_length and leaves longer sequences (not truncated) as they are
             row_len = np.maximum(lengths, limit)
-        n_cols = int(row_len.max(initial=0))
-        if ids_arr.shape[1] != n_cols and len(seqs):
-            ids_arr = ids_arr[:, :n_cols]
-            mask_arr = None if mask_arr is None else mask_arr[:, :n_cols]
         out: dict[str, Any]
         if return_tensors is not None:
-            if len(seqs) and int(row_len.min()) != n_cols:
-                i = int(np.argmax(row_len != n_cols)) if pad is None else int(np.argmax(lengths > limit))
-                raise ValueError(
-                    f"sequence {i} has {int(lengths[i])} tokens where others have "
-                    f"{int(row_len.min()) if pad is None else limit}: tensors need padding=True"
-                    + ("" if pad is None else " or truncation=True")
-                )
+            ragged = np.flatnonzero(row_len != ids_arr.shape[1])
+            if len(ragged) and pad is None:
+                i = int(ragged[0])
+                raise ValueError(f"sequences of different lengths need padding=True for tensors (sequence "
+                                 f"{i} has {lengths[i]} tokens, the longest {ids_arr.shape[1]})")
+            if len(ragged):
+                i = int(np.argmax(lengths))
+                raise ValueError(f"sequence {i} has {lengths[i]} tokens, more than the max_length={limit} "
+                                 "padding='max_length' pads to: tensors need truncation=True or padding=True")
             out = {"input_ids": ids_arr}
             if return_attention_mask:
-                out["attention_mask"] = (
-                    np.ones_like(ids_arr) if pad is None else mask_arr if mask_arr is not None
-                    else (np.arange(n_cols) < lengths[:, None]).astype(np.int64)
-                )
+                out["attention_mask"] = np.ones_like(ids_arr) if mask_arr is None else mask_arr
             if return_token_type_ids:
                 out["token_type_ids"] = np.zeros_like(ids_arr)
             return BatchEncoding(tensors(out, return_tensors))

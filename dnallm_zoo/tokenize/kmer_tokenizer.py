@@ -188,8 +188,9 @@ class KmerTokenizer(DNATokenizer):
     def _block(
         n_rows: int, counts: np.ndarray, n_special: int, width: int | None, mask: bool
     ) -> np.ndarray:
-        """Ids (and attention mask) storage: (1 or 2, rows, columns) int64 in one allocation."""
-        cols = int(counts.max()) + n_special if width is None else width
+        """Ids (and attention mask) storage: (1 or 2, rows, columns) int64 in one allocation; at least
+        `width` columns, more where a sequence (not truncated) has more tokens."""
+        cols = int(counts.max()) + n_special if width is None else max(width, int(counts.max()) + n_special)
         return np.empty((2 if mask else 1, n_rows, cols), dtype=np.int64)
 
     def _rows(

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
 
-from dnallm_zoo.errors import SequenceTooLongError
 from dnallm_zoo.tokenize import BPETokenizer
 
 SPECIALS = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]  # ids 0..4, as in DNABERT-2
@@ -97,11 +96,15 @@ def test_normalised_before_bpe(bpe_dir: Path) -> None:
     assert UNK in t.encode("ACGNNACG").tolist()
 
 
-def test_truncation(bpe_dir: Path) -> None:
+def test_truncation(bpe_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
     t = BPETokenizer(bpe_dir, max_length=8)
     seq = "ACGTTTAGGGCCAATGGGCGGTATAAAACGTACGGT"
-    with pytest.raises(SequenceTooLongError):
-        t(seq)
+    whole = t.encode(seq).tolist()
+    assert len(whole) > 8 and t(seq)["input_ids"] == whole
+    assert t([seq, seq], return_tensors="np")["input_ids"].tolist() == [whole, whole]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"Token indices sequence length is longer than the specified maximum sequence length for this "
+        f"model ({len(whole)} > 8). Running this sequence through the model will result in indexing errors"]
     ids = t(seq, truncation=True)["input_ids"]
     assert len(ids) == 8 and ids[0] == CLS and ids[-1] == SEP
     assert ids[1:-1] == t.encode(seq).tolist()[1:7]

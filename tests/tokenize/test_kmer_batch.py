@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 import torch
 
 from dnallm_zoo import NormalizationPolicy
-from dnallm_zoo.errors import EmptySequenceError, InvalidSequenceError, SequenceTooLongError
+from dnallm_zoo.errors import EmptySequenceError, InvalidSequenceError
 from dnallm_zoo.tokenize import KmerTokenizer
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -77,6 +79,15 @@ class OneAtATime(KmerTokenizer):
         return None
 
 
+def _outcome(call: Callable[[], dict[str, Any]]) -> object:
+    """A call's output as plain lists, or its error's type and message."""
+    try:
+        out = call()
+    except ValueError as exc:
+        return type(exc), str(exc)
+    return {k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in out.items()}
+
+
 def test_options_match_the_one_at_a_time_path() -> None:
     rng = random.Random(5)
     tok = make(6, 2, max_length=12)
@@ -85,12 +96,31 @@ def test_options_match_the_one_at_a_time_path() -> None:
         seqs = batch(rng, 6)
         for kw in ({"truncation": True}, {"truncation": True, "add_special_tokens": False},
                    {"truncation": True, "padding": "max_length"}, {"truncation": True, "max_length": 4},
-                   {"truncation": True, "return_token_type_ids": True, "return_attention_mask": False}):
-            got = tok(seqs, return_tensors="np", **kw)  # type: ignore[arg-type]
-            want = plain(seqs, return_tensors="np", **kw)  # type: ignore[arg-type]
-            assert set(got) == set(want)
-            for key in got:
-                assert got[key].tolist() == want[key].tolist(), (key, kw)
+                   {"truncation": True, "return_token_type_ids": True, "return_attention_mask": False},
+                   {}, {"max_length": 4}, {"max_length": 4, "padding": True}, {"padding": "max_length"},
+                   {"padding": False}, {"padding": False, "truncation": True},
+                   {"return_token_type_ids": True}, {"padding": False, "return_token_type_ids": True}):
+            for tensors in ("np", None):
+                got = _outcome(lambda: tok(seqs, return_tensors=tensors, **kw))  # noqa: B023
+                want = _outcome(lambda: plain(seqs, return_tensors=tensors, **kw))  # noqa: B023
+                assert got == want, (kw, tensors)
+        for s in seqs:  # a lone sequence
+            assert _outcome(lambda: tok(s)) == _outcome(lambda: plain(s))  # noqa: B023
+
+
+def test_list_form_equals_the_arrays() -> None:
+    """The lists (built from a table of int objects) hold the arrays' values, as Python ints."""
+    rng = random.Random(9)
+    for k in (1, 3, 6):
+        tok = make(k, max_length=40)
+        seqs = [*batch(rng, k), "ACGTACGT"]
+        arrays = tok(seqs, return_tensors="np", return_token_type_ids=True)
+        lists = tok(seqs, return_token_type_ids=True)
+        assert {key: v.tolist() for key, v in arrays.items()} == lists
+        assert all(type(i) is int for row in lists["input_ids"] for i in row)
+        rows = lists["input_ids"]
+        rows[0].append(-1)  # every row its own list
+        assert all(len(r) == len(rows[1]) for r in rows[1:]) and len(rows[0]) == len(rows[1]) + 1
 
 
 def test_tensors_and_single_sequence() -> None:
@@ -129,12 +159,12 @@ def test_invalid_character_names_the_sequence_index() -> None:
 
 def test_errors_come_in_input_order() -> None:
     tok = make(3, max_length=5)  # 3 k-mers + 2 specials: 5 bases fit, 6 do not
-    with pytest.raises(SequenceTooLongError, match="sequence 1 has 6 tokens"):
-        tok(["ACGTA", "ACGTAC", "ACXTA"])
+    with pytest.raises(InvalidSequenceError, match=r"^sequence 2:"):
+        tok(["ACGTA", "ACGTAC", "ACXTA"])  # too long is no error
     with pytest.raises(InvalidSequenceError, match=r"^sequence 0:"):
         tok(["ACXTA", "ACGTAC"])
-    with pytest.raises(SequenceTooLongError, match="sequence 0 has 6 tokens"):
-        tok(["ACGTAC", "AC"], padding="max_length")
+    with pytest.raises(InvalidSequenceError, match=r"^sequence 1:"):
+        tok(["ACGTAC", "ACXTA"], truncation=True)
     # truncation reads the bases it keeps, but a bad character beyond them is still an error
     with pytest.raises(InvalidSequenceError, match=r"^sequence 0: invalid character 'X' at position 10"):
         tok(["ACGTACGTAX"], truncation=True)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from dnallm_zoo import NormalizationPolicy
-from dnallm_zoo.errors import InvalidSequenceError, SequenceTooLongError
+from dnallm_zoo.errors import InvalidSequenceError
 from dnallm_zoo.tokenize import BatchEncoding, KmerTokenizer, read_vocab_txt
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -116,19 +116,53 @@ def test_padding_max_length() -> None:
     assert out["input_ids"].shape == (1, 5)
 
 
-def test_too_long_needs_truncation() -> None:
+def test_too_long_gives_every_id_and_truncates_when_asked(caplog: pytest.LogCaptureFixture) -> None:
+    """transformers' rules: all ids (warned once), cut to max_length only on request, specials kept."""
     t = tok(max_length=6)  # 4 k-mers: 6 bases fit, 7 do not
     assert len(t("ACGTAC")["input_ids"]) == 6
-    with pytest.raises(SequenceTooLongError, match="sequence 1 has 7 tokens, the model takes at most 6"):
-        t(["ACGTAC", "ACGTACG"])
-    with pytest.raises(SequenceTooLongError, match="at most 4"):
-        t("ACGTAC", max_length=4)
+    assert not caplog.records
+    out = t(["ACGTAC", "ACGTACG"])
+    assert out["input_ids"] == [[*ids_of("ACGTAC"), PAD], ids_of("ACGTACG")]
+    assert out["attention_mask"] == [[1] * 6 + [0], [1] * 7]
+    assert [r.getMessage() for r in caplog.records] == [
+        "Token indices sequence length is longer than the specified maximum sequence length for this "
+        "model (7 > 6). Running this sequence through the model will result in indexing errors"]
+    assert t("ACGTACGTACGTAC")["input_ids"] == ids_of("ACGTACGTACGTAC")
+    assert len(caplog.records) == 1  # once per tokenizer
+    tok(max_length=6)("ACGTACG")
+    assert len(caplog.records) == 2  # a new tokenizer warns again
     out = t(["ACGTACGTAC", "AC"], truncation=True)
     assert out["input_ids"][0] == [*ids_of("ACGTACGTAC")[:5], SEP]
     assert out["input_ids"][1] == [CLS, SEP, PAD, PAD, PAD, PAD]
     assert t("ACGTACGTAC", truncation=True, max_length=4)["input_ids"] == [CLS, *ids_of("ACGTAC")[1:3], SEP]
     raw = t("ACGTACGTAC", truncation=True, add_special_tokens=False)["input_ids"]
     assert raw == ids_of("ACGTACGTAC")[1:7]
+    # max_length alone truncates (no padding asked), as transformers does; with padding it does not
+    assert t("ACGTACGTAC", max_length=4)["input_ids"] == [CLS, *ids_of("ACGTAC")[1:3], SEP]
+    assert t(["ACGTACGTAC"], max_length=4, padding=True)["input_ids"] == [ids_of("ACGTACGTAC")]
+    assert t("ACGTACGTAC", max_length=4, truncation=False)["input_ids"] == ids_of("ACGTACGTAC")
+    assert t("ACGTACGTAC", truncation="longest_first")["input_ids"] == [*ids_of("ACGTACGTAC")[:5], SEP]
+    assert t("ACGTACGTAC", truncation="do_not_truncate")["input_ids"] == ids_of("ACGTACGTAC")
+    assert len(caplog.records) == 2  # an explicit max_length or truncation is no cause to warn
+
+
+def test_padding_max_length_leaves_longer_sequences_whole() -> None:
+    """Padded to max_length, a longer sequence not truncated stays whole (lists); tensors refuse it."""
+    t = tok(max_length=6)
+    out = t(["ACGTACGTA", "AC"], padding="max_length")
+    assert out["input_ids"] == [ids_of("ACGTACGTA"), [CLS, SEP, PAD, PAD, PAD, PAD]]
+    assert out["attention_mask"] == [[1] * 9, [1, 1, 0, 0, 0, 0]]
+    with pytest.raises(ValueError, match="sequence 0 has 9 tokens, more than the max_length=6"):
+        t(["ACGTACGTA", "AC"], padding="max_length", return_tensors="np")
+    cut = t(["ACGTACGTA", "AC"], padding="max_length", truncation=True, return_tensors="np")
+    assert cut["input_ids"].tolist() == [[*ids_of("ACGTACGTA")[:5], SEP], [CLS, SEP, PAD, PAD, PAD, PAD]]
+
+
+def test_bad_options_are_refused() -> None:
+    with pytest.raises(ValueError, match="padding='longest_first'"):
+        tok()("ACGT", padding="longest_first")
+    with pytest.raises(ValueError, match="truncation='only_second'"):
+        tok()("ACGT", truncation="only_second")
 
 
 def test_lca_stride() -> None:

@@ -12,7 +12,7 @@ from dnallm_zoo_dnabert.modeling import DNABERTEncoder
 from dnallm_zoo_dnabert.specs import dnabert_spec
 from transformers import BertTokenizer
 
-from dnallm_zoo.errors import InvalidSequenceError, SequenceTooLongError
+from dnallm_zoo.errors import InvalidSequenceError
 from dnallm_zoo.tokenize import KmerTokenizer
 
 KS = (3, 4, 5, 6)
@@ -150,9 +150,50 @@ def test_token_limit(vocab_dir: Callable[[int], Path], k: int) -> None:
     tok = zoo_tokenizer(vocab_dir(k), k)
     assert tok.max_length == 512
     assert len(tok(("ACGT" * 200)[: 509 + k])["input_ids"]) == 512
-    with pytest.raises(SequenceTooLongError, match="513 tokens"):
-        tok(("ACGT" * 200)[: 510 + k])
+    assert len(tok(("ACGT" * 200)[: 510 + k])["input_ids"]) == 513  # every id, as BertTokenizer gives
     assert tok.count_tokens(509 + k) == 512
+
+
+LONG_WARNING = "Token indices sequence length is longer than the specified maximum sequence length"
+
+
+@pytest.mark.parametrize("k", KS)
+def test_long_input_equals_bert_tokenizer(vocab_dir: Callable[[int], Path], k: int,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    """Below, at and 3x above 512 tokens: bare, truncated and padded calls give BertTokenizer's ids."""
+    path = vocab_dir(k)
+    tok = zoo_tokenizer(path, k)
+    ref = BertTokenizer(str(path / "vocab.txt"), do_lower_case=False, model_max_length=512)
+    rng = np.random.default_rng(20 + k)
+    at = 509 + k  # 512 tokens
+    seqs = ["".join(rng.choice(list("ACGTN"), n, p=[0.24] * 4 + [0.04])) for n in (300, at, 3 * at, at + 1)]
+    joined = [kmers(s, k) for s in seqs]
+    for s, j in zip(seqs, joined, strict=True):
+        assert tok(s)["input_ids"] == ref(j)["input_ids"] == tok.encode(s).tolist()
+        assert tok(s, truncation=True)["input_ids"] == ref(j, truncation=True)["input_ids"]
+        for m in (10, 512, 700):
+            want = ref(j, truncation=True, max_length=m)["input_ids"]
+            assert tok(s, truncation=True, max_length=m)["input_ids"] == want
+            assert tok(s, max_length=m)["input_ids"] == ref(j, max_length=m)["input_ids"] == want
+    assert len(tok(seqs[2])["input_ids"]) == 3 * at - k + 3
+    assert tok(seqs, padding=False)["input_ids"] == ref(joined)["input_ids"]
+    assert tok(seqs) == {key: v for key, v in ref(joined, padding=True).items() if key != "token_type_ids"}
+    for tensors in ("pt", "np"):
+        got = tok(seqs, padding=True, truncation=True, return_tensors=tensors)
+        want = ref(joined, padding=True, truncation=True, return_tensors=tensors)
+        assert got["input_ids"].shape == (4, 512)
+        for key in ("input_ids", "attention_mask"):
+            assert got[key].tolist() == want[key].tolist()
+        got = tok(seqs, padding=True, return_tensors=tensors)
+        want = ref(joined, padding=True, return_tensors=tensors)
+        assert got["input_ids"].tolist() == want["input_ids"].tolist()
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("dnallm_zoo")]
+    theirs = [r.getMessage() for r in caplog.records if r.name.startswith("transformers")]
+    assert ours == [f"{LONG_WARNING} for this model ({3 * at - k + 3} > 512). Running this sequence through "
+                    "the model will result in indexing errors"]  # once, for the first long sequence
+    assert theirs == ours
+    zoo_tokenizer(path, k)(seqs[3])
+    assert sum(r.name.startswith("dnallm_zoo") for r in caplog.records) == 2  # once per tokenizer
 
 
 def test_vocab_order_is_read_not_assumed(tmp_path: Path) -> None:

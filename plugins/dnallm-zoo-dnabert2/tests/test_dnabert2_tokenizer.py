@@ -94,15 +94,56 @@ def test_batch_equals_pretrained_tokenizer_fast(tiny_dir: Callable[..., Path]) -
     assert single["input_ids"] == hf(SEQS[0])["input_ids"]
 
 
-def test_too_long_is_refused_unless_asked(tiny_dir: Callable[..., Path], zoo: Any) -> None:
-    """More than 512 tokens: an error by default; `max_length=` admits more (ALiBi has no table)."""
+def test_too_long_gives_every_id_unless_truncated(tiny_dir: Callable[..., Path]) -> None:
+    """More than 512 tokens: every id (the model takes any length); cut to 512 only when asked."""
     tok = tokenizer(tiny_dir())
     seq = "ACGT" * 600  # 600 body tokens
-    with pytest.raises(zoo.SequenceTooLongError, match="at most 512"):
-        tok(seq, return_tensors="pt")
+    assert tok(seq, return_tensors="pt")["input_ids"].shape == (1, 602)
     assert tok(seq, return_tensors="pt", max_length=1024)["input_ids"].shape == (1, 602)
     cut = tok(seq, return_tensors="pt", truncation=True)["input_ids"]
     assert cut.shape == (1, 512) and cut[0, -1].item() == 2
+
+
+def _random_dna(rng: np.random.Generator, n: int) -> str:
+    return "".join(rng.choice(list("ACGTN"), n, p=[0.245] * 4 + [0.02]))
+
+
+def test_long_input_equals_pretrained_tokenizer_fast(tiny_dir: Callable[..., Path],
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    """Below, at and 3x above 512 tokens: bare, truncated and padded calls give transformers' ids."""
+    from transformers import PreTrainedTokenizerFast
+
+    path = tiny_dir()
+    hf = PreTrainedTokenizerFast(
+        tokenizer_file=str(path / "tokenizer.json"), unk_token="[UNK]", cls_token="[CLS]",
+        sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]", model_max_length=512,
+    )
+    tok = tokenizer(path)
+    rng = np.random.default_rng(0)
+    genome = _random_dna(rng, 20_000)
+    n = next(n for n in range(1000, 6000) if len(hf(genome[:n])["input_ids"]) == 512)  # exactly at
+    seqs = [genome[: n // 2], genome[:n], genome[: 3 * n], genome[n : 2 * n + 40]]
+    lengths = [len(hf(s)["input_ids"]) for s in seqs]
+    assert lengths[0] < 512 == lengths[1] < 3 * 500 < lengths[2] and lengths[3] > 512
+    for s in seqs:
+        assert tok(s)["input_ids"] == hf(s)["input_ids"] == tok.encode(s).tolist()
+        assert tok(s, truncation=True)["input_ids"] == hf(s, truncation=True)["input_ids"]
+        for m in (10, 512, 900):
+            want = hf(s, truncation=True, max_length=m)["input_ids"]
+            assert tok(s, truncation=True, max_length=m)["input_ids"] == want
+            assert tok(s, max_length=m)["input_ids"] == hf(s, max_length=m)["input_ids"] == want
+    assert tok(seqs, padding=False)["input_ids"] == hf(seqs)["input_ids"]
+    for tensors in ("pt", "np"):
+        for kw in ({"truncation": True}, {}):
+            got = tok(seqs, padding=True, return_tensors=tensors, **kw)
+            want = hf(seqs, padding=True, return_tensors=tensors, **kw)
+            for key in ("input_ids", "attention_mask"):
+                assert got[key].tolist() == want[key].tolist(), (tensors, kw, key)
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("dnallm_zoo")]
+    theirs = [r.getMessage() for r in caplog.records if r.name.startswith("transformers")]
+    assert len(ours) == 1 and f"({lengths[2]} > 512)" in ours[0] and ours == theirs
+    tokenizer(path)(seqs[3])
+    assert sum(r.name.startswith("dnallm_zoo") for r in caplog.records) == 2  # once per tokenizer
 
 
 def test_save_pretrained_copies_the_file(tiny_dir: Callable[..., Path], tmp_path: Path) -> None:

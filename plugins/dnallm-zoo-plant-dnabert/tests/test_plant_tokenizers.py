@@ -182,6 +182,51 @@ def test_incomplete_vocab_is_refused(tiny: Callable[[str], Path], tmp_path: Path
         _tok(tmp_path / "c", "plant-dnabert-6mer")
 
 
+# --------------------------------------------------------------------- long input
+def _reference(path: Path, model_id: str):  # type: ignore[no-untyped-def]
+    if model_id == "plant-dnabert-bpe":
+        from transformers import PreTrainedTokenizerFast
+
+        return PreTrainedTokenizerFast(tokenizer_file=str(path / "tokenizer.json"), model_max_length=512,
+                                       pad_token="[PAD]", unk_token="[UNK]")
+    return _esm(path)
+
+
+@pytest.mark.parametrize("model_id", ["plant-dnabert-6mer", "plant-dnabert-singlebase", "plant-dnabert-bpe"])
+def test_long_input_equals_the_original(tiny: Callable[[str], Path], model_id: str,
+                                        caplog: pytest.LogCaptureFixture) -> None:
+    """Below, at and 3x above 512 tokens: bare, truncated and padded calls give the original's ids."""
+    path = tiny(model_id)
+    ref = _reference(path, model_id)
+    assert ref.model_max_length == 512
+    tok = _tok(path, model_id)
+    rng = np.random.default_rng(7)
+    genome = "".join(rng.choice(list("ACGTN"), 20_000, p=[0.245] * 4 + [0.02]))
+    n = next(n for n in range(200, 6000) if len(tok.encode(genome[:n])) == 512)  # exactly at the limit
+    seqs = [genome[: n // 2], genome[:n], genome[: 3 * n], genome[n : 2 * n + n // 4]]
+    lengths = [len(ref(s)["input_ids"]) for s in seqs]
+    assert lengths[0] < 512 == lengths[1] < 1400 < lengths[2] and lengths[3] > 512
+    for s in seqs:
+        assert tok(s)["input_ids"] == ref(s)["input_ids"] == tok.encode(s).tolist()
+        assert tok(s, truncation=True)["input_ids"] == ref(s, truncation=True)["input_ids"]
+        for m in (10, 600):
+            want = ref(s, truncation=True, max_length=m)["input_ids"]
+            assert tok(s, truncation=True, max_length=m)["input_ids"] == want
+            assert tok(s, max_length=m)["input_ids"] == ref(s, max_length=m)["input_ids"] == want
+    assert tok(seqs, padding=False)["input_ids"] == ref(seqs)["input_ids"]
+    for tensors in ("pt", "np"):
+        for kw in ({"truncation": True}, {}):
+            got = tok(seqs, padding=True, return_tensors=tensors, **kw)
+            want = ref(seqs, padding=True, return_tensors=tensors, **kw)
+            for key in ("input_ids", "attention_mask"):
+                assert got[key].tolist() == want[key].tolist(), (tensors, kw, key)
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("dnallm_zoo")]
+    theirs = [r.getMessage() for r in caplog.records if r.name.startswith("transformers")]
+    assert len(ours) == 1 and f"({lengths[2]} > 512)" in ours[0] and ours == theirs
+    _tok(path, model_id)(seqs[3])
+    assert sum(r.name.startswith("dnallm_zoo") for r in caplog.records) == 2  # once per tokenizer
+
+
 # --------------------------------------------------------------------- BPE
 @pytest.mark.parametrize("post", ["template", "bert"])
 def test_bpe_matches_tokenizers(tmp_path: Path, post: str) -> None:

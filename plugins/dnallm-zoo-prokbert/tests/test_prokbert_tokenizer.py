@@ -152,6 +152,46 @@ def test_batch_call_pads_with_pad_id(vocab_dirs: dict[str, Path]) -> None:
     assert batch["attention_mask"].sum(1).tolist() == [12, 4]
 
 
+def _cut(ids: list[int], m: int) -> list[int]:
+    """transformers' truncation of one sequence: the first m - 1 ids and [SEP], the last."""
+    return ids if len(ids) <= m else [*ids[: m - 1], ids[-1]]
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_long_input_equals_naive_rule(vocab_dirs: dict[str, Path], model_id: str,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    """Below, at and 3x above max_tokens: every id bare (warned once), [CLS] … [SEP] cut when asked."""
+    spec = SPEC[model_id]
+    k, shift, limit = spec.tokenizer.k, spec.tokenizer.stride, spec.tokenizer.max_tokens
+    assert k is not None
+    vocab = {t: i for i, t in enumerate(vocab_tokens(k))}
+    tok = make_tokenizer(spec, vocab_dirs[model_id], ORIGINAL_NORMALIZATION)
+    assert tok.max_length == limit
+    rng = np.random.default_rng(k + shift)
+    most = spec.capabilities.max_bases
+    seqs = ["".join(rng.choice(list("ACGTN"), n, p=[0.24] * 4 + [0.04]))
+            for n in (most // 2, most, 3 * most, most + shift)]
+    want = [naive_lca(s, vocab, k, shift) for s in seqs]
+    assert len(want[0]) < limit == len(want[1]) and len(want[2]) > 2.9 * limit and len(want[3]) == limit + 1
+    for s, w in zip(seqs, want, strict=True):
+        assert tok(s)["input_ids"] == w == tok.encode(s).tolist()
+        assert tok(s, truncation=True)["input_ids"] == _cut(w, limit)
+        for m in (10, limit + 100):
+            assert tok(s, truncation=True, max_length=m)["input_ids"] == _cut(w, m)
+            assert tok(s, max_length=m)["input_ids"] == _cut(w, m)
+    assert tok(seqs, padding=False)["input_ids"] == want
+    for kw, rows in (({"truncation": True}, [_cut(w, limit) for w in want]), ({}, want)):
+        width = max(map(len, rows))
+        for tensors in ("pt", "np"):
+            got = tok(seqs, padding=True, return_tensors=tensors, **kw)
+            assert got["input_ids"].tolist() == [r + [0] * (width - len(r)) for r in rows]
+            assert got["attention_mask"].tolist() == [[1] * len(r) + [0] * (width - len(r)) for r in rows]
+    warned = [r.getMessage() for r in caplog.records if r.name.startswith("dnallm_zoo")]
+    assert len(warned) == 1 and f"({len(want[2])} > {limit})" in warned[0]
+    make_tokenizer(spec, vocab_dirs[model_id])(seqs[3])
+    assert sum(r.name.startswith("dnallm_zoo") for r in caplog.records) == 2  # once per tokenizer
+
+
 def test_save_pretrained_writes_original_keys(vocab_dirs: dict[str, Path], tmp_path: Path) -> None:
     tok = make_tokenizer(SPEC["prokbert-mini-long"], vocab_dirs["prokbert-mini-long"])
     tok.save_pretrained(tmp_path)
