@@ -1,4 +1,9 @@
-"""Building blocks for a family plugin: stock BERT, checkpoint I/O, tiny test checkpoints.
+"""The stock-family kit: a family plugin as one object, and the building blocks under it.
+
+A family whose checkpoints are transformers' BERT needs only a spec table::
+
+    from dnallm_zoo.kit import StockFamily
+    family = StockFamily("grover", SPECS)          # entry point: grover = "grover_zoo:family"
 
 Importing this package is cheap (no torch); the names that need torch are imported on first use.
 """
@@ -9,20 +14,49 @@ from typing import TYPE_CHECKING
 
 from .._checkpoint import find_weights_file, load_state_dict_strict, read_config, read_state_dict
 from .._lazy import lazy_getattr
+from ._bpe import bpe_vocab, dna_merges, tiny_bpe_tokenizer_json
+from ._capabilities import kmer_capabilities, kmer_max_bases
+from ._config import NOT_STOCK_KEYS, auto_map_modules, tiny_bert_config
+from ._family import CheckpointWriter, Family, Matcher, StockFamily
+from ._vocab import BERT_SPECIALS, KmerVocab, kmers
 
 if TYPE_CHECKING:
-    from ._bert import StockBertEncoder, write_bert_checkpoint
+    from ._bert import StockBertEncoder, write_bert_checkpoint, write_stock_checkpoint
+    from ._weights import WeightsFormat, random_state_dict, write_weights
 
 __getattr__ = lazy_getattr(__name__, {
     "StockBertEncoder": "._bert",
+    "random_state_dict": "._weights",
     "write_bert_checkpoint": "._bert",
+    "write_stock_checkpoint": "._bert",
+    "write_weights": "._weights",
+    "WeightsFormat": "._weights",
 })
 
 __all__ = [
+    "BERT_SPECIALS",
+    "NOT_STOCK_KEYS",
+    "CheckpointWriter",
+    "Family",
+    "KmerVocab",
+    "Matcher",
     "StockBertEncoder",
+    "StockFamily",
+    "WeightsFormat",
+    "auto_map_modules",
+    "bpe_vocab",
+    "dna_merges",
     "find_weights_file",
+    "kmer_capabilities",
+    "kmer_max_bases",
+    "kmers",
     "load_state_dict_strict",
+    "random_state_dict",
     "read_config",
     "read_state_dict",
+    "tiny_bert_config",
+    "tiny_bpe_tokenizer_json",
     "write_bert_checkpoint",
+    "write_stock_checkpoint",
+    "write_weights",
 ]

@@ -1,4 +1,4 @@
-"""Stock BERT for the families that use it unchanged (DNABERT, Plant DNABERT).
+"""Stock BERT for the families that use it unchanged (DNABERT, Plant DNABERT, third-party BERTs).
 
 The network is `transformers`' BERT with SDPA attention, built from the checkpoint's own config.json
 on the meta device (no random init) and filled strictly with the original key names.
@@ -7,22 +7,46 @@ on the meta device (no random init) and filled strictly with the original key na
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
 from .._encoder import DNAEncoder, EncoderOutput
 from .._spec import ModelSpec
 from ..errors import CheckpointError
+from ._bpe import tiny_bpe_tokenizer_json
+from ._config import NOT_STOCK_KEYS, tiny_bert_config
+from ._weights import random_state_dict, write_weights
 
-__all__ = ["StockBertEncoder", "write_bert_checkpoint"]
+if TYPE_CHECKING:
+    from ._family import StockFamily
+
+__all__ = ["StockBertEncoder", "write_bert_checkpoint", "write_stock_checkpoint"]
+
+_ROLES = ("pad", "unk", "cls", "sep", "mask")
 
 _REQUIRED = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
              "intermediate_size", "max_position_embeddings")
 
 
-def _bert_config(spec: ModelSpec, config: dict[str, Any]) -> Any:
+def _check_stock(config: Mapping[str, Any]) -> None:
+    """A CheckpointError unless config.json describes a plain BERT encoder with learned absolute positions."""
+    pos = config.get("position_embedding_type", "absolute")
+    if pos != "absolute":
+        raise CheckpointError(
+            f"config.json has position_embedding_type {pos!r}; stock BERT uses learned absolute positions"
+        )
+    for key in ("is_decoder", "add_cross_attention"):
+        if config.get(key):
+            raise CheckpointError(f"config.json sets {key}; stock BERT here is an encoder")
+    other = [k for k in NOT_STOCK_KEYS if k in config]
+    if other:
+        raise CheckpointError(f"config.json has {other}: not a stock BERT (MosaicBERT's ALiBi?)")
+
+
+def _bert_config(spec: ModelSpec | None, config: dict[str, Any]) -> Any:
     from transformers import BertConfig
 
     missing = [k for k in _REQUIRED if k not in config]
@@ -30,7 +54,7 @@ def _bert_config(spec: ModelSpec, config: dict[str, Any]) -> Any:
         raise CheckpointError(f"config.json lacks {missing} (a BERT config needs {list(_REQUIRED)})")
     cfg = BertConfig.from_dict(dict(config))
     cfg._attn_implementation = "sdpa"
-    if spec.task == "sequence-classification":
+    if spec is not None and spec.task == "sequence-classification":
         assert spec.labels is not None
         n = len(config.get("id2label") or spec.labels)
         if n != len(spec.labels):
@@ -42,7 +66,11 @@ def _bert_config(spec: ModelSpec, config: dict[str, Any]) -> Any:
 
 
 class StockBertEncoder(DNAEncoder):
-    """`BertForMaskedLM` (no pooler) or `BertForSequenceClassification` with original keys."""
+    """`BertForMaskedLM` (no pooler) or `BertForSequenceClassification` with original keys.
+
+    A family whose config.json carries keys of its own code names them in `extra_config_keys`: they
+    are dropped before the network is built (the saved config keeps them).
+    """
 
     # old DNABERT files carry an untrained pooler and the position_ids buffer
     ignorable_keys: ClassVar[tuple[str, ...]] = ("bert.pooler.*", "bert.embeddings.position_ids")
@@ -50,12 +78,20 @@ class StockBertEncoder(DNAEncoder):
         "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
         "cls.predictions.decoder.bias": "cls.predictions.bias",
     }
+    #: config.json keys that do not describe the network (the hub repos' remote-code map at least)
+    extra_config_keys: ClassVar[frozenset[str]] = frozenset({"auto_map"})
+
+    @classmethod
+    def network_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
+        """config.json without `extra_config_keys`, checked to describe a stock BERT encoder."""
+        _check_stock(config)
+        return {k: v for k, v in config.items() if k not in cls.extra_config_keys}
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
         from transformers import BertForMaskedLM, BertForSequenceClassification
 
-        cfg = _bert_config(spec, config)
+        cfg = _bert_config(spec, cls.network_config(config))
         head = BertForSequenceClassification if spec.task == "sequence-classification" \
             else BertForMaskedLM
         with torch.device("meta"):
@@ -106,21 +142,56 @@ def write_bert_checkpoint(
     seed: int = 0,
     safetensors: bool = True,
 ) -> Path:
-    """Write config.json and random weights of a (tiny) BERT with the original key names."""
-    from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification
+    """Write config.json (as given) and random weights of a (tiny) BERT under the original key names."""
+    from transformers import BertForMaskedLM, BertForSequenceClassification
 
     p = Path(path)
     p.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    cfg = BertConfig.from_dict(dict(config))
-    model = BertForSequenceClassification(cfg) if classifier else BertForMaskedLM(cfg)
-    sd = {k: v.contiguous().clone() for k, v in model.state_dict().items()
-          if k not in StockBertEncoder.tied_keys}
+    cfg = _bert_config(None, StockBertEncoder.network_config(config))
+    with torch.device("meta"):
+        model = BertForSequenceClassification(cfg) if classifier else BertForMaskedLM(cfg)
+    sd = random_state_dict(model, seed=seed, skip=StockBertEncoder.tied_keys)
     (p / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    if safetensors:
-        from safetensors.torch import save_file
-
-        save_file(sd, str(p / "model.safetensors"), metadata={"format": "pt"})
-    else:
-        torch.save(sd, p / "pytorch_model.bin")
+    write_weights(p, sd, "safetensors" if safetensors else "bin")
     return p
+
+
+def write_stock_checkpoint(family: StockFamily, spec: ModelSpec, path: Path, *, seed: int = 0) -> Path:
+    """A tiny random checkpoint of a stock family's spec: tokenizer files, config.json, weights."""
+    ts = spec.tokenizer
+    vocab = family.vocab(spec)
+    specials: tuple[str, ...]
+    if vocab is not None:
+        vocab.write(path, ts.vocab_file)
+        specials, size = vocab.specials, len(vocab)
+    elif ts.kind == "bpe":
+        specials = family.bpe_specials()
+        text = tiny_bpe_tokenizer_json(specials=specials)
+        (path / ts.vocab_file).write_text(text, encoding="utf-8")
+        size = len(json.loads(text)["model"]["vocab"])
+    else:
+        raise NotImplementedError(
+            f"{spec.id}: the kit writes kmer, lca and bpe tokenizers, not {ts.kind!r}; give the family "
+            "a checkpoint= writer"
+        )
+    roles = {f"{r}_token": t for t in specials if (r := t.strip("[]<>").lower()) in _ROLES}
+    (path / "special_tokens_map.json").write_text(json.dumps(roles, indent=2) + "\n")
+    (path / "tokenizer_config.json").write_text(json.dumps(
+        {"do_lower_case": False, "model_max_length": ts.max_tokens, **roles}, indent=2) + "\n")
+    classifier = spec.task == "sequence-classification"
+    extra: dict[str, Any] = {}
+    if "[PAD]" in specials:
+        extra["pad_token_id"] = specials.index("[PAD]")
+    if classifier:
+        labels = spec.labels or ()
+        extra["id2label"] = {str(i): name for i, name in enumerate(labels)}
+        extra["label2id"] = {name: i for i, name in enumerate(labels)}
+    config = tiny_bert_config(
+        size,
+        max_positions=spec.architecture.max_tokens,
+        architectures=("BertForSequenceClassification" if classifier else "BertForMaskedLM",),
+        model_type=next((t for t in family.model_types if t is not None), None),
+        **{**extra, **family.config},
+    )
+    return write_bert_checkpoint(path, config, classifier=classifier, seed=seed,
+                                 safetensors=family.weights == "safetensors")

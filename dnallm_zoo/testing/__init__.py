@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         run_checks,
     )
     from .pytest_plugin import conformance_suite
+    from .registration import registered
     from .toy import ToyEncoder, ToyPlugin, write_toy_checkpoint
 
 _LAZY = {
@@ -54,6 +55,7 @@ _LAZY = {
     "conformance_suite": ".pytest_plugin",
     "make_test_checkpoint": ".checkpoints",
     "planted_defects": ".checkpoints",
+    "registered": ".registration",
     "run_checks": ".checks",
     "write_toy_checkpoint": ".toy",
     "write_weights_copy": ".checkpoints",
@@ -81,6 +83,7 @@ __all__ = [
     "conformance_suite",
     "make_test_checkpoint",
     "planted_defects",
+    "registered",
     "run_checks",
     "write_toy_checkpoint",
     "write_weights_copy",
