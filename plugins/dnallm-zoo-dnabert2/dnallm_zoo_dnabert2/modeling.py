@@ -67,7 +67,7 @@ TIED_KEYS = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.
 #: a longer batch builds its table for that forward only, so memory is the forward's, not kept
 ALIBI_CACHE_BYTES = 256 * 2**20
 # Cached tables are built this many positions at a time, so lengths growing by a few tokens do
-# not rebuild the table every batch.
+# not rebuild the table every batch (and a sliced table's row stride stays aligned for SDPA kernels).
 _ALIBI_STEP = 128
 
 
