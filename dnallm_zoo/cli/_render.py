@@ -52,6 +52,13 @@ def table(
     return "\n".join(line(row) for row in (header, *rows))
 
 
+# SPDX's two special values, which name no license: what they mean for someone about to use the weights
+_LICENSE_NOTES = {
+    "NONE": " (its authors declare no license: none grants you rights to the weights; ask them before use)",
+    "NOASSERTION": " (the license was not determined: check the model's origin before use)",
+}
+
+
 def describe_spec(spec: ModelSpec, weights: str, plugin_line: str) -> str:
     """The `info` text of a spec: one field a line, then the citation."""
     cap, tok, arch = spec.capabilities, spec.tokenizer, spec.architecture
@@ -84,7 +91,7 @@ def describe_spec(spec: ModelSpec, weights: str, plugin_line: str) -> str:
     if spec.labels:
         fields.append(("labels", f"{', '.join(spec.labels)} ({spec.problem_type})"))
     fields += [
-        ("license", spec.license),
+        ("license", spec.license + _LICENSE_NOTES.get(spec.license, "")),
         ("weights", weights),
         ("tokenizer", tok_text),
         ("architecture", arch_text),
