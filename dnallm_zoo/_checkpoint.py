@@ -5,11 +5,12 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import CheckpointError
+from .errors import CheckpointError, NewWeightsWarning
 
 if TYPE_CHECKING:
     import torch
@@ -21,7 +22,11 @@ __all__ = [
     "load_state_dict_strict",
     "read_config",
     "read_state_dict",
+    "report_new_weights",
 ]
+
+# a new head is reported every time, not once per call site (a notebook loads the same line twice)
+warnings.simplefilter("always", NewWeightsWarning)
 
 # looked for in this order: safetensors first, pickle-free .bin loading last
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
@@ -101,17 +106,21 @@ def load_state_dict_strict(
     ignore: Iterable[str] = (),
     tied: Mapping[str, str] | None = None,
     source: str = "checkpoint",
-) -> None:
+    new: Iterable[str] = (),
+) -> list[str]:
     """Load `state_dict` into `module` by its original key names; any mismatch is an error.
 
     `ignore` holds fnmatch patterns of checkpoint keys that may be present and are dropped
     (e.g. an untrained pooler); `tied` maps alias keys to the key they share storage with:
     an alias may be present (it must then equal its source, shape and values) or absent.
+    `new` holds fnmatch patterns of module keys the checkpoint may lack (a task head to train):
+    those it lacks are returned, sorted, as real but uninitialised tensors for the caller to fill.
     """
     import torch
 
     tied = dict(tied or {})
     patterns = tuple(ignore)
+    new_patterns = tuple(new)
     expected = {k: tuple(v.shape) for k, v in module.state_dict(keep_vars=True).items()}
     required = {k: s for k, s in expected.items() if k not in tied}
     got = {}
@@ -119,11 +128,13 @@ def load_state_dict_strict(
     for key, tensor in state_dict.items():
         if key in required:
             got[key] = tensor
-        elif key in tied or any(fnmatch.fnmatchcase(key, p) for p in patterns):
-            continue
+        elif (key in tied and key in expected) or any(fnmatch.fnmatchcase(key, p) for p in patterns):
+            continue  # a tied alias the module has (re-tied below), or a declared ignorable
         else:
             unexpected.append(key)
-    missing = sorted(set(required) - set(got))
+    absent = sorted(set(required) - set(got))
+    fresh = [k for k in absent if any(fnmatch.fnmatchcase(k, p) for p in new_patterns)]
+    missing = [k for k in absent if k not in fresh]
     shapes = [
         f"{k}: checkpoint {tuple(t.shape)}, model {required[k]}"
         for k, t in got.items()
@@ -131,7 +142,7 @@ def load_state_dict_strict(
     ]
     untied = []
     for alias, src in tied.items():
-        if alias not in state_dict or src not in state_dict:
+        if alias not in expected or alias not in state_dict or src not in state_dict:
             continue
         a, s = state_dict[alias], state_dict[src]
         if a.shape != s.shape:
@@ -150,6 +161,11 @@ def load_state_dict_strict(
             parts.append(f"untied {len(untied)}: {'; '.join(untied)}")
         raise CheckpointError(f"{source} does not match the model: " + " | ".join(parts))
     on_meta = any(p.is_meta for p in module.parameters())
+    if fresh:
+        current = module.state_dict(keep_vars=True)
+        dtype = next((t.dtype for t in got.values() if t.is_floating_point()), torch.float32)
+        got.update({k: torch.empty(required[k], dtype=dtype if current[k].is_floating_point()
+                                   else current[k].dtype) for k in fresh})
     with torch.no_grad():
         module.load_state_dict(got, strict=False, assign=on_meta)
     for alias, src in tied.items():  # re-tie: assigning replaced the source's storage
@@ -159,6 +175,21 @@ def load_state_dict_strict(
     left = [n for n, t in [*module.named_parameters(), *module.named_buffers()] if t.is_meta]
     if left:
         raise CheckpointError(f"tensors left uninitialised after loading: {left}")
+    return fresh
+
+
+def report_new_weights(names: Iterable[str], *, model: str, source: str, stacklevel: int = 2) -> None:
+    """Warn, as transformers does, that the named weights were not in the checkpoint and are new."""
+    names = list(names)
+    if not names:
+        return
+    warnings.warn(
+        f"Some weights of {model} were not initialized from the model checkpoint at {source} and are "
+        f"newly initialized: {names}\nYou should probably TRAIN this model on a down-stream task to be "
+        "able to use it for predictions and inference.",
+        NewWeightsWarning,
+        stacklevel=stacklevel + 1,
+    )
 
 
 def _tensor_at(module: torch.nn.Module, key: str) -> torch.Tensor:

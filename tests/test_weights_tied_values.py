@@ -33,3 +33,16 @@ def test_alias_with_equal_values_loads() -> None:
     load_state_dict_strict(m, sd, tied=TIED)
     assert torch.equal(m.embed.weight, sd["embed.weight"])
     assert m.decoder.weight is m.embed.weight
+
+
+def test_a_tied_alias_the_module_lacks_is_unexpected() -> None:
+    """An alias is skipped only where the module has it: a head the model lacks is no silent drop."""
+    import pytest
+    import torch
+
+    from dnallm_zoo.errors import CheckpointError
+
+    module = torch.nn.Linear(2, 2)
+    sd = {**module.state_dict(), "decoder.weight": torch.zeros(2, 2)}
+    with pytest.raises(CheckpointError, match=r"unexpected 1: decoder\.weight"):
+        load_state_dict_strict(module, sd, tied={"decoder.weight": "weight"})
