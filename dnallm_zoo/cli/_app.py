@@ -25,7 +25,12 @@ __all__ = ["cli", "main"]
 
 # ----------------------------------------------------------------------------------------- group
 def _message(exc: ZooError) -> str:
-    """One line for the terminal; an unknown model also names plugins that failed to load."""
+    """One line for the terminal (a list of bad records: one line each); an unknown model also names
+    plugins that failed to load."""
+    from .._validation import BadRecordsError
+
+    if isinstance(exc, BadRecordsError):
+        return str(exc)  # one record a line (ids are quoted with repr: no newline inside)
     msg = " ".join(str(exc).split())
     if isinstance(exc, UnknownModelError):
         from .._discovery import get_manager

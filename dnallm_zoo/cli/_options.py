@@ -1,0 +1,137 @@
+"""The options every command that runs a model shares, and what they resolve to."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from .._batching import DEFAULT_TOKEN_BUDGET
+
+if TYPE_CHECKING:
+    from .._encoder import DNAEncoder
+    from .._spec import ModelSpec, NormalizationPolicy
+
+__all__ = ["DEFAULT_SHARD_SIZE", "ModelOptions", "model_options"]
+
+DEFAULT_SHARD_SIZE = 10_000
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+_DTYPES = ("auto", "float32", "float16", "bfloat16", "fp32", "fp16", "bf16")
+
+INPUTS_HELP = """
+INPUT is one or more FASTA or FASTQ files (compressed or not: .gz, .bz2, .xz, .zst), globs
+('genomes/*.fa.gz'), tables with an id and a sequence column (.csv, .tsv, possibly compressed, or
+.parquet; --id-column, --sequence-column), or '-' for FASTA/FASTQ on standard input. Every bad
+record of the file inputs (no id, a repeated id, no bases, a character the model's normalisation
+refuses, too short for one token) is named before any model work, and nothing is written;
+--skip-invalid leaves them out and lists them in OUTPUT.skipped.tsv (DIR/_skipped.tsv). Standard
+input cannot be read twice: it is checked as it streams, so its bad records end the run after
+the records before them were computed (nothing is written to a file output).
+
+OUTPUT is one file (.parquet, .npz, .safetensors, .npy; written atomically: complete or absent) or
+a directory, named with a trailing '/' or existing: Parquet shards of --shard-size records written
+as the run goes, each atomic, and DIR/_manifest.json; --resume continues a killed run there.
+Each row says which input it came from: a `source` column (Parquet and shards), a `sources` array
+(.npz), a `sources` metadata entry (.safetensors); .npy holds the matrix alone.
+"""
+
+
+def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not _DEVICE.fullmatch(value):
+        raise click.BadParameter(f"{value!r}: use auto, cpu, cuda, cuda:N or mps")
+    return value
+
+
+def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Inputs, output and model options, passed to the command as one `opts: ModelOptions`."""
+    opts = [
+        click.argument("inputs", metavar="INPUT...", nargs=-1, required=True),
+        click.option("--model", "-m", required=True, metavar="NAME|DIR",
+                     help="A model id, alias, hub id, 'plugin:id' or a checkpoint directory."),
+        click.option("--output", "-o", required=True, metavar="OUTPUT",
+                     help="A file (.parquet, .npy, .npz, .safetensors) or a directory (DIR/) of shards."),
+        click.option("--id-column", default="id", show_default=True, help="Id column of table inputs."),
+        click.option("--sequence-column", default="sequence", show_default=True,
+                     help="Sequence column of table inputs."),
+        click.option("--skip-invalid", is_flag=True,
+                     help="Leave bad records out (listed beside the output) instead of failing."),
+        click.option("--shard-size", type=click.IntRange(min=1), default=None,
+                     help=f"Records per shard of a directory output. [default: {DEFAULT_SHARD_SIZE}]"),
+        click.option("--resume", is_flag=True,
+                     help="Continue the killed run in the output directory, skipping what it wrote."),
+        click.option("--device", default="auto", show_default=True, callback=_check_device,
+                     help="auto, cpu, cuda, cuda:N or mps."),
+        click.option("--dtype", default="auto", show_default=True,
+                     type=click.Choice(_DTYPES, case_sensitive=False)),
+        click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                     help="Hub cache to read and fill (default: HF_HUB_CACHE, else HF_HOME/hub)."),
+        click.option("--token-budget", type=click.IntRange(min=1), default=DEFAULT_TOKEN_BUDGET,
+                     show_default=True, help="Most tokens (padding included) in one forward pass."),
+        click.option("--iupac", type=click.Choice(["unk", "error"]), default=None,
+                     help="Ambiguity codes (R, Y, ...): read as N, or refuse. Default: the model's."),
+        click.option("--no-uppercase", is_flag=True,
+                     help="Do not upper-case input (as the originals; lower case becomes unknown)."),
+        click.option("--no-u-to-t", is_flag=True,
+                     help="Do not read U as T (with --no-uppercase: exactly the originals' input)."),
+    ]
+    names = ("inputs", "model", "output", "id_column", "sequence_column", "skip_invalid", "shard_size",
+             "resume", "device", "dtype", "cache_dir", "token_budget", "iupac", "no_uppercase", "no_u_to_t")
+
+    def wrapper(**kwargs: Any) -> Any:
+        shared = ModelOptions(**{k: kwargs.pop(k) for k in names})
+        return fn(opts=shared, **kwargs)
+
+    functools.update_wrapper(wrapper, fn)  # the command's own options (__click_params__) come along
+    wrapper.__doc__ = (fn.__doc__ or "").rstrip() + "\n" + INPUTS_HELP
+    out: Callable[..., Any] = wrapper
+    for opt in reversed(opts):
+        out = opt(out)
+    return out
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """What `model_options` parsed."""
+
+    inputs: tuple[str, ...]
+    model: str
+    output: str
+    id_column: str
+    sequence_column: str
+    skip_invalid: bool
+    shard_size: int | None
+    resume: bool
+    device: str
+    dtype: str
+    cache_dir: Path | None
+    token_budget: int
+    iupac: str | None
+    no_uppercase: bool
+    no_u_to_t: bool
+
+    @property
+    def normalization(self) -> dict[str, Any]:
+        """The normalisation options that override the model's."""
+        norm: dict[str, Any] = {}
+        if self.iupac is not None:
+            norm["iupac"] = self.iupac
+        if self.no_uppercase:
+            norm["uppercase"] = False
+        if self.no_u_to_t:
+            norm["u_to_t"] = False
+        return norm
+
+    def policy(self, spec: ModelSpec) -> NormalizationPolicy:
+        """The model's normalisation policy with these options' overrides (what its tokenizer applies)."""
+        return spec.tokenizer.normalization.model_copy(update=self.normalization)
+
+    def load(self) -> DNAEncoder:
+        from .._loading import load
+
+        return load(self.model, device=self.device, dtype=self.dtype.lower(),
+                    normalization=self.normalization or None, cache_dir=self.cache_dir)
