@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .._spec import NormalizationPolicy
-from ..errors import InputError, SequenceTooLongError
+from ..errors import InputError
 from .encoding import BatchEncoding, int_lists, mask_lists, tensors
 from .normalize import normalize
 
@@ -156,9 +156,7 @@ class DNATokenizer(ABC):
         self, seqs: Sequence[str | bytes], *, add_special_tokens: bool = True
     ) -> list[np.ndarray]:
         """Normalise and tokenize many sequences; an error names the sequence's index."""
-        rows = self._encode_rows(
-            seqs, add_special_tokens=add_special_tokens, limit=None, truncation=False, width=None
-        )
+        rows = self._encode_rows(seqs, add_special_tokens=add_special_tokens, cut_to=None, width=None)
         if rows is not None:
             ids, lengths, _ = rows
             return [ids[i, :n] for i, n in enumerate(lengths.tolist())]
@@ -175,8 +173,7 @@ class DNATokenizer(ABC):
         seqs: Sequence[str | bytes],
         *,
         add_special_tokens: bool,
-        limit: int | None,
-        truncation: bool,
+        cut_to: int | None,
         width: int | None,
         mask: bool = False,
         named: bool = True,
@@ -186,14 +183,24 @@ class DNATokenizer(ABC):
         lengths, and with `mask` the attention mask.
 
         Errors are those, and in the order, of the one-at-a-time path (`named`: prefixed with the
-        sequence's index); too long is an error unless truncation, which keeps the suffix tokens.
+        sequence's index). `cut_to`: truncate to that many tokens, keeping the suffix tokens.
         """
         return None
 
-    def pad(self, batch: Sequence[np.ndarray], *, to_length: int | None = None) -> tuple[
-        np.ndarray, np.ndarray
-    ]:
-        """Right-pad id arrays to one length with this tokenizer's pad id; returns (ids, mask)."""
+    #: what transformers' data collators read from a tokenizer
+    model_input_names: tuple[str, ...] = ("input_ids", "attention_mask")
+    padding_side: str = "right"
+
+    def pad(self, batch: Sequence[np.ndarray] | Any, *, to_length: int | None = None, **hf: Any) -> Any:
+        """Right-pad id arrays to one length with this tokenizer's pad id; returns (ids, mask).
+
+        Hugging Face features (a list of dicts or a dict of lists, as `DataCollatorWithPadding` passes)
+        are padded as transformers' `tokenizer.pad` does (`padding`, `max_length`, `return_tensors`...).
+        """
+        if isinstance(batch, Mapping) or (len(batch) and isinstance(batch[0], Mapping)):
+            from .padding import pad_features
+
+            return pad_features(self, batch, **hf)
         length = max((len(x) for x in batch), default=0) if to_length is None else to_length
         ids = np.full((len(batch), length), self.pad_token_id, dtype=np.int64)
         mask = np.zeros((len(batch), length), dtype=np.int64)
@@ -221,6 +228,8 @@ class DNATokenizer(ABC):
         tokenizer that the model will fail on it); truncated to `max_length` (default the model's),
         special tokens kept, with `truncation=True`, or with `max_length` and no `padding` given.
         """
+        padding = getattr(padding, "value", padding)  # transformers' PaddingStrategy, TruncationStrategy
+        truncation = getattr(truncation, "value", truncation)
         if padding not in _PADDING:
             raise ValueError(f"padding={padding!r}: use True, False, 'longest', 'max_length' or 'do_not_pad'")
         if truncation not in _TRUNCATION:
@@ -237,8 +246,8 @@ class DNATokenizer(ABC):
         limit = self.max_length if max_length is None else max_length
         width = limit if pad == "max_length" else None
         rows = self._encode_rows(
-            seqs, add_special_tokens=add_special_tokens, limit=limit if cut else None, truncation=cut,
-            width=width, mask=return_attention_mask and pad is not None and return_tensors is not None,
+            seqs, add_special_tokens=add_special_tokens, cut_to=limit if cut else None, width=width,
+            mask=return_attention_mask and pad is not None and return_tensors is not None,
             named=not single,
         )
         mask_arr: np.ndarray | None = None
@@ -334,14 +343,6 @@ class DNATokenizer(ABC):
             **extra,
         }
         (path / "tokenizer_config.json").write_text(json.dumps(cfg, indent=2) + "\n")
-
-
-def too_long(index: int, n_tokens: int, limit: int) -> SequenceTooLongError:
-    """The error for sequence `index` of a batch having more tokens than the model takes."""
-    return SequenceTooLongError(
-        f"sequence {index} has {n_tokens} tokens, the model takes at most {limit}; "
-        "use embed(..., long='chunk') or pass truncation=True explicitly"
-    )
 
 
 def name_sequence(exc: InputError, index: int) -> InputError:

@@ -9,8 +9,8 @@ import numpy as np
 
 from .._spec import NormalizationPolicy
 from ..errors import InputError
-from .base import DNATokenizer, name_sequence, read_vocab_txt, too_long, write_vocab_txt
-from .kmer import KmerTable, base_codes, kmer_ids, sequence_ids, window_count, window_ids_rows
+from .base import DNATokenizer, name_sequence, read_vocab_txt, write_vocab_txt
+from .kmer import KmerTable, base_codes, kmer_ids, sequence_ids, window_ids_rows
 
 __all__ = ["KmerTokenizer"]
 
@@ -119,8 +119,7 @@ class KmerTokenizer(DNATokenizer):
         seqs: Sequence[str | bytes],
         *,
         add_special_tokens: bool,
-        limit: int | None,
-        truncation: bool,
+        cut_to: int | None,
         width: int | None,
         mask: bool = False,
         named: bool = True,
@@ -128,10 +127,10 @@ class KmerTokenizer(DNATokenizer):
         """All sequences in one pass over their concatenation (see `window_ids_rows`)."""
         seqs = list(seqs)
         n_special = self.num_special_tokens if add_special_tokens else 0
-        if not self._vectorised or not seqs or (truncation and limit is not None and limit <= n_special):
+        if not self._vectorised or not seqs or (cut_to is not None and cut_to <= n_special):
             return None
         head, tail = (self.prefix_ids, self.suffix_ids) if add_special_tokens else (self.prefix_ids[:0],) * 2
-        cut = limit - n_special if truncation and limit is not None else None
+        cut = None if cut_to is None else cut_to - n_special  # windows kept
         ids = None
         try:
             raws = [s.encode("ascii") for s in seqs]  # type: ignore[union-attr]
@@ -139,10 +138,8 @@ class KmerTokenizer(DNATokenizer):
             raws = [_ascii(s) for s in seqs]  # type: ignore[misc]
         if all(raws):  # ASCII, not empty: if only A, C, G, T too, normalising changes nothing
             counts = self._counts(raws, cut)  # type: ignore[arg-type]
-            # too long: the one-at-a-time loop below raises it, after any earlier sequence's error
-            if limit is None or cut is not None or int(counts.max()) + n_special <= limit:
-                block = self._block(len(seqs), counts, n_special, width, mask)
-                ids = self._rows(raws, counts, len(head), block[0], strict=True)  # type: ignore[arg-type]
+            block = self._block(len(seqs), counts, n_special, width, mask)
+            ids = self._rows(raws, counts, len(head), block[0], strict=True)  # type: ignore[arg-type]
         if ids is None:  # normalise one at a time, raising the first error in input order
             norms = []
             for i, s in enumerate(seqs):
@@ -152,10 +149,6 @@ class KmerTokenizer(DNATokenizer):
                     if not named:
                         raise
                     raise name_sequence(exc, i) from None
-                if limit is not None and cut is None:
-                    n_tok = window_count(len(norm), self.k, self.stride) + n_special
-                    if n_tok > limit:
-                        raise too_long(i, n_tok, limit)
                 norms.append(norm)
             counts = self._counts(norms, cut)
             block = self._block(len(seqs), counts, n_special, width, mask)

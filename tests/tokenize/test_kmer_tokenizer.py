@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+from enum import Enum
 from pathlib import Path
 
 import numpy as np
@@ -156,6 +157,18 @@ def test_padding_max_length_leaves_longer_sequences_whole() -> None:
         t(["ACGTACGTA", "AC"], padding="max_length", return_tensors="np")
     cut = t(["ACGTACGTA", "AC"], padding="max_length", truncation=True, return_tensors="np")
     assert cut["input_ids"].tolist() == [[*ids_of("ACGTACGTA")[:5], SEP], [CLS, SEP, PAD, PAD, PAD, PAD]]
+
+
+def test_strategy_enums_are_read_as_their_values() -> None:
+    """transformers passes PaddingStrategy / TruncationStrategy members (str enums) as well as strings."""
+
+    class Strategy(str, Enum):
+        MAX_LENGTH = "max_length"
+        LONGEST_FIRST = "longest_first"
+
+    t = tok(max_length=6)
+    out = t(["ACGTACGTA", "AC"], padding=Strategy.MAX_LENGTH, truncation=Strategy.LONGEST_FIRST)
+    assert out == t(["ACGTACGTA", "AC"], padding="max_length", truncation=True)
 
 
 def test_bad_options_are_refused() -> None:
