@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--fasta", type=Path, default=FASTA)
     args = p.parse_args(argv)
 
+    from dnallm_zoo_dnabert.encoder import DNABERTEncoder
     from dnallm_zoo_dnabert.layout import vocab_tokens
-    from dnallm_zoo_dnabert.modeling import DNABERTEncoder
     from dnallm_zoo_dnabert.specs import dnabert_spec
     from transformers import BertTokenizer
 

@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     from dnallm_zoo_dnabert.checkpoint import original_config, write_checkpoint
-    from dnallm_zoo_dnabert.modeling import DNABERTEncoder
+    from dnallm_zoo_dnabert.encoder import DNABERTEncoder
     from dnallm_zoo_dnabert.specs import dnabert_spec
     from transformers import BertModel, BertTokenizer
     from transformers.utils import logging as hf_logging

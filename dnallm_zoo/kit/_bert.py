@@ -18,7 +18,7 @@ from .._spec import ModelSpec
 from ..errors import CheckpointError
 from ._bpe import tiny_bpe_tokenizer_json
 from ._config import NOT_STOCK_KEYS, tiny_bert_config
-from ._weights import random_state_dict, write_weights
+from ._weights import WeightsFormat, random_state_dict, write_weights
 
 if TYPE_CHECKING:
     from ._family import StockFamily
@@ -54,7 +54,7 @@ def _bert_config(spec: ModelSpec | None, config: dict[str, Any]) -> Any:
         raise CheckpointError(f"config.json lacks {missing} (a BERT config needs {list(_REQUIRED)})")
     cfg = BertConfig.from_dict(dict(config))
     cfg._attn_implementation = "sdpa"
-    if spec is not None and spec.task == "sequence-classification":
+    if spec is not None and spec.task in ("sequence-classification", "token-classification"):
         assert spec.labels is not None
         n = len(config.get("id2label") or spec.labels)
         if n != len(spec.labels):
@@ -66,7 +66,11 @@ def _bert_config(spec: ModelSpec | None, config: dict[str, Any]) -> Any:
 
 
 class StockBertEncoder(DNAEncoder):
-    """`BertForMaskedLM` (no pooler) or `BertForSequenceClassification` with original keys.
+    """`BertForMaskedLM` (no pooler), `BertForSequenceClassification` or `BertForTokenClassification`.
+
+    The heads are transformers' own classes, so the keys and the forward are the originals': the
+    sequence head is `bert.pooler.dense` (tanh on the first token), dropout, `classifier`; the token
+    head dropout and `classifier` on every token. LoRA targets the attention's `query` and `value`.
 
     A family whose config.json carries keys of its own code names them in `extra_config_keys`: they
     are dropped before the network is built (the saved config keeps them).
@@ -80,6 +84,21 @@ class StockBertEncoder(DNAEncoder):
     }
     #: config.json keys that do not describe the network (the hub repos' remote-code map at least)
     extra_config_keys: ClassVar[frozenset[str]] = frozenset({"auto_map"})
+    head_architectures: ClassVar[dict[str, str]] = {
+        "masked-lm": "BertForMaskedLM",
+        "sequence-classification": "BertForSequenceClassification",
+        "token-classification": "BertForTokenClassification",
+    }
+    head_keys: ClassVar[dict[str, tuple[str, ...]]] = {
+        "masked-lm": ("cls.*",),
+        "sequence-classification": ("bert.pooler.*", "classifier.*"),
+        "token-classification": ("classifier.*",),
+    }
+    head_modules: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sequence-classification": ("bert.pooler", "classifier"),
+        "token-classification": ("classifier",),
+    }
+    lora_target_modules: ClassVar[tuple[str, ...]] = ("query", "value")
 
     @classmethod
     def network_config(cls, config: Mapping[str, Any]) -> dict[str, Any]:
@@ -89,11 +108,10 @@ class StockBertEncoder(DNAEncoder):
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
-        from transformers import BertForMaskedLM, BertForSequenceClassification
+        import transformers
 
         cfg = _bert_config(spec, cls.network_config(config))
-        head = BertForSequenceClassification if spec.task == "sequence-classification" \
-            else BertForMaskedLM
+        head = getattr(transformers, cls.head_architectures.get(spec.task, "BertForMaskedLM"))
         with torch.device("meta"):
             module = head(cfg)
         emb = module.bert.embeddings
@@ -122,8 +140,10 @@ class StockBertEncoder(DNAEncoder):
         )
         logits = None
         if with_logits:
-            if self.spec.task == "sequence-classification":
-                logits = self.module.classifier(out.pooler_output)
+            if self.spec.task == "sequence-classification":  # the pooler ran inside BertModel
+                logits = self.module.classifier(self.module.dropout(out.pooler_output))
+            elif self.spec.task == "token-classification":
+                logits = self.head_logits(out.last_hidden_state, attention_mask)
             else:
                 logits = self.module.cls(out.last_hidden_state)
         return EncoderOutput(
@@ -132,6 +152,15 @@ class StockBertEncoder(DNAEncoder):
             hidden_states=tuple(out.hidden_states) if output_hidden_states else None,
             logits=logits,
         )
+
+    def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """transformers' heads: pooler (tanh on token 0), dropout, classifier; or dropout, classifier."""
+        m = self.module
+        if self.spec.task == "sequence-classification":
+            return m.classifier(m.dropout(m.bert.pooler(last_hidden_state)))
+        if self.spec.task == "token-classification":
+            return m.classifier(m.dropout(last_hidden_state))
+        return super().head_logits(last_hidden_state, attention_mask)
 
 
 def write_bert_checkpoint(
@@ -156,8 +185,21 @@ def write_bert_checkpoint(
     return p
 
 
-def write_stock_checkpoint(family: StockFamily, spec: ModelSpec, path: Path, *, seed: int = 0) -> Path:
-    """A tiny random checkpoint of a stock family's spec: tokenizer files, config.json, weights."""
+def write_stock_checkpoint(
+    family: StockFamily,
+    spec: ModelSpec,
+    path: str | Path,
+    *,
+    seed: int = 0,
+    config: dict[str, Any] | None = None,
+    weights: WeightsFormat | None = None,
+) -> Path:
+    """A tiny random checkpoint of a stock family's spec: tokenizer files, config.json, weights.
+
+    `config` replaces the tiny config.json; `weights` the family's weights format.
+    """
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
     ts = spec.tokenizer
     vocab = family.vocab(spec)
     specials: tuple[str, ...]
@@ -186,12 +228,12 @@ def write_stock_checkpoint(family: StockFamily, spec: ModelSpec, path: Path, *, 
         labels = spec.labels or ()
         extra["id2label"] = {str(i): name for i, name in enumerate(labels)}
         extra["label2id"] = {name: i for i, name in enumerate(labels)}
-    config = tiny_bert_config(
+    config = config if config is not None else tiny_bert_config(
         size,
         max_positions=spec.architecture.max_tokens,
         architectures=("BertForSequenceClassification" if classifier else "BertForMaskedLM",),
         model_type=next((t for t in family.model_types if t is not None), None),
         **{**extra, **family.config},
     )
-    return write_bert_checkpoint(path, config, classifier=classifier, seed=seed,
-                                 safetensors=family.weights == "safetensors")
+    st = (weights or family.weights) == "safetensors"
+    return write_bert_checkpoint(path, config, classifier=classifier, seed=seed, safetensors=st)

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import os
 
-from dnallm_zoo import (
-    ArchitectureSpec,
-    Capabilities,
-    ModelSpec,
-    TokenizerSpec,
-    WeightsSource,
-)
+from dnallm_zoo import ArchitectureSpec, ModelSpec, TokenizerSpec, WeightsSource
+from dnallm_zoo.kit import kmer_capabilities
 
 __all__ = ["DEMO_DIR", "DEMO_ID", "ENCODER", "FAMILY", "KS", "SPECS", "demo_spec", "dnabert_spec"]
 
 FAMILY = "dnabert"
-ENCODER = "dnallm_zoo_dnabert.modeling:DNABERTEncoder"
+ENCODER = "dnallm_zoo_dnabert.encoder:DNABERTEncoder"
 KS = (3, 4, 5, 6)
 MAX_TOKENS = 512  # [CLS] + 510 k-mers + [SEP]
 N_SPECIAL = 5  # [PAD] [UNK] [CLS] [SEP] [MASK]
@@ -58,13 +53,6 @@ def _tokenizer(k: int) -> TokenizerSpec:
     return TokenizerSpec(kind="kmer", k=k, stride=1, max_tokens=MAX_TOKENS)
 
 
-def _capabilities(k: int, hidden: int, layers: int) -> Capabilities:
-    # chunks share k - 1 bases, so their k-mers partition the sequence's k-mers
-    return Capabilities(
-        max_bases=MAX_TOKENS - 3 + k, chunk_overlap=k - 1,
-    )
-
-
 def dnabert_spec(k: int) -> ModelSpec:
     """The spec of the original DNABERT with k-mer length `k`."""
     repo = f"zhihan1996/DNA_bert_{k}"
@@ -85,7 +73,8 @@ def dnabert_spec(k: int) -> ModelSpec:
             vocab_size=4**k + N_SPECIAL, max_tokens=MAX_TOKENS,
         ),
         weights=WeightsSource(repo_id=repo, revision=REVISIONS[k], files=HUB_FILES),
-        capabilities=_capabilities(k, 768, 12),
+        # chunks share k - 1 bases, so their k-mers partition the sequence's k-mers
+        capabilities=kmer_capabilities(_tokenizer(k)),
     )
 
 
@@ -108,7 +97,7 @@ def demo_spec() -> ModelSpec:
             intermediate_size=a["intermediate"], vocab_size=4**6 + N_SPECIAL, max_tokens=MAX_TOKENS,
         ),
         weights=WeightsSource(path=DEMO_DIR),
-        capabilities=_capabilities(6, a["hidden"], a["layers"]),
+        capabilities=kmer_capabilities(_tokenizer(6)),
     )
 
 

@@ -36,12 +36,6 @@ def zoo() -> object:
     """dnallm_zoo with this plugin registered (through its entry point, or in-process if uninstalled)."""
     import dnallm_zoo_dnabert
 
-    import dnallm_zoo
-    from dnallm_zoo._discovery import get_manager
-    from dnallm_zoo._registry import get_registry
+    from dnallm_zoo.testing import registered
 
-    manager = get_manager()
-    if manager.pm.get_plugin("dnabert") is None:
-        manager.register(dnallm_zoo_dnabert, name="dnabert", distribution="dnallm-zoo-dnabert")
-        get_registry(refresh=True)
-    return dnallm_zoo
+    return registered(dnallm_zoo_dnabert.family, name="dnabert", distribution="dnallm-zoo-dnabert")

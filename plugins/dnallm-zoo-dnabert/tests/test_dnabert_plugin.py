@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dnallm_zoo_dnabert import make_test_checkpoint, match_checkpoint
+from dnallm_zoo_dnabert import family
 from dnallm_zoo_dnabert.checkpoint import original_config, write_checkpoint
 from dnallm_zoo_dnabert.layout import vocab_tokens
 from dnallm_zoo_dnabert.specs import DEMO_DIR, SPECS, dnabert_spec
@@ -51,16 +51,16 @@ def test_listing_imports_neither_torch_nor_transformers() -> None:
 
 def test_make_test_checkpoint(tmp_path: Path) -> None:
     other = dnabert_spec(6).model_copy(update={"id": "someone-else", "family": "other"})
-    assert make_test_checkpoint(spec=other, path=tmp_path / "x") is None
+    assert family.make_test_checkpoint(spec=other, path=tmp_path / "x") is None
     assert not (tmp_path / "x").exists()
-    assert make_test_checkpoint(spec=dnabert_spec(4), path=tmp_path / "d4") is True
+    assert family.make_test_checkpoint(spec=dnabert_spec(4), path=tmp_path / "d4") is True
     config = json.loads((tmp_path / "d4" / "config.json").read_text())
     assert config["model_type"] == "bert" and config["vocab_size"] == 261 and config["split"] == 10
     vocab = (tmp_path / "d4" / "vocab.txt").read_text().splitlines()
     assert vocab[:7] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "AAAA", "AAAT"]
     assert vocab[-1] == "GGGG" and len(vocab) == 261
     assert (tmp_path / "d4" / "model.safetensors").is_file()
-    assert match_checkpoint(path=tmp_path / "d4", config=config) == "dnabert-4"
+    assert family.match_checkpoint(path=tmp_path / "d4", config=config) == "dnabert-4"
 
 
 def _dir(root: Path, name: str, config: dict[str, Any], vocab: list[str] | None) -> tuple[Path, dict]:
@@ -77,7 +77,7 @@ def test_match_checkpoint(tmp_path: Path) -> None:
         _dir(tmp_path, f"plain{k}", original_config(k, hub_extras=False), vocab_tokens(k)) for k in (3, 5)
     ] + [_dir(tmp_path, "hub6", original_config(6), vocab_tokens(6)),
          _dir(tmp_path, "no_type", {"hidden_size": 8}, vocab_tokens(4))]
-    assert [match_checkpoint(path=p, config=c) for p, c in ok] == [
+    assert [family.match_checkpoint(path=p, config=c) for p, c in ok] == [
         "dnabert-3", "dnabert-5", "dnabert-6", "dnabert-4"]
 
     dnabert2 = {**original_config(6), "alibi_starting_size": 512, "vocab_size": 4096,
@@ -102,7 +102,7 @@ def test_match_checkpoint(tmp_path: Path) -> None:
         _dir(tmp_path, "k2", original_config(2), vocab_tokens(2)),
         _dir(tmp_path, "n_kmers", original_config(3), [*vocab_tokens(3)[:-1], "ANN"]),
     ]
-    assert [match_checkpoint(path=p, config=c) for p, c in not_ours] == [None] * len(not_ours)
+    assert [family.match_checkpoint(path=p, config=c) for p, c in not_ours] == [None] * len(not_ours)
 
 
 def test_demo_files_ship_with_the_package() -> None:
@@ -117,7 +117,7 @@ def test_demo_spec_matches_its_files() -> None:
     assert (a.hidden_size, a.num_layers, a.num_heads, a.intermediate_size, a.vocab_size, a.max_tokens) == (
         config["hidden_size"], config["num_hidden_layers"], config["num_attention_heads"],
         config["intermediate_size"], config["vocab_size"], config["max_position_embeddings"])
-    assert match_checkpoint(path=Path(DEMO_DIR), config=config) == "dnabert-demo"
+    assert family.match_checkpoint(path=Path(DEMO_DIR), config=config) == "dnabert-demo"
 
 
 def test_demo_loads_and_embeds_deterministically(zoo: Any) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from dnallm_zoo_dnabert.encoder import DNABERTEncoder
 from dnallm_zoo_dnabert.layout import vocab_tokens
-from dnallm_zoo_dnabert.modeling import DNABERTEncoder
 from dnallm_zoo_dnabert.specs import dnabert_spec
 from transformers import BertTokenizer
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from dnallm_zoo_dnabert.modeling import DNABERTEncoder, network_config
+from dnallm_zoo_dnabert.encoder import DNABERTEncoder
 from dnallm_zoo_dnabert.specs import dnabert_spec
 from transformers import BertConfig, BertModel, BertTokenizer
 
@@ -139,7 +139,7 @@ def test_config_extras_tolerated_and_kept(tiny_dir: Callable[..., Path], tmp_pat
     path = tiny_dir(5)
     config = json.loads((path / "config.json").read_text())
     assert {"split", "rnn", "num_rnn_layer", "rnn_dropout", "rnn_hidden", "auto_map"} <= set(config)
-    clean = network_config(config)
+    clean = DNABERTEncoder.network_config(config)
     assert not {"split", "rnn", "num_rnn_layer", "rnn_dropout", "rnn_hidden", "auto_map"} & set(clean)
     assert clean["hidden_size"] == config["hidden_size"]
     enc = load(path, 5)
