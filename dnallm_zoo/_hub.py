@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import CheckpointError, IntegrityError
+from .errors import CheckpointError, IntegrityError, one_line
 
 if TYPE_CHECKING:
     from ._spec import WeightsSource
@@ -48,9 +48,30 @@ def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
 
 
+def _cache(cache_dir: Path | None) -> str:
+    from huggingface_hub import constants
+
+    return str(cache_dir) if cache_dir else constants.HF_HUB_CACHE
+
+
+def _remedy(source: WeightsSource, cache_dir: Path | None) -> str:
+    """What to do when a snapshot is neither cached nor downloadable: fetch it elsewhere, or go local."""
+    args = source.repo_id or ""
+    if source.revision:
+        args += f" --revision {source.revision}"
+    args += "".join(f" --include '{f}'" for f in source.files)
+    return (
+        f"to use it here, on a connected machine run `hf download {args} --cache-dir hub-cache` (older "
+        f"huggingface_hub: `huggingface-cli download` with the same arguments) and copy hub-cache/ into "
+        f"{_cache(cache_dir)}, the hub cache this run reads (set by --cache-dir / cache_dir=, else "
+        "HF_HUB_CACHE, else HF_HOME/hub); or give a local checkpoint directory (--model DIR, load(DIR))"
+    )
+
+
 def hub_download(source: WeightsSource, cache_dir: Path | None) -> Path:
     """Snapshot a hub repository at its revision (offline from the cache under HF_HUB_OFFLINE)."""
     from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
 
     assert source.repo_id is not None
     offline = _offline()
@@ -63,11 +84,15 @@ def hub_download(source: WeightsSource, cache_dir: Path | None) -> Path:
             local_files_only=offline,
         )
     except Exception as exc:
+        where = f"cannot get {source.repo_id}@{source.revision or 'main'}"
+        cause = f"({type(exc).__name__}: {one_line(exc)[:200]})"
+        if isinstance(exc, LocalEntryNotFoundError):  # not cached, and offline or the hub unreachable
+            how = ("HF_HUB_OFFLINE is set and it is not in the cache (unset it where the hub is reachable)"
+                   if offline else
+                   "it is not in the hub cache and the hub cannot be reached (no network?)")
+            raise CheckpointError(f"{where}: {how} {cause}; {_remedy(source, cache_dir)}") from None
         how = "HF_HUB_OFFLINE is set and it is not in the cache" if offline else "download failed"
-        raise CheckpointError(
-            f"cannot get {source.repo_id}@{source.revision or 'main'}: {how} "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''})"
-        ) from None
+        raise CheckpointError(f"{where}: {how} {cause}") from None
     out = Path(path)
     verify_sha256(out, source.sha256, remove=True)
     return out

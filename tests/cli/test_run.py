@@ -11,11 +11,14 @@ from typing import Any
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import toy_plugin
 from cli_support import LONG, RECORDS, fasta, one_line_error, read_matrix, read_table, run
 from click.testing import CliRunner
 
 import dnallm_zoo
-from dnallm_zoo import load
+from dnallm_zoo import hookimpl, load
+from dnallm_zoo._discovery import get_manager
+from dnallm_zoo._registry import reset_registry
 from dnallm_zoo.cli import cli
 
 
@@ -106,9 +109,11 @@ def test_embed_segments(toy: Any, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("records", "extra", "message"),
     [
-        ([("a", "ACGT"), ("b", "ACGTAC"), ("a", "ACG")], [], "record 3 ('a'): duplicate id, first seen at record 1"),
+        ([("a", "ACGT"), ("b", "ACGTAC"), ("a", "ACG")], [],
+         "record 3 ('a'): duplicate id, first seen at record 1"),
         ([("a", "ACGT"), ("hollow", "")], [], "record 2 ('hollow'): empty sequence"),
-        ([("a", "ACGT"), ("bad", "ACGXT")], [], "record 2 ('bad'): invalid character 'X' at position 4 (not a nucleotide letter)"),
+        ([("a", "ACGT"), ("bad", "ACGXT")], [],
+         "record 2 ('bad'): invalid character 'X' at position 4 (not a nucleotide letter)"),
         ([("a", "ACGT"), ("long", LONG)], ["--long", "error"], "record 'long': 40 bases"),
         ([("a", "AC")], [], "record 1 ('a'): 2 bases give no tokens (a token takes 3)"),
     ],
@@ -183,4 +188,36 @@ def test_predict_long_sequences_follow_the_long_option(toy: Any, tmp_path: Path)
 def test_predict_needs_a_classifier(toy: Any, tmp_path: Path) -> None:
     line = one_line_error(run("predict", fasta(tmp_path / "in.fa"), "-m", "toy-3", "-o", tmp_path / "p.npz"))
     assert "toy-3 is a embedding model; predict needs a sequence-classification model" in line
+    assert not (tmp_path / "p.npz").exists()
+
+
+# ----------------------------------------------------------------------------------------- offline
+class HubToy:
+    """A toy classifier whose weights live on the hub (never reached: snapshot_download is faked)."""
+
+    @hookimpl
+    def register_models(self, register: Any) -> None:
+        spec = toy_plugin.toy_spec("toy-hub", Path("unused"), classifier=True)
+        spec["weights"] = {"repo_id": "zoo-tests/toy-hub", "revision": "5e45af8"}
+        register(spec, toy_plugin.ToyEncoder)
+
+
+def test_predict_offline_and_not_cached_says_what_to_do(
+    toy: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import huggingface_hub
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    def unreachable(**kwargs: Any) -> str:
+        raise LocalEntryNotFoundError("cannot find the requested files in the local cache. Got: ConnectError")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", unreachable)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    get_manager().register(HubToy(), name="hubtoy")
+    reset_registry()
+    line = one_line_error(run("predict", fasta(tmp_path / "in.fa", RECORDS[:1]), "-m", "toy-hub",
+                              "-o", tmp_path / "p.npz", "--cache-dir", tmp_path / "hub"))
+    assert "cannot get zoo-tests/toy-hub@5e45af8: it is not in the hub cache and the hub cannot be " in line
+    assert "`hf download zoo-tests/toy-hub --revision 5e45af8 --cache-dir hub-cache`" in line
+    assert f"copy hub-cache/ into {tmp_path / 'hub'}" in line and "--model DIR" in line
     assert not (tmp_path / "p.npz").exists()
