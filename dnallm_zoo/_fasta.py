@@ -1,70 +1,37 @@
-"""FASTA in, streamed through dnaio: `(record id, sequence)` pairs, bad records named."""
+"""One FASTA file as `(record id, sequence)` pairs, the first bad record an error (scripts, benchmarks).
+
+The CLI reads many inputs of several formats and names every bad record (`_inputs`, `_validation`);
+this is the strict one-file reader on the same code.
+"""
 
 from __future__ import annotations
 
-import gzip
-import io
-import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
 
-from .errors import EmptySequenceError, InputError, ZooError, one_line
+from ._inputs import STDIN, Source, check_file, read_rows
+from ._validation import Validator
+from .errors import InputError
 
 __all__ = ["read_fasta"]
 
 
 def read_fasta(path: str | Path) -> Iterator[tuple[str, str]]:
-    """Stream `(record id, sequence)` from a FASTA or FASTA.gz file ('-': standard input).
+    """Stream `(record id, sequence)` from a FASTA file, compressed or not ('-': standard input).
 
-    The id is the header's first word. The file is checked now; records are read lazily. Empty
-    records, records without an id and duplicate ids are errors naming the record; invalid letters
+    The id is the header's first word. The file is checked now; records are read lazily. A record
+    without an id, with no bases or repeating an id is an `InputError` naming it; invalid letters
     are left to the tokenizer's normalisation, which names the record and position.
     """
-    if str(path) == "-":
-        stream: IO[bytes] = sys.stdin.buffer
-        if not hasattr(stream, "peek"):
-            stream = io.BufferedReader(stream)  # type: ignore[arg-type]
-        if stream.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
-            stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
-        return _records(stream, "<stdin>")
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory, not a FASTA file")
-    if not os.access(p, os.R_OK):
-        raise InputError(f"{p}: not readable (permission denied)")
-    return _records(p, str(p))
+    name = STDIN if str(path) == "-" else check_file(str(path))
+    return _strict(Source(0, name, "reads"))
 
 
-def _records(source: Path | IO[bytes], p: str) -> Iterator[tuple[str, str]]:
-    import dnaio
-
-    first_seen: dict[str, int] = {}
-    n = 0
-    try:
-        with dnaio.open(source, fileformat="fasta") as reader:
-            for rec in reader:
-                n += 1
-                rid = rec.id
-                if not rid:
-                    raise InputError(f"{p}: record {n} has no id (its header line is empty)")
-                if rid in first_seen:
-                    raise InputError(
-                        f"{p}: duplicate record id {rid!r} (records {first_seen[rid]} and {n}); "
-                        "record ids must be unique"
-                    )
-                first_seen[rid] = n
-                if not rec.sequence:
-                    raise EmptySequenceError(rid)
-                yield rid, rec.sequence
-    except ZooError:
-        raise
-    except dnaio.FileFormatError as exc:
-        raise InputError(f"{p}: not a valid FASTA file: {one_line(exc)}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p}: not a text FASTA file ({one_line(exc)})") from None
-    except (OSError, EOFError) as exc:  # unreadable, truncated or corrupt compressed input
-        raise InputError(f"{p}: cannot read: {one_line(exc)}") from None
+def _strict(source: Source) -> Iterator[tuple[str, str]]:
+    validator = Validator(None)
+    for n, rid, seq in read_rows(source, fileformat="fasta"):
+        problem = validator.check(source, n, rid, seq)
+        if problem is not None:
+            raise InputError(str(problem))
+        assert rid is not None and seq is not None
+        yield rid, seq

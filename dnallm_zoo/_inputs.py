@@ -19,7 +19,7 @@ from typing import Literal
 
 from .errors import InputError, one_line
 
-__all__ = ["STDIN", "Source", "expand_inputs", "read_rows", "table_kind"]
+__all__ = ["STDIN", "Source", "check_file", "expand_inputs", "read_rows", "table_kind"]
 
 STDIN = "<stdin>"
 #: one raw row: (1-based ordinal in its source, id or None, sequence or None)
@@ -58,7 +58,8 @@ def table_kind(path: str | Path) -> Kind | None:
     return _TABLES.get(suffixes[-1]) if suffixes else None
 
 
-def _checked(name: str) -> str:
+def check_file(name: str) -> str:
+    """`name` if it is a readable file, else an `InputError` saying why not."""
     p = Path(name)
     if not p.exists():
         raise InputError(f"{p}: no such file")
@@ -82,7 +83,7 @@ def expand_inputs(specs: Sequence[str | Path]) -> list[Source]:
                 raise InputError(f"{text}: no file matches this pattern")
             names.extend(matches)
         else:
-            names.append(_checked(text))
+            names.append(check_file(text))
     seen: set[str] = set()
     for name in names:
         key = name if name == STDIN else os.path.realpath(name)

@@ -209,3 +209,26 @@ def test_check_output_refuses_missing_directory_and_directories(tmp_path: Path) 
         check_output(tmp_path / "d.npy")
     check_output(tmp_path / "fine.npy")
     assert not (tmp_path / "fine.npy").exists()
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_layout_with_a_source_keeps_each_rows_input(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"emb{suffix}"
+    layout = RowLayout.sequences(4, source=True)
+    with open_writer(out, layout=layout, metadata=META) as w:
+        for (rid, n, vec), src in zip(ROWS, ["a.fa", "a.fa", "b.fq.gz"], strict=True):
+            w.write(rid, (n,), vec, source=src)
+        with pytest.raises(ValueError, match="needs source"):
+            w.write("x", (1,), ROWS[0][2])
+    sources = ["a.fa", "a.fa", "b.fq.gz"]
+    if suffix == ".parquet":
+        table = pq.read_table(out)
+        assert table.schema.names == ["id", "source", "length", "embedding"]
+        assert table["source"].to_pylist() == sources
+    elif suffix == ".npz":
+        with np.load(out, allow_pickle=False) as z:
+            assert z["sources"].tolist() == sources and z["ids"].tolist() == [r for r, _, _ in ROWS]
+    elif suffix == ".safetensors":
+        with safe_open(str(out), "np") as f:
+            assert json.loads(f.metadata()["sources"]) == sources
+    np.testing.assert_array_equal(read_back(out)["matrix"], np.stack([v for _, _, v in ROWS]))
