@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,7 +88,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         return fn(opts=shared, **kwargs)
 
     functools.update_wrapper(wrapper, fn)  # the command's own options (__click_params__) come along
-    wrapper.__doc__ = (fn.__doc__ or "").rstrip() + "\n" + INPUTS_HELP
+    wrapper.__doc__ = inspect.cleandoc(fn.__doc__ or "") + "\n" + INPUTS_HELP
     out: Callable[..., Any] = wrapper
     for opt in reversed(opts):
         out = opt(out)
