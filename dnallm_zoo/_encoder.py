@@ -14,11 +14,18 @@ import torch
 
 from . import _pipeline
 from ._batching import DEFAULT_TOKEN_BUDGET
-from ._checkpoint import find_weights_file, load_state_dict_strict, read_config, read_state_dict
+from ._checkpoint import (
+    find_weights_file,
+    load_state_dict_strict,
+    read_config,
+    read_state_dict,
+    report_new_weights,
+)
 from ._chunking import LongPolicy, Record
 from ._pipeline import Progress, Segment
 from ._runtime import resolve_device, resolve_dtype
-from ._spec import ModelSpec, NormalizationPolicy
+from ._spec import HEAD_TASKS, ModelSpec, NormalizationPolicy
+from ._tasks import config_with_head
 from .errors import CheckpointError, SequenceTooLongError
 from .tokenize.base import DNATokenizer
 from .tokenize.bpe import BPETokenizer
@@ -61,6 +68,15 @@ class DNAEncoder(ABC):
     tied_keys: ClassVar[dict[str, str]] = {}
     #: the class `build_tokenizer` uses for the kmer and lca kinds (a subclass may save more keys)
     kmer_tokenizer_class: ClassVar[type[KmerTokenizer]] = KmerTokenizer
+    #: task -> the original class of that head (config.json's `architectures`); a task absent here
+    #: is a head the family does not offer
+    head_architectures: ClassVar[dict[str, str]] = {}
+    #: task -> fnmatch patterns of that head's checkpoint keys (new when a base checkpoint lacks them)
+    head_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: task -> names of the head's modules, trained in full beside LoRA adapters (peft modules_to_save)
+    head_modules: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: peft `target_modules` for LoRA: the attention projections of the family's layers
+    lora_target_modules: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -134,6 +150,38 @@ class DNAEncoder(ABC):
     def post_load(self) -> None:  # noqa: B027 - an optional hook
         """Called after the weights are in (re-tie shared weights here)."""
 
+    def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The task head alone on the encoder's last hidden state (dropout active in train mode)."""
+        raise NotImplementedError(f"{type(self).__name__} has no {self.spec.task} head")
+
+    @classmethod
+    def config_with_head(cls, config: dict[str, Any], spec: ModelSpec) -> dict[str, Any]:
+        """config.json with the spec's head: architectures, id2label, label2id, num_labels, problem_type."""
+        return config_with_head(config, spec, cls.head_architectures[spec.task])
+
+    @classmethod
+    def init_new_weights(
+        cls,
+        module: torch.nn.Module,
+        names: list[str],
+        config: dict[str, Any],
+        generator: torch.Generator | None,
+    ) -> None:
+        """Initialise new head tensors as transformers does: weights normal(0, initializer_range), biases 0,
+        LayerNorm weights 1."""
+        std = float(config.get("initializer_range", 0.02))
+        with torch.no_grad():
+            for name in names:
+                owner_name, _, leaf = name.rpartition(".")
+                owner = module.get_submodule(owner_name)
+                tensor = getattr(owner, leaf)
+                if isinstance(owner, torch.nn.LayerNorm):
+                    tensor.fill_(1.0 if leaf == "weight" else 0.0)
+                elif leaf == "bias":
+                    tensor.zero_()
+                else:
+                    tensor.normal_(0.0, std, generator=generator)
+
     # ----------------------------------------------------------------- loading and saving
     @classmethod
     def from_pretrained(
@@ -144,10 +192,21 @@ class DNAEncoder(ABC):
         device: str | torch.device = "auto",
         dtype: str | torch.dtype = "auto",
         normalization: NormalizationPolicy | dict[str, Any] | None = None,
+        new_head: bool = False,
+        seed: int | None = None,
     ) -> E:
-        """Load a checkpoint directory in the family's original layout, strictly."""
+        """Load a checkpoint directory in the family's original layout, strictly.
+
+        `new_head`: the spec's task head is not in the checkpoint: its tensors are initialised (from
+        `seed`, else torch's global generator) and named in a `NewWeightsWarning`; the checkpoint's
+        other heads (a base model's masked-LM head) are dropped. Every other key loads strictly.
+        """
         p = Path(path)
         config = read_config(p)
+        if new_head:
+            if spec.task not in HEAD_TASKS or spec.task not in cls.head_architectures:
+                raise CheckpointError(f"{cls.__name__} builds no new {spec.task} head")
+            config = cls.config_with_head(config, spec)
         policy = _policy(spec, normalization)
         tokenizer = cls.build_tokenizer(p, spec, config, policy)
         _check_vocab_fits(tokenizer, config, p / spec.tokenizer.vocab_file)
@@ -155,10 +214,17 @@ class DNAEncoder(ABC):
         dt = resolve_dtype(spec, dev, dtype)
         module = cls.build_module(spec, config)
         weights = find_weights_file(p)
-        load_state_dict_strict(
-            module, read_state_dict(weights), ignore=cls.ignorable_keys, tied=cls.tied_keys,
-            source=str(weights),
+        ignore, new = cls.ignorable_keys, ()
+        if new_head:
+            new = cls.head_keys.get(spec.task, ())
+            ignore += tuple(k for task, keys in cls.head_keys.items() if task != spec.task for k in keys)
+        fresh = load_state_dict_strict(
+            module, read_state_dict(weights), ignore=ignore, tied=cls.tied_keys, source=str(weights), new=new,
         )
+        if fresh:
+            gen = None if seed is None else torch.Generator().manual_seed(seed)
+            cls.init_new_weights(module, fresh, config, gen)
+            report_new_weights(fresh, model=cls.head_architectures[spec.task], source=str(p), stacklevel=3)
         self = cls(spec, config, tokenizer, module)
         self.post_load()
         module.to(device=dev, dtype=dt).eval()

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from ._checkpoint import read_config
 from ._discovery import call_each, get_manager
 from ._registry import Entry, get_registry
-from ._spec import ModelSpec, NormalizationPolicy
-from .errors import CheckpointError, UnknownModelError
+from ._spec import HEAD_TASKS, ModelSpec, NormalizationPolicy
+from ._tasks import head_spec, spec_from_config
+from .errors import CheckpointError, UnknownModelError, ZooError
 
 if TYPE_CHECKING:
     import torch
@@ -54,11 +55,23 @@ def load(
     normalization: NormalizationPolicy | dict[str, Any] | None = None,
     cache_dir: str | Path | None = None,
     revision: str | None = None,
+    task: str | None = None,
+    num_labels: int | None = None,
+    labels: list[str] | tuple[str, ...] | None = None,
+    problem_type: str | None = None,
+    seed: int | None = None,
 ) -> DNAEncoder:
     """Load a model by id, alias, hub repo id, 'plugin:id', or from a checkpoint directory.
 
     Example: ``load("dnabert-6").embed(["ACGTACGT"])``.
+
+    `task` ('sequence-classification' or 'token-classification') asks for a task head: one the
+    checkpoint lacks is built in the family's original layout, `num_labels` wide (default 2, 1 for
+    regression), named `labels`, for `problem_type` ('single-label', 'multi-label', 'regression';
+    transformers' names too), initialised from `seed` and reported in a `NewWeightsWarning`.
+    A fine-tuned directory (config.json naming the family's head class) loads with its head.
     """
+    head = {"task": task, "num_labels": num_labels, "labels": labels, "problem_type": problem_type}
     p = Path(name_or_path)
     if p.is_dir():
         entry = match_directory(p)
@@ -69,7 +82,7 @@ def load(
             entry = get_registry().resolve(name)
         except UnknownModelError:
             if name.count("/") == 1 and not name.startswith((".", "/")):
-                return _load_unregistered_hub(name, device, dtype, normalization, cache_dir)
+                return _load_unregistered_hub(name, device, dtype, normalization, cache_dir, head, seed)
             raise
         spec = entry.spec
         if revision is not None:  # the caller overrides the spec's pinned revision
@@ -80,10 +93,34 @@ def load(
             )
         weights = weights_dir(spec, cache_dir=cache_dir)
         entry = Entry(spec, entry.encoder)
+    return _from_pretrained(entry, weights, device, dtype, normalization, head, seed)
+
+
+def _from_pretrained(
+    entry: Entry,
+    weights: Path,
+    device: Any,
+    dtype: Any,
+    normalization: Any,
+    head: dict[str, Any],
+    seed: int | None,
+) -> DNAEncoder:
+    """The encoder class builds the model; the spec first gets the head the checkpoint or caller names."""
     cls = entry.encoder_class()
-    return cls.from_pretrained(
-        weights, entry.spec, device=device, dtype=dtype, normalization=normalization
+    spec = spec_from_config(entry.spec, read_config(weights), cls.head_architectures)
+    spec, new = head_spec(spec, **head)
+    if spec.task in HEAD_TASKS and spec.task not in cls.head_architectures:
+        offered = [t for t in cls.head_architectures if t in HEAD_TASKS]
+        raise ZooError(
+            f"{spec.id} ({spec.family}) has no {spec.task} head in dnallm-zoo; its family offers "
+            f"{offered or 'no task heads'}"
+        )
+    encoder = cls.from_pretrained(
+        weights, spec, device=device, dtype=dtype, normalization=normalization, new_head=new, seed=seed
     )
+    if not new and spec.task in HEAD_TASKS and (head["labels"] is not None or head["problem_type"]):
+        encoder.config = cls.config_with_head(encoder.config, spec)  # renamed classes or another loss
+    return encoder
 
 
 def _load_unregistered_hub(
@@ -92,6 +129,8 @@ def _load_unregistered_hub(
     dtype: Any,
     normalization: Any,
     cache_dir: str | Path | None,
+    head: dict[str, Any],
+    seed: int | None,
 ) -> DNAEncoder:
     """A hub repo no plugin registered: fetch it, then let a plugin claim its layout."""
     from ._hub import hub_download
@@ -102,7 +141,4 @@ def _load_unregistered_hub(
     except CheckpointError as exc:
         reg = get_registry()
         raise UnknownModelError(repo_id, reg.suggest(repo_id)) from exc
-    entry = match_directory(path)
-    return entry.encoder_class().from_pretrained(
-        path, entry.spec, device=device, dtype=dtype, normalization=normalization
-    )
+    return _from_pretrained(match_directory(path), path, device, dtype, normalization, head, seed)

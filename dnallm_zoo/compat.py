@@ -2,8 +2,10 @@
 
 DNALLM's real signature is `load_model_and_tokenizer(model_name, task_config, source=...,
 revision=...)`; its documentation calls it with `model_name_or_path=` and no task config. Both work
-here, with no remote code: the returned model is a `torch.nn.Module` whose
-`model(**tokenizer(seq, return_tensors="pt")).last_hidden_state` is the embedding.
+here, with no remote code: the returned model is a `ZooModel` (a `transformers.PreTrainedModel`) whose
+`model(**tokenizer(seq, return_tensors="pt")).last_hidden_state` is the embedding, and whose
+`task_config` head (binary, multiclass, multilabel, regression, token) is built when the checkpoint
+lacks it, ready for `transformers.Trainer`.
 """
 
 from __future__ import annotations
@@ -14,62 +16,24 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ._encoder import DNAEncoder, EncoderOutput
+from ._hf_model import ZooModel
 from ._loading import load
-from .errors import InputError, ZooError
+from ._lora import load_lora, merge_lora
+from ._tasks import DNALLM_TASK_TYPES
+from .errors import ZooError
 
 if TYPE_CHECKING:
     from .tokenize.base import DNATokenizer
 
-__all__ = ["ZooModel", "load_model_and_tokenizer"]
-
-_CLASSIFICATION = ("binary", "multiclass", "multilabel", "regression")
+__all__ = ["ZooModel", "load_lora", "load_model_and_tokenizer", "merge_lora"]
 
 
-class ZooModel(torch.nn.Module):
-    """A `DNAEncoder` as a module: HF-style keyword forward, output with `last_hidden_state`."""
-
-    def __init__(self, encoder: DNAEncoder, *, head: str = "none") -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.model = encoder.module  # registered, so .to(), .eval(), .parameters() reach it
-        self.head = head
-        self.config = encoder.config
-
-    @property
-    def device(self) -> torch.device:
-        return self.encoder.device
-
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        attention_mask: torch.Tensor | None = None,
-        token_type_ids: torch.Tensor | None = None,
-        output_hidden_states: bool = False,
-        return_dict: bool = True,
-        **unused: Any,
-    ) -> EncoderOutput:
-        """Run the encoder; `logits` are the masked-LM or classifier head's when one was asked for."""
-        if token_type_ids is not None and bool(token_type_ids.ne(0).any()):
-            raise InputError("token_type_ids other than 0 (sequence pairs) are not supported")
-        if input_ids.dim() == 1:
-            input_ids = input_ids.unsqueeze(0)
-        if attention_mask is None:
-            attention_mask = torch.ones_like(input_ids)
-        self.encoder.check_length(input_ids.shape[-1])
-        dev = self.encoder.device
-        return self.encoder.forward(
-            input_ids.to(dev), attention_mask.to(dev),
-            output_hidden_states=output_hidden_states, with_logits=self.head != "none",
-        )
-
-
-def _task_type(task_config: Any) -> str:
+def _field(task_config: Any, name: str, default: Any = None) -> Any:
     if task_config is None:
-        return "embedding"
+        return default
     if isinstance(task_config, Mapping):
-        return str(task_config.get("task_type", "embedding"))
-    return str(getattr(task_config, "task_type", "embedding"))
+        return task_config.get(name, default)
+    return getattr(task_config, name, default)
 
 
 def load_model_and_tokenizer(
@@ -89,9 +53,10 @@ def load_model_and_tokenizer(
 ) -> tuple[ZooModel, DNATokenizer]:
     """Load a zoo model the way DNALLM users call it; returns `(model, tokenizer)`.
 
-    `task_config.task_type` (an object or a dict) picks the head: `mask` gives masked-LM logits,
-    `binary`/`multiclass`/`multilabel`/`regression` the checkpoint's classifier, anything else
-    (`embedding`) the bare encoder.
+    `task_config` (an object or a dict with `task_type`, `num_labels`, `label_names`) picks the head:
+    `mask` gives masked-LM logits; `binary`/`multiclass`/`multilabel`/`regression` a sequence head and
+    `token` a per-token head: the checkpoint's own, or a new one in the family's original layout
+    (reported with the names of its new tensors); anything else (`embedding`) the bare encoder.
     """
     name = model_name if model_name is not None else model_name_or_path
     if name is None:
@@ -109,23 +74,23 @@ def load_model_and_tokenizer(
     if random_init:
         raise ZooError("random_init is not supported: dnallm-zoo loads original weights only")
     del use_mirror, random_init_seed  # DNALLM options without an effect here
-    task = _task_type(task_config)
-    encoder = load(name, device=device, dtype=dtype, revision=revision)
-    if task == "mask":
-        if encoder.spec.task != "masked-lm":
-            raise ZooError(f"{encoder.spec.id} has no masked-LM head (it is a {encoder.spec.task} model)")
-        head = "mlm"
-    elif task in _CLASSIFICATION:
-        if encoder.spec.task != "sequence-classification":
-            raise ZooError(
-                f"{encoder.spec.id} has no classification head; pick a fine-tuned model "
-                "(`dnallm-zoo list --task sequence-classification`)"
-            )
-        head = "classifier"
-    elif task == "token":
-        raise ZooError("token classification is not supported by dnallm-zoo")
+    task_type = str(_field(task_config, "task_type", "embedding"))
+    if task_type in DNALLM_TASK_TYPES:
+        task, problem_type, _ = DNALLM_TASK_TYPES[task_type]
+        names = _field(task_config, "label_names")
+        encoder = load(
+            name, device=device, dtype=dtype, revision=revision, task=task,
+            num_labels=_field(task_config, "num_labels"), labels=list(names) if names else None,
+            problem_type=problem_type,
+        )
+        head = None
     else:
+        encoder = load(name, device=device, dtype=dtype, revision=revision)
         head = "none"
+        if task_type == "mask":
+            if encoder.spec.task != "masked-lm":
+                raise ZooError(f"{encoder.spec.id} has no masked-LM head (it is a {encoder.spec.task} model)")
+            head = "mlm"
     model = ZooModel(encoder, head=head)
     model.eval()
     return model, encoder.tokenizer

@@ -13,7 +13,8 @@ ZooError
       ├── EmptySequenceError                a sequence with no bases
       └── SequenceTooLongError              longer than the model takes, and chunking was refused
 ```
-The CLI turns every `ZooError` into a one-line message.
+The CLI turns every `ZooError` into a one-line message. One warning: `NewWeightsWarning` (a
+`UserWarning`), when a task head is newly initialised rather than read from the checkpoint.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "InputError",
     "IntegrityError",
     "InvalidSequenceError",
+    "NewWeightsWarning",
     "PluginLoadError",
     "RuntimeConfigError",
     "SequenceTooLongError",
@@ -110,6 +112,10 @@ class EmptySequenceError(InputError):
 
 class SequenceTooLongError(InputError):
     """A sequence is longer than the model takes and chunking was not asked for."""
+
+
+class NewWeightsWarning(UserWarning):
+    """Weights the checkpoint lacks were newly initialised (a task head to train); names them."""
 
 
 def one_line(exc: BaseException) -> str:

@@ -186,11 +186,13 @@ class StockFamily(Family):
             if modules is None or any(m not in self.remote_modules for m in modules):
                 return None
         task = _task_of(config)
+        candidates = [s for s in self.specs if task is None or s.task == task]
+        if task in ("sequence-classification", "token-classification"):
+            # a head fine-tuned in the zoo: its base model, the head from config.json (dnallm_zoo.load)
+            candidates += [s for s in self.specs if s.task in ("masked-lm", "embedding")]
         vocab: KmerVocab | None = None
         bpe: dict[str, int] | None = None
-        for spec in self.specs:
-            if task is not None and spec.task != task:
-                continue
+        for spec in candidates:
             want = self.vocab(spec)
             if want is not None:
                 if vocab is None:
@@ -211,6 +213,8 @@ def _task_of(config: Mapping[str, Any]) -> str | None:
     archs = [a for a in config.get("architectures") or [] if isinstance(a, str)]
     if any(a.endswith("ForSequenceClassification") for a in archs):
         return "sequence-classification"
+    if any(a.endswith("ForTokenClassification") for a in archs):
+        return "token-classification"
     if any(a.endswith(("ForMaskedLM", "ForPreTraining")) for a in archs):
         return "masked-lm"
     if any(a.endswith("Model") for a in archs):
