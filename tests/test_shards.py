@@ -148,3 +148,15 @@ def test_single_file_outputs_still_need_no_source(tmp_path: Path) -> None:
     with open_writer(tmp_path / "o.parquet", layout=RowLayout.sequences(3)) as w, \
             pytest.raises(ValueError, match="has no source"):
         w.write("a", (1,), np.ones(3, np.float32), source="x")
+
+
+def test_blocks_past_a_million_take_more_digits_and_count_as_shards(tmp_path: Path) -> None:
+    assert shard_name(2, 1_234_567) == "part-00002-1234567.parquet"
+    with pytest.raises(ValueError):
+        shard_name(0, 10**12)
+    d = tmp_path / "run"
+    begin(d)
+    shard(d, 0, 5_000_000, ["r1"])
+    shard(d, 0, 7, ["r2"])
+    assert done_ids(d) == {"r1", "r2"} and next_blocks(d) == {0: 5_000_001}
+    assert finish(d, expected_ids=["r1", "r2"])["rows"] == 2
