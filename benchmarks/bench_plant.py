@@ -65,8 +65,9 @@ def windows(genome: str, length: int, n: int, n_fraction: float, seed: int) -> l
 
 def tokenizers(tmp: Path) -> list[tuple[str, Any, Any, int]]:
     """(model id, zoo tokenizer, reference tokenizer, max_bases) for the three flavours."""
+    from dnallm_zoo_plant_dnabert.checkpoint import tiny_bpe_json
     from dnallm_zoo_plant_dnabert.encoder import PlantDNABERTEncoder
-    from dnallm_zoo_plant_dnabert.layout import esm_vocab, tiny_bpe_tokenizer_json
+    from dnallm_zoo_plant_dnabert.layout import esm_vocab
     from dnallm_zoo_plant_dnabert.tokenizer import write_esm_tokenizer_config
     from transformers import EsmTokenizer, PreTrainedTokenizerFast
 
@@ -78,7 +79,7 @@ def tokenizers(tmp: Path) -> list[tuple[str, Any, Any, int]]:
         d = tmp / model_id
         d.mkdir()
         if spec.tokenizer.kind == "bpe":
-            (d / "tokenizer.json").write_text(tiny_bpe_tokenizer_json())
+            (d / "tokenizer.json").write_text(tiny_bpe_json())
             ref = PreTrainedTokenizerFast(
                 tokenizer_file=str(d / "tokenizer.json"), cls_token="[CLS]", sep_token="[SEP]",
                 unk_token="[UNK]", pad_token="[PAD]", mask_token="[MASK]",

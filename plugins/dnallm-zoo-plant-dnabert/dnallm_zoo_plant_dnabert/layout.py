@@ -1,114 +1,144 @@
-"""The original file layouts: vocabularies, the BPE tokenizer.json, config.json (no torch here)."""
+"""The original Plant DNABERT layouts, and how to recognise a checkpoint directory (no torch here).
+
+DNABERT (v1) and DNABERT-2 are `model_type: bert` too; what sets Plant DNABERT apart is the
+tokenizer: an ESM-style vocab.txt (`<unk> <pad> <mask> <cls>` first) of 6-mers or single bases, or
+a BPE tokenizer.json whose five specials are the LAST ids (DNABERT-2 puts them first).
+"""
 
 from __future__ import annotations
 
-import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
-from .models import Flavour, Task
+from dnallm_zoo import CheckpointError
+from dnallm_zoo.kit import KmerVocab, bpe_vocab
+
+from .specs import FAMILY, FLAVOURS, TASKS, Flavour, Task
 
 __all__ = [
     "BPE_SPECIALS",
     "ESM_SPECIALS",
-    "bpe_special_ids",
+    "ESM_SUFFIX",
     "esm_vocab",
-    "tiny_bpe_tokenizer_json",
-    "tiny_config",
+    "match",
 ]
 
 #: the first four lines of the ESM-style vocab.txt of the 6-mer and single-base models
 ESM_SPECIALS = ("<unk>", "<pad>", "<mask>", "<cls>")
+#: what follows the 6-mers in that vocab.txt (all of it, after the specials, for single bases)
+ESM_SUFFIX = ("A", "T", "C", "G", "N", "<eos>", "<bos>")
 #: the BPE model's specials, in the order they follow the 8000 pieces
 BPE_SPECIALS = ("[CLS]", "[SEP]", "[UNK]", "[PAD]", "[MASK]")
+
+_GENERIC_LABEL = re.compile(r"^(LABEL_)?\d+$")
+_BY_KEY = {f.key: f for f in FLAVOURS}
 
 
 def esm_vocab(k: int | None) -> list[str]:
     """vocab.txt in FAMILIES.md's order: specials, 6-mers (A, T, C, G order), bases, eos, bos."""
-    kmers = ["".join(p) for p in itertools.product("ATCG", repeat=k)] if k and k > 1 else []
-    return [*ESM_SPECIALS, *kmers, "A", "T", "C", "G", "N", "<eos>", "<bos>"]
+    if k and k > 1:
+        return KmerVocab(k, "ATCG", specials=ESM_SPECIALS, suffix=ESM_SUFFIX).tokens()
+    return [*ESM_SPECIALS, *ESM_SUFFIX]
 
 
-def bpe_special_ids(data: dict[str, Any]) -> dict[str, int]:
-    """Ids of the BPE specials a tokenizer.json gives (added tokens first, then the model vocab)."""
-    out = {t["content"]: int(t["id"]) for t in data.get("added_tokens", [])
-           if t.get("content") in BPE_SPECIALS}
-    vocab = (data.get("model") or {}).get("vocab") or {}
-    if isinstance(vocab, dict):
-        for name in BPE_SPECIALS:
-            if name not in out and name in vocab:
-                out[name] = int(vocab[name])
-    return out
-
-
-def tiny_bpe_tokenizer_json(*, post_processor: str = "template") -> str:
-    """A small DNA BPE tokenizer.json with the Plant layout: pieces first, then the 5 specials.
-
-    Pieces: the bases, every 2-mer, 3-mer (2-mer + base) and 4-mer (2-mer + 2-mer); 341 pieces, so
-    the specials get ids 341..345, not the real model's 8000..8004: ids must come from the file.
-    """
-    from tokenizers import AddedToken, Tokenizer, models, processors
-
-    bases = ["A", "C", "G", "T", "N"]
-    two = ["".join(p) for p in itertools.product("ACGT", repeat=2)]
-    merges = [(a, b) for a, b in two]
-    merges += [(ab, c) for ab in two for c in "ACGT"]
-    merges += [(ab, cd) for ab in two for cd in two]
-    pieces = bases + [a + b for a, b in merges]
-    vocab = {tok: i for i, tok in enumerate(pieces)}
-    for name in BPE_SPECIALS:
-        vocab[name] = len(vocab)
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="[UNK]"))
-    tok.add_special_tokens([AddedToken(name, special=True, normalized=False) for name in BPE_SPECIALS])
-    cls_id, sep_id = vocab["[CLS]"], vocab["[SEP]"]
-    if post_processor == "template":
-        tok.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-            special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
+def match(path: Path, config: dict[str, Any]) -> str | None:
+    """The model id of a Plant DNABERT checkpoint directory, or None when it is not one."""
+    if config.get("model_type") != "bert":
+        return None
+    flavour = _flavour(path, config)
+    if flavour is None:
+        return None
+    base = f"{FAMILY}-{flavour.key}"
+    if not _is_classifier(path, config):
+        return base
+    task = _task(path, config, flavour)
+    if task is None:
+        labels = _label_names(config)
+        raise CheckpointError(
+            f"{path}: a Plant DNABERT ({flavour.hub}) classifier, but neither its labels {labels} "
+            f"nor its directory name tell which of the published tasks it was fine-tuned on "
+            f"({', '.join(t.hub for t in TASKS)}); name the directory after its hub repository "
+            f"(e.g. plant-dnabert-{flavour.hub}-promoter) or give config.json the task's id2label"
         )
-    elif post_processor == "bert":
-        tok.post_processor = processors.BertProcessing(("[SEP]", sep_id), ("[CLS]", cls_id))
-    else:
-        raise ValueError(f"post_processor must be 'template' or 'bert', not {post_processor!r}")
-    return tok.to_str(pretty=True)
+    return f"{base}-{task.key}"
 
 
-def tiny_config(
-    flavour: Flavour, *, vocab_size: int, pad_token_id: int, task: Task | None = None
-) -> dict[str, Any]:
-    """A tiny config.json with the original keys (a transformers 4.x BertConfig's)."""
-    cfg: dict[str, Any] = {
-        "_name_or_path": f"zhangtaolab/plant-dnabert-{flavour.hub}",
-        "architectures": ["BertForSequenceClassification" if task else "BertForMaskedLM"],
-        "attention_probs_dropout_prob": 0.1,
-        "classifier_dropout": None,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1,
-        "hidden_size": 32,
-        "initializer_range": 0.2,  # larger than the real 0.02 so tiny outputs differ visibly
-        "intermediate_size": 64,
-        "layer_norm_eps": 1e-12,
-        "max_position_embeddings": 512,
-        "model_type": "bert",
-        "num_attention_heads": 4,
-        "num_hidden_layers": 2,
-        "pad_token_id": pad_token_id,
-        "position_embedding_type": "absolute",
-        "torch_dtype": "float32",
-        "transformers_version": "4.39.3",
-        "type_vocab_size": 2,
-        "use_cache": True,
-        "vocab_size": vocab_size,
-    }
-    if task is not None:
-        cfg["id2label"] = {str(i): name for i, name in enumerate(task.labels)}
-        cfg["label2id"] = {name: i for i, name in enumerate(task.labels)}
-        cfg["problem_type"] = (
-            "regression" if task.problem_type == "regression" else "single_label_classification"
-        )
-    return cfg
+def _flavour(path: Path, config: dict[str, Any]) -> Flavour | None:
+    vocab_txt = path / "vocab.txt"
+    if vocab_txt.is_file():
+        lines = vocab_txt.read_text(encoding="utf-8", errors="replace").splitlines()
+        if tuple(lines[:4]) != ESM_SPECIALS:
+            return None  # BERT-style ([PAD] [UNK] ...): DNABERT v1, not ours
+        if config.get("vocab_size") not in (None, len(lines)):
+            return None
+        body = [t for t in lines[4:] if not (t.startswith("<") and t.endswith(">"))]
+        if body and all(len(t) == 1 for t in body):
+            return _BY_KEY["singlebase"]
+        sixmers = [t for t in body if len(t) == 6]
+        if len(sixmers) == 4**6 and all(len(t) in (1, 6) for t in body):
+            return _BY_KEY["6mer"]
+        return None
+    if (path / "tokenizer.json").is_file():
+        vocab = bpe_vocab(path)
+        if vocab is None:
+            return None
+        ids = {name: vocab[name] for name in BPE_SPECIALS if name in vocab}
+        size = max(vocab.values()) + 1
+        if len(ids) != len(BPE_SPECIALS) or sorted(ids.values()) != list(range(size - 5, size)):
+            return None  # specials first (DNABERT-2) or missing
+        if config.get("vocab_size") not in (None, size):
+            return None
+        return _BY_KEY["bpe"]
+    # fine-tuned BPE repos may ship spm.model instead: claim them by name, so loading says
+    # which tokenizer file is missing rather than that no plugin knows the directory
+    if any("plant-dnabert-bpe" in part.lower() for part in path.resolve().parts):
+        return _BY_KEY["bpe"]
+    return None
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+def _is_classifier(path: Path, config: dict[str, Any]) -> bool:
+    archs = config.get("architectures") or []
+    if any(a.endswith("ForSequenceClassification") for a in archs):
+        return True
+    if archs:
+        return False
+    return "classifier.weight" in _safetensors_keys(path / "model.safetensors")
+
+
+def _safetensors_keys(f: Path) -> set[str]:
+    """Tensor names from a safetensors header (8-byte length, then JSON), without torch."""
+    if not f.is_file():
+        return set()
+    with open(f, "rb") as fh:
+        n = int.from_bytes(fh.read(8), "little")
+        if not 0 < n < 100_000_000:
+            return set()
+        try:
+            header = json.loads(fh.read(n))
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return set()
+    return set(header) - {"__metadata__"}
+
+
+def _label_names(config: dict[str, Any]) -> list[str]:
+    id2label = config.get("id2label") or {}
+    return [str(id2label.get(str(i), "")) for i in range(len(id2label))]
+
+
+def _task(path: Path, config: dict[str, Any], flavour: Flavour) -> Task | None:
+    names = _label_names(config)
+    n_labels = len(names) or int(config.get("num_labels", 0)) or None
+    if names and not all(_GENERIC_LABEL.match(n) for n in names):
+        wanted = [n.strip().lower() for n in names]
+        for task in TASKS:
+            if [lab.lower() for lab in task.labels] == wanted:
+                return task
+    # a hub snapshot (models--zhangtaolab--plant-dnabert-6mer-promoter/...) or a named directory
+    parts = [p.lower() for p in path.resolve().parts]
+    for task in TASKS:
+        name = f"plant-dnabert-{flavour.hub}-{task.hub}".lower()
+        if any(part.endswith(name) for part in parts) and n_labels in (None, len(task.labels)):
+            return task
+    return None

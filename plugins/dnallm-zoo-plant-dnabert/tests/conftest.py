@@ -1,20 +1,25 @@
-"""Tiny Plant DNABERT checkpoints, written once per test session."""
+"""The plugin registered (its entry point, or in-process from a checkout); tiny checkpoints once a session."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-_PLUGIN_DIR = str(Path(__file__).resolve().parents[1])
-if _PLUGIN_DIR not in sys.path:  # a source checkout before the distribution is installed
-    sys.path.insert(0, _PLUGIN_DIR)
+if importlib.util.find_spec("dnallm_zoo_plant_dnabert") is None:  # run from a checkout, uninstalled
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from dnallm_zoo_plant_dnabert.checkpoints import write_tiny_checkpoint  # noqa: E402
+import dnallm_zoo_plant_dnabert  # noqa: E402
+from dnallm_zoo_plant_dnabert.checkpoint import write_test_checkpoint  # noqa: E402
 
-from dnallm_zoo import get_spec  # noqa: E402
+from dnallm_zoo.testing import registered  # noqa: E402
+
+# at collection, so that the conformance suites see the models
+zoo = registered(dnallm_zoo_plant_dnabert.family, name="plant_dnabert",
+                 distribution="dnallm-zoo-plant-dnabert")
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +30,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
     def get(model_id: str) -> Path:
         if model_id not in made:
             path = tmp_path_factory.mktemp("plant") / model_id
-            made[model_id] = write_tiny_checkpoint(get_spec(model_id), path)
+            made[model_id] = write_test_checkpoint(zoo.get_spec(model_id), path)
         return made[model_id]
 
     return get

@@ -98,10 +98,10 @@ def test_classifier_head_loads_strictly(tiny: Callable[[str], Path], tmp_path: P
 
 def test_pickle_weights_load(tmp_path: Path) -> None:
     """Older repositories ship pytorch_model.bin; it is read with weights_only=True."""
-    from dnallm_zoo_plant_dnabert.checkpoints import write_tiny_checkpoint
+    from dnallm_zoo_plant_dnabert.checkpoint import write_test_checkpoint
 
     spec = get_spec("plant-dnabert-singlebase-promoter")
-    path = write_tiny_checkpoint(spec, tmp_path / "bin", safetensors=False)
+    path = write_test_checkpoint(spec, tmp_path / "bin", safetensors=False)
     assert not (path / "model.safetensors").exists()
     probs = PlantDNABERTEncoder.from_pretrained(path, spec).predict(["ACGTACGTAC"])
     assert probs.shape == (1, 2)

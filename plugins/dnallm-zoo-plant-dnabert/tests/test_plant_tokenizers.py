@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from dnallm_zoo_plant_dnabert import tokenizer as tokenizer_module
-from dnallm_zoo_plant_dnabert.checkpoints import write_tiny_checkpoint
+from dnallm_zoo_plant_dnabert.checkpoint import write_test_checkpoint
 from dnallm_zoo_plant_dnabert.encoder import PlantDNABERTEncoder
 from dnallm_zoo_plant_dnabert.layout import esm_vocab
 from dnallm_zoo_plant_dnabert.tokenizer import GreedyKmerTokenizer
@@ -233,7 +233,7 @@ def test_bpe_matches_tokenizers(tmp_path: Path, post: str) -> None:
     from tokenizers import Tokenizer
     from transformers import PreTrainedTokenizerFast
 
-    path = write_tiny_checkpoint(get_spec("plant-dnabert-bpe"), tmp_path / "bpe",
+    path = write_test_checkpoint(get_spec("plant-dnabert-bpe"), tmp_path / "bpe",
                                  bpe_post_processor=post)
     data = json.loads((path / "tokenizer.json").read_text())
     ref = PreTrainedTokenizerFast(tokenizer_file=str(path / "tokenizer.json"))

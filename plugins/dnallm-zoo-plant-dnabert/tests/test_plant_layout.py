@@ -9,20 +9,20 @@ from pathlib import Path
 
 import dnallm_zoo_plant_dnabert as plugin
 import pytest
-from dnallm_zoo_plant_dnabert.models import all_specs
+from dnallm_zoo_plant_dnabert.specs import all_specs
 
 from dnallm_zoo import CheckpointError, get_spec, load
 from dnallm_zoo.tokenize import write_vocab_txt
 
 
 def _match(path: Path) -> str | None:
-    return plugin.match_checkpoint(path=path, config=json.loads((path / "config.json").read_text()))
+    return plugin.family.match_checkpoint(path=path, config=json.loads((path / "config.json").read_text()))
 
 
 def test_every_model_writes_and_claims_its_layout(tmp_path: Path) -> None:
     for i, spec in enumerate(all_specs()):
         path = tmp_path / f"ckpt{i}"  # a name that tells nothing: the files must
-        assert plugin.make_test_checkpoint(spec=spec, path=path) is True
+        assert plugin.family.make_test_checkpoint(spec=spec, path=path) is True
         assert _match(path) == spec.id
         names = {p.name for p in path.iterdir()}
         assert {"config.json", "model.safetensors"} <= names
@@ -31,7 +31,7 @@ def test_every_model_writes_and_claims_its_layout(tmp_path: Path) -> None:
 
 def test_foreign_spec_is_not_ours(tmp_path: Path) -> None:
     other = get_spec("plant-dnabert-6mer").model_copy(update={"id": "x-6mer", "family": "x"})
-    assert plugin.make_test_checkpoint(spec=other, path=tmp_path / "x") is None
+    assert plugin.family.make_test_checkpoint(spec=other, path=tmp_path / "x") is None
     assert not (tmp_path / "x").exists()
 
 
@@ -71,7 +71,7 @@ def test_dnabert2_layout_is_not_claimed(tiny: Callable[[str], Path], tmp_path: P
 def test_other_model_types_are_not_claimed(tiny: Callable[[str], Path]) -> None:
     path = tiny("plant-dnabert-6mer")
     cfg = json.loads((path / "config.json").read_text())
-    assert plugin.match_checkpoint(path=path, config={**cfg, "model_type": "esm"}) is None
+    assert plugin.family.match_checkpoint(path=path, config={**cfg, "model_type": "esm"}) is None
 
 
 def test_classifier_task_from_a_hub_snapshot_name(tiny: Callable[[str], Path], tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from dnallm_zoo_plant_dnabert.models import TASKS, all_specs
+from dnallm_zoo_plant_dnabert.specs import TASKS, all_specs
 
 from dnallm_zoo import get_spec, list_models
 
