@@ -124,3 +124,16 @@ def test_the_sections_a_newcomer_needs() -> None:
         assert needed in titles, needed
     assert titles.index("The short way: a spec table on the stock-family kit") < titles.index(
         "The full way: your own `DNAEncoder`")
+
+
+def test_the_short_way_example_is_a_working_plugin(zoo_isolated: Any, zoo_plugin: Any) -> None:
+    """The spec table of the short way, run as written, registers a valid model."""
+    (block,) = [b for b in python_blocks(section("The short way: a spec table on the stock-family kit"))
+                if "StockFamily(" in b]
+    namespace: dict[str, Any] = {}
+    exec(compile(block, "writing-a-plugin.md", "exec"), namespace)
+    family = namespace["family"]
+    assert isinstance(family, StockFamily) and [s.id for s in family.specs] == ["my-bert"]
+    zoo_plugin(family, name="my-bert")
+    assert dnallm_zoo.get_spec("my-org/my-bert").plugin == "my-bert"
+    assert dnallm_zoo.get_spec("my-bert").capabilities.max_bases == 515  # (512 - 3) k-mers + k - 1
