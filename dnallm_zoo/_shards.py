@@ -3,7 +3,7 @@
 Layout of `DIR/`:
 
 - `part-{input:05d}-{block:06d}.parquet`: one shard, named by the caller (`shard_name`; a block
-  past 999,999 takes more digits, up to 12: the scale-out engine numbers blocks by record), rows of one
+  past 999,999 takes more digits, up to 20: the scale-out engine numbers blocks by record), rows of one
   `RowLayout` (the schema of `_writers.parquet_schema`, the run's metadata in each file). A shard is
   written to a hidden temporary sibling, fsynced and renamed, so a shard that exists is complete;
   writing the same name again (a retried task) replaces it whole.
@@ -50,15 +50,15 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 MANIFEST = "_manifest.json"
-_SHARD = re.compile(r"part-\d{5}-\d{6,12}\.parquet")
-_PARTIAL = re.compile(r"\.part-\d{5}-\d{6,12}\.parquet\.[0-9a-f]+\.tmp")
+_SHARD = re.compile(r"part-\d{5}-\d{6,20}\.parquet")
+_PARTIAL = re.compile(r"\.part-\d{5}-\d{6,20}\.parquet\.[0-9a-f]+\.tmp")
 #: metadata entries that may differ between a run and its resumption
 _FREE = frozenset({"dnallm_zoo_version"})
 
 
 def shard_name(input_index: int, block: int) -> str:
     """The file name of block `block` of input `input_index` (both 0-based)."""
-    if not (0 <= input_index < 100_000 and 0 <= block < 10**12):
+    if not (0 <= input_index < 100_000 and 0 <= block < 10**20):
         raise ValueError(f"shard numbers out of range: input {input_index}, block {block}")
     return f"part-{input_index:05d}-{block:06d}.parquet"
 
