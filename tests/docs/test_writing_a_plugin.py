@@ -136,4 +136,4 @@ def test_the_short_way_example_is_a_working_plugin(zoo_isolated: Any, zoo_plugin
     assert isinstance(family, StockFamily) and [s.id for s in family.specs] == ["my-bert"]
     zoo_plugin(family, name="my-bert")
     assert dnallm_zoo.get_spec("my-org/my-bert").plugin == "my-bert"
-    assert dnallm_zoo.get_spec("my-bert").capabilities.max_bases == 515  # (512 - 3) k-mers + k - 1
+    assert dnallm_zoo.get_spec("my-bert").capabilities.max_bases == 515  # 510 6-mer windows span 515 bases
