@@ -2,9 +2,9 @@
 
 ``dnallm-zoo list --json`` prints ``{"schema_version": 1, "models": [spec, ...]}``, each spec as
 ``ModelSpec.model_dump(mode="json")``; ``list.schema.json`` beside this file describes it. Within one
-schema version fields are only added, never removed, renamed or given another meaning, so the schema lets
-unknown keys through (a reader of version 1 keeps working when a later release adds a field). Regenerate the
-file after a spec change with ``python -m dnallm_zoo.schemas``.
+schema version fields are only added (and enumerations may grow), never removed, renamed or given another
+meaning, so the schema lets unknown keys through (a reader of version 1 keeps working when a later release
+adds a field). Regenerate the file after a spec change with ``python -m dnallm_zoo.schemas``.
 """
 
 from __future__ import annotations
