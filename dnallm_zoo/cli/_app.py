@@ -17,6 +17,7 @@ import click
 from .. import __version__
 from ..errors import UnknownModelError, ZooError
 from ._check import check
+from ._finetune import evaluate, finetune
 from ._listing import info, list_cmd, plugins, schema
 from ._new_plugin import new_plugin
 from ._run import embed, predict
@@ -82,5 +83,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else None, prog_name="dnallm-zoo")
 
 
-for _command in (list_cmd, info, plugins, schema, embed, predict, check, new_plugin):
+for _command in (list_cmd, info, plugins, schema, embed, predict, check, new_plugin, finetune, evaluate):
     cli.add_command(_command)

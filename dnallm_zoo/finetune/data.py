@@ -63,6 +63,8 @@ class LabeledData:
     labels: Any
     label_names: list[str]
     rows: list[str] = field(default_factory=list)  # where each sequence is in the file ("line 3")
+    sequence_column: str = "sequence"
+    label_columns: list[str] = field(default_factory=lambda: ["label"])
 
     def __len__(self) -> int:
         return len(self.sequences)
@@ -210,7 +212,7 @@ def read_labeled(
         _check_varied(task, labels, names, problems)
         problems.raise_if_any()
     rows = [f"{unit} {n}" for n in numbers]
-    return LabeledData(str(p), task, seqs, labels, names, rows)
+    return LabeledData(str(p), task, seqs, labels, names, rows, seq_col, columns)
 
 
 def _read_table(p: Path, fmt: str, needed: list[str]) -> tuple[list[int], dict[str, list[Any]], _Problems]:
