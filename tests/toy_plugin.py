@@ -55,6 +55,7 @@ class ToyEncoder(DNAEncoder):
     """Each token on its own: tanh(dense(embedding)); the classifier reads [CLS]."""
 
     ignorable_keys: ClassVar[tuple[str, ...]] = ()
+    head_architectures: ClassVar[dict[str, str]] = {"sequence-classification": "ToyForSequenceClassification"}
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:

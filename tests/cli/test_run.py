@@ -168,7 +168,7 @@ def test_predict_writes_label_probabilities(toy: Any, tmp_path: Path) -> None:
     result = run("predict", fasta(tmp_path / "in.fa", short), "-m", "toy-classifier", "-o", out)
     assert result.exit_code == 0, result.output
     ids, ints, probs, meta = read_table(out)
-    assert pq.read_schema(out).names == ["id", "length", "probabilities"]
+    assert pq.read_schema(out).names == ["id", "source", "length", "probabilities"]
     assert ids == ["seq1", "seq2"] and ints == {"length": [10, 7]}
     assert json.loads(meta["labels"]) == ["neg", "pos"] and meta["problem_type"] == "single-label"
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
