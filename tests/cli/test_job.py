@@ -297,3 +297,23 @@ def test_a_run_killed_with_sigkill_and_resumed_equals_an_uninterrupted_one(
         assert resumed[rid][:2] == (src, n)
         np.testing.assert_allclose(resumed[rid][2], vec, rtol=1e-5, atol=1e-6)
     assert json.loads((out / MANIFEST).read_text())["inputs"] == [str(a), str(b)]
+
+
+def test_predict_writes_shards_too(toy: Any, tmp_path: Path) -> None:
+    records = many(9, seed=2)
+    out = tmp_path / "p"
+    fa = fasta(tmp_path / "a.fa", records)
+    result = run("predict", fa, "-m", "toy-classifier", "-o", f"{out}/", "--shard-size", "4",
+                 "--long", "chunk")
+    assert result.exit_code == 0, result.output
+    manifest = read_manifest(out)
+    assert [s["rows"] for s in manifest["shards"]] == [4, 4, 1]
+    assert manifest["layout"]["vector"] == "probabilities"
+    assert manifest["metadata"]["labels"] == '["neg", "pos"]'
+    table = pq.read_table(out)
+    assert table["id"].to_pylist() == [rid for rid, _ in records]
+    probs = np.array(table["probabilities"].to_pylist(), np.float32)
+    want = load("toy-classifier").predict([s for _, s in records], long="chunk")
+    np.testing.assert_allclose(probs, want, rtol=1e-6)
+    line = one_line_error(run("predict", fa, "-m", "toy-classifier", "-o", f"{out}/", "--resume"))
+    assert "cannot resume" in line and "long 'error' (was 'chunk')" in line
