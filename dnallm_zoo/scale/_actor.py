@@ -1,0 +1,187 @@
+"""What each Ray actor runs: load the model once, then embed batches of rows into their own shards.
+
+`EmbedShards` is the callable class given to `Dataset.map_batches` (the class, not an instance: each
+actor builds one and loads the model once). A batch may hold rows of several inputs; the rows of
+each input become one shard, named by the input's index and, for its block number, the run's
+offset for that input plus the smallest key (record number) among the rows written. The same batch
+retried (a task re-run after an exception, or on a restarted actor) therefore writes the same shard
+name with the same rows, and replaces its own earlier attempt; no two batches share a name.
+
+Embedding is the single-process pipeline's (`DNAEncoder.embed_iter`: bucketing, chunking of long
+sequences, pooling) and writing is `_shards.write_shard`. Each call returns one row per input row
+saying what became of it (written, already written by the run resumed, left out as bad, or an
+error), which the driver counts and checks. Nothing here imports ray unless a reference is passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pyarrow as pa
+
+from .._inputs import Kind, Source
+from .._shards import shard_name, write_shard
+from .._validation import Problem, Validator, min_bases
+from .._writers import RowLayout
+from ..errors import ZooError, one_line
+
+if TYPE_CHECKING:
+    from .._encoder import DNAEncoder
+
+__all__ = ["RESULT_SCHEMA", "EmbedShards", "Plan", "Status"]
+
+
+class Status:
+    """What became of one input row (the `status` column of a result)."""
+
+    WRITTEN = "written"  # embedded into the shard named in `shard`
+    DONE = "done"  # already in the output of the run resumed
+    SKIPPED = "skipped"  # a bad record the driver found and left out (--skip-invalid)
+    BAD = "bad"  # a bad record found here (`kind`, `what`)
+    ERROR = "error"  # the batch failed on an input error (`what`); the run stops
+
+
+RESULT_SCHEMA = pa.schema([
+    ("id", pa.string()), ("source", pa.string()), ("n", pa.int64()), ("bases", pa.int64()),
+    ("status", pa.string()), ("shard", pa.string()), ("kind", pa.string()), ("what", pa.string()),
+])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything an actor needs, picklable: the model, the embedding, the output and the columns."""
+
+    model: str
+    output: str
+    layout: RowLayout
+    metadata: Mapping[str, str]  # as every shard stores it (the version included)
+    inputs: Sequence[str]  # the run's input names, in manifest order
+    kinds: Sequence[Kind]  # each input's kind (for the messages about bad records)
+    load: Mapping[str, Any] = field(default_factory=dict)  # device, dtype, normalization, cache_dir
+    embed: Mapping[str, Any] = field(default_factory=dict)  # pooling, layer, long, overlap, token_budget
+    offsets: Mapping[int, int] = field(default_factory=dict)  # per input index, the first free block
+    columns: Mapping[str, str] = field(default_factory=lambda: {
+        "id": "id", "sequence": "sequence", "source": "source", "key": "n"})
+    key_base: int = 1  # the smallest key: 1 for record numbers (block = offset + key - key_base)
+    validate: bool = True  # check each record as the single-process run does (files were checked)
+    threads: int | None = None  # torch threads on a CPU
+
+
+def _resolve(value: Any) -> Any:
+    """A value, or what a Ray object reference holds."""
+    if type(value).__name__ == "ObjectRef":
+        import ray
+
+        return ray.get(value)
+    return value
+
+
+class EmbedShards:
+    """Load the model once per actor; embed each batch (a `pyarrow.Table`) into shards of its own."""
+
+    def __init__(self, plan: Plan, *, done: Any = None, skip: Any = None,
+                 setup: Callable[[], object] | None = None) -> None:
+        if setup is not None:
+            setup()  # e.g. register a plugin that is not installed as a distribution
+        from .._loading import load
+
+        self.plan = plan
+        self.done: frozenset[str] = frozenset(_resolve(done) or ())
+        self.skip: frozenset[tuple[int, int]] = frozenset(_resolve(skip) or ())
+        self.index = {name: i for i, name in enumerate(plan.inputs)}
+        self.sources = [Source(i, name, kind) for i, (name, kind) in enumerate(
+            zip(plan.inputs, plan.kinds, strict=True))]
+        self.encoder: DNAEncoder = load(plan.model, **plan.load)
+        if plan.threads is not None and self.encoder.device.type == "cpu":
+            import torch
+
+            torch.set_num_threads(plan.threads)
+        spec = self.encoder.spec
+        overrides = dict(plan.load.get("normalization") or {})
+        self.policy = spec.tokenizer.normalization.model_copy(update=overrides)
+        self.min_bases = min_bases(spec)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        c = self.plan.columns
+        ids = batch[c["id"]].to_pylist()
+        seqs = batch[c["sequence"]].to_pylist()
+        names = batch[c["source"]].to_pylist() if c.get("source") else [self.plan.inputs[0]] * len(ids)
+        keys = batch[c["key"]].to_pylist()
+        out = _Results()
+        by_input: dict[int, list[int]] = {}
+        for row, name in enumerate(names):
+            i = self.index.get(name)
+            if i is None:
+                shown = ", ".join(self.plan.inputs[:5]) + (", ..." if len(self.plan.inputs) > 5 else "")
+                return out.error(f"row {ids[row]!r}: source {name!r} is none of the run's inputs ({shown})")
+            by_input.setdefault(i, []).append(row)
+        for i in sorted(by_input):
+            rows = sorted(by_input[i], key=lambda r: keys[r])
+            error = self._embed_input(i, rows, ids, seqs, keys, out)
+            if error is not None:
+                return out.error(error)
+        return out.table()
+
+    def _embed_input(self, i: int, rows: list[int], ids: list[Any], seqs: list[Any], keys: list[Any],
+                     out: _Results) -> str | None:
+        """Embed the good rows of input `i` in this batch and write them as one shard.
+
+        An input error of the model (the same on every attempt) is returned, not raised, so that
+        Ray does not retry it; a failure to write is raised (Ray retries it).
+        """
+        source = self.sources[i]
+        validator = Validator(self.policy, min_bases=self.min_bases) if self.plan.validate else None
+        good: list[int] = []
+        for r in rows:
+            rid, seq, key = ids[r], seqs[r], keys[r]
+            if (i, key) in self.skip:
+                out.add(rid, source.name, key, seq, Status.SKIPPED)
+            elif rid in self.done:
+                out.add(rid, source.name, key, seq, Status.DONE)
+            else:
+                problem = validator.check(source, int(key), rid, seq) if validator is not None else None
+                if problem is not None:
+                    out.add(rid, source.name, key, seq, Status.BAD, problem=problem)
+                else:
+                    good.append(r)
+        if not good:
+            return None
+        records = [(ids[r], seqs[r]) for r in good]
+        try:
+            vectors = np.stack(list(self.encoder.embed_iter(records, **self.plan.embed)))
+        except ZooError as exc:
+            return f"{source.name}: {one_line(exc)}"
+        block = self.plan.offsets.get(i, 0) + int(keys[good[0]]) - self.plan.key_base
+        name = shard_name(i, block)
+        write_shard(Path(self.plan.output), name, layout=self.plan.layout, metadata=self.plan.metadata,
+                    ids=[ids[r] for r in good], vectors=vectors,
+                    values={"length": [len(seqs[r]) for r in good]}, sources=[source.name] * len(good))
+        for r in good:
+            out.add(ids[r], source.name, keys[r], seqs[r], Status.WRITTEN, shard=name)
+        return None
+
+
+class _Results:
+    """The result rows of one batch."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[Any]] = {f.name: [] for f in RESULT_SCHEMA}
+
+    def add(self, rid: str | None, source: str, key: int, seq: str | None, status: str, *,
+            shard: str | None = None, problem: Problem | None = None) -> None:
+        for name, value in (("id", rid), ("source", source), ("n", int(key)), ("bases", len(seq or "")),
+                            ("status", status), ("shard", shard),
+                            ("kind", problem.kind if problem else None),
+                            ("what", problem.what if problem else None)):
+            self.cols[name].append(value)
+
+    def error(self, message: str) -> pa.Table:
+        return pa.Table.from_pylist([{"status": Status.ERROR, "what": message, "n": 0, "bases": 0}],
+                                    schema=RESULT_SCHEMA)
+
+    def table(self) -> pa.Table:
+        return pa.Table.from_pydict(self.cols, schema=RESULT_SCHEMA)
