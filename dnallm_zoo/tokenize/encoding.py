@@ -10,6 +10,8 @@ __all__ = ["BatchEncoding", "int_lists", "mask_lists", "tensors"]
 
 # ids below this get their int objects from a shared table (grown to the largest id seen)
 _TABLE_MAX = 1 << 16
+# items gathered from the table at a time: the object block stays in cache until it is listed
+_BLOCK = 1 << 15
 _objects: np.ndarray = np.arange(256).astype(object)
 
 
@@ -39,11 +41,15 @@ def int_lists(a: np.ndarray, row_len: np.ndarray | None = None) -> list[list[int
     """The rows of a 2-D int array as lists of Python ints, row i cut to `row_len[i]`.
 
     `.tolist()` creates an int object per item; gathering from a table of them (`_int_objects`) and
-    listing that object array only copies references, a third of the time on token ids.
+    listing that object array only copies references, block by block: under half the time on token ids.
     """
     rows: list[list[int]]
     if a.size and a.dtype.kind in "iu" and int(a.min()) >= 0 and (hi := int(a.max())) < _TABLE_MAX:
-        rows = _int_objects(hi).take(a).tolist()
+        table = _int_objects(hi)
+        step = max(1, _BLOCK // a.shape[1])
+        rows = []
+        for i in range(0, len(a), step):
+            rows += table.take(a[i : i + step]).tolist()
     else:
         rows = a.tolist()
     if row_len is not None and rows and int(row_len.min()) < a.shape[1]:
