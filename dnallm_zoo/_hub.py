@@ -85,7 +85,8 @@ def hub_download(source: WeightsSource, cache_dir: Path | None) -> Path:
         )
     except Exception as exc:
         where = f"cannot get {source.repo_id}@{source.revision or 'main'}"
-        cause = f"({type(exc).__name__}: {one_line(exc)[:200]})"
+        text = one_line(exc)
+        cause = f"({type(exc).__name__}: {text if len(text) <= 200 else text[:199] + '…'})"
         if isinstance(exc, LocalEntryNotFoundError):  # not cached, and offline or the hub unreachable
             how = ("HF_HUB_OFFLINE is set and it is not in the cache (unset it where the hub is reachable)"
                    if offline else
