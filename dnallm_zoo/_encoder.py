@@ -77,6 +77,9 @@ class DNAEncoder(ABC):
     head_modules: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: peft `target_modules` for LoRA: the attention projections of the family's layers
     lora_target_modules: ClassVar[tuple[str, ...]] = ()
+    #: the encoder's key prefix in the head models (transformers' `base_model_prefix`): a bare
+    #: checkpoint without it gets it when a head is built over it, as transformers does
+    base_model_prefix: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -218,8 +221,13 @@ class DNAEncoder(ABC):
         if new_head:
             new = cls.head_keys.get(spec.task, ())
             ignore += tuple(k for task, keys in cls.head_keys.items() if task != spec.task for k in keys)
+        state = read_state_dict(weights)
+        pre = cls.base_model_prefix + "."
+        if new_head and cls.base_model_prefix and not any(k.startswith(pre) for k in state) \
+                and any(k.startswith(pre) for k in module.state_dict()):
+            state = {pre + k: v for k, v in state.items()}  # a bare encoder under a head
         fresh = load_state_dict_strict(
-            module, read_state_dict(weights), ignore=ignore, tied=cls.tied_keys, source=str(weights), new=new,
+            module, state, ignore=ignore, tied=cls.tied_keys, source=str(weights), new=new,
         )
         if fresh:
             gen = None if seed is None else torch.Generator().manual_seed(seed)

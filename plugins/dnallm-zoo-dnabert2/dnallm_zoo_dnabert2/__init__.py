@@ -37,10 +37,17 @@ def make_test_checkpoint(spec: ModelSpec, path: Path) -> bool | None:
 def match_checkpoint(path: Path, config: dict[str, Any]) -> str | None:
     """`dnabert2-117m` for a pre-trained DNABERT-2 directory, `dnabert-s` for a bare `BertModel` one.
 
-    A classifier is not claimed; the directory's .py files are never read.
+    A classifier or token tagger (config.json's architectures) is claimed as `dnabert2-117m`: the core
+    builds its head from config.json. The directory's .py files are never read.
     """
     if not is_dnabert2_config(config):
         return None
-    if is_pretrained_config(config):
+    if is_pretrained_config(config) or _names_head(config):
         return MODEL_ID
     return DNABERT_S_ID if is_bare_model_config(config) else None
+
+
+def _names_head(config: dict[str, Any]) -> bool:
+    archs = config.get("architectures") or []
+    return any(isinstance(a, str) and a.endswith(("ForSequenceClassification", "ForTokenClassification"))
+               for a in archs)

@@ -13,6 +13,7 @@ from dnallm_zoo import (
     ModelSpec,
 )
 
+from .heads import MosaicBertForSequenceClassification, MosaicBertForTokenClassification, classifier_dropout
 from .modeling import (
     TIED_KEYS,
     DNABERT2Config,
@@ -34,12 +35,37 @@ class DNABERT2Encoder(DNAEncoder):
     encoder keys without ``bert.``, no head, and the pooler that ``BertModel`` adds: randomly
     initialised and never trained (DNABERT-2 has none and DNABERT-S pools by mean), it is dropped.
     Any length runs in one pass (ALiBi), as in the original.
+
+    Heads (`heads.py`): a ``sequence-classification`` spec is the original
+    ``BertForSequenceClassification`` (``bert.pooler.dense``, tanh on [CLS], dropout, ``classifier``);
+    a ``token-classification`` spec the zoo's same-shaped token head (dropout, ``classifier`` per token).
+    LoRA targets the fused attention projection ``Wqkv`` (the original script's ``query,value`` matches
+    nothing here).
     """
 
     ignorable_keys: ClassVar[tuple[str, ...]] = ("pooler.dense.weight", "pooler.dense.bias")
     tied_keys: ClassVar[dict[str, str]] = dict(TIED_KEYS)
+    head_architectures: ClassVar[dict[str, str]] = {
+        "masked-lm": "BertForMaskedLM",
+        "sequence-classification": "BertForSequenceClassification",
+        "token-classification": "BertForTokenClassification",
+    }
+    head_keys: ClassVar[dict[str, tuple[str, ...]]] = {
+        "masked-lm": ("cls.*",),
+        "sequence-classification": ("bert.pooler.*", "classifier.*"),
+        "token-classification": ("classifier.*",),
+    }
+    head_modules: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sequence-classification": ("bert.pooler", "classifier"),
+        "token-classification": ("classifier",),
+    }
+    lora_target_modules: ClassVar[tuple[str, ...]] = ("Wqkv",)
+    base_model_prefix: ClassVar[str] = "bert"
 
-    module: MosaicBertForMaskedLM | MosaicBertModel
+    module: (
+        MosaicBertForMaskedLM | MosaicBertModel | MosaicBertForSequenceClassification
+        | MosaicBertForTokenClassification
+    )
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
@@ -47,6 +73,11 @@ class DNABERT2Encoder(DNAEncoder):
             cfg = DNABERT2Config.from_dict(config)
         except (TypeError, ValueError) as exc:
             raise CheckpointError(f"config.json of {spec.id}: {exc}") from None
+        if spec.task in ("sequence-classification", "token-classification"):
+            head = MosaicBertForSequenceClassification if spec.task == "sequence-classification" \
+                else MosaicBertForTokenClassification
+            with torch.device("meta"):
+                return head(cfg, len(spec.labels or ()), classifier_dropout(cfg, config)).eval()
         if spec.task == "embedding":
             return build_model(cfg, device="meta")
         return build_mlm_model(cfg, device="meta")
@@ -63,8 +94,13 @@ class DNABERT2Encoder(DNAEncoder):
 
         `with_logits` adds the masked-LM logits where the checkpoint has the head (None otherwise).
         """
-        mlm = self.module if isinstance(self.module, MosaicBertForMaskedLM) else None
-        encoder = mlm.bert if mlm is not None else self.module
+        module = self.module
+        if isinstance(module, (MosaicBertForSequenceClassification, MosaicBertForTokenClassification)):
+            last, hidden = module.bert(input_ids, attention_mask, output_hidden_states=output_hidden_states)
+            return EncoderOutput(last_hidden_state=last, attention_mask=attention_mask, hidden_states=hidden,
+                                 logits=module.head(last) if with_logits else None)
+        mlm = module if isinstance(module, MosaicBertForMaskedLM) else None
+        encoder = mlm.bert if mlm is not None else module
         last, hidden = encoder(input_ids, attention_mask, output_hidden_states=output_hidden_states)
         return EncoderOutput(
             last_hidden_state=last,
@@ -72,3 +108,10 @@ class DNABERT2Encoder(DNAEncoder):
             hidden_states=hidden,
             logits=mlm.cls(last) if with_logits and mlm is not None else None,
         )
+
+    def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The sequence head (pooler on [CLS], dropout, classifier) or token head (dropout, classifier)."""
+        module = self.module
+        if isinstance(module, (MosaicBertForSequenceClassification, MosaicBertForTokenClassification)):
+            return module.head(last_hidden_state)
+        return super().head_logits(last_hidden_state, attention_mask)

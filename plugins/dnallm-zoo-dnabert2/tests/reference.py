@@ -205,7 +205,7 @@ def reference_forward(
         states.append(x)
 
     states = [s * mask[:, :, None] for s in states]  # padded positions become exactly 0
-    if not top:
+    if not top or "cls.predictions.decoder.bias" not in sd:  # bare, or a task head's layout
         return states, None
     t = _gelu(_linear(states[-1], sd, "cls.predictions.transform.dense"))
     t = _layer_norm(
@@ -216,3 +216,34 @@ def reference_forward(
     )
     logits = t @ word.T + sd["cls.predictions.decoder.bias"]
     return states, logits
+
+
+# ------------------------------------------------------------------------------- task heads
+def head_key_shapes(
+    cfg: dict[str, Any], num_labels: int, *, token: bool = False
+) -> dict[str, tuple[int, ...]]:
+    """Every key of the original ``BertForSequenceClassification`` (``bert.*`` with ``bert.pooler``,
+    ``classifier``), or of the same-shaped token head (no pooler)."""
+    h = cfg["hidden_size"]
+    shapes = {k: v for k, v in original_key_shapes(cfg).items() if k.startswith("bert.")}
+    if not token:
+        shapes |= {"bert.pooler.dense.weight": (h, h), "bert.pooler.dense.bias": (h,)}
+    return shapes | {"classifier.weight": (num_labels, h), "classifier.bias": (num_labels,)}
+
+
+def reference_sequence_logits(
+    cfg: dict[str, Any], sd: Weights, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The original ``BertForSequenceClassification`` in eval: tanh(pooler.dense(h[:, 0])), classifier."""
+    states, _ = reference_forward(cfg, sd, input_ids, attention_mask)
+    first = states[-1][:, 0]
+    pooled = torch.tanh(_linear(first, {k: t.double() for k, t in sd.items()}, "bert.pooler.dense"))
+    return _linear(pooled, {k: t.double() for k, t in sd.items()}, "classifier")
+
+
+def reference_token_logits(
+    cfg: dict[str, Any], sd: Weights, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """A token head: ``classifier`` on every position of the last hidden state (eval: no dropout)."""
+    states, _ = reference_forward(cfg, sd, input_ids, attention_mask)
+    return _linear(states[-1], {k: t.double() for k, t in sd.items()}, "classifier")

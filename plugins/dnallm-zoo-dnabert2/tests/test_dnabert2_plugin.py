@@ -91,12 +91,13 @@ CLAIMED = {
     "hub 2023": original_config(vocab_size=4096, legacy=True),
     "qualified auto_map": {"auto_map": {"AutoModel": "zhihan1996/DNABERT-2-117M--bert_layers.BertModel"}},
     "alibi only": {"model_type": "bert", "alibi_starting_size": 512, "hidden_size": 768},
+    # fine-tuned (in the zoo or by the original scripts): the core builds the head from config.json
+    "classifier": original_config(vocab_size=4096) | {"architectures": ["BertForSequenceClassification"]},
 }
 DECLINED = {
     "dnabert v1": _v1_config(),
     "plant / stock bert": {"model_type": "bert", "hidden_size": 768, "vocab_size": 8005},
     "other model type": original_config(vocab_size=4096) | {"model_type": "esm"},
-    "classifier": original_config(vocab_size=4096) | {"architectures": ["BertForSequenceClassification"]},
     "empty": {},
 }
 
