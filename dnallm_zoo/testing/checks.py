@@ -528,7 +528,12 @@ def check_long_input(m: ModelUnderTest) -> str:
     n_tokens = len(tok.encode(seq))
     what = f"a sequence of {len(seq)} bases ({n_tokens} tokens; max_length {enc.max_length})"
     _expect(SequenceTooLongError, lambda: enc.embed([seq], long="error"), f"embed(long='error') of {what}")
-    _expect(SequenceTooLongError, lambda: tok([seq], return_tensors="pt"), f"tokenizer() of {what}")
+    # the tokenizer behaves as transformers' do: every id bare, cut to max_length only when asked
+    bare = tok([seq], return_tensors="pt")["input_ids"].shape[-1]
+    cut = tok([seq], return_tensors="pt", truncation=True)["input_ids"].shape[-1]
+    if (bare, cut) != (n_tokens, enc.max_length):
+        raise AssertionError(f"tokenizer() of {what} gave {bare} ids, {cut} with truncation=True; "
+                             f"expected {n_tokens} and {enc.max_length}, as transformers' tokenizers give")
     pooled = _pooled_kinds(m.spec)
     if not pooled:
         return f"{what} refused (no pooling to chunk with)"
