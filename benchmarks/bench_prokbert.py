@@ -182,7 +182,9 @@ def bench_encoder(args: argparse.Namespace) -> None:
 
     sys.path.insert(0, str(PLUGIN))
     from dnallm_zoo_prokbert.checkpoint import random_state_dict
-    from dnallm_zoo_prokbert.modeling import ProkBertConfig, ProkBertForMaskedLM
+    from dnallm_zoo_prokbert.modeling import TIED_KEYS, ProkBertConfig, ProkBertForMaskedLM
+
+    from dnallm_zoo.kit import load_state_dict_strict
 
     torch.set_num_threads(args.threads)
     ref = _load_reference()
@@ -195,7 +197,7 @@ def bench_encoder(args: argparse.Namespace) -> None:
     sd = random_state_dict(config, seed=0)
     with torch.device("meta"):
         model = ProkBertForMaskedLM(ProkBertConfig.from_dict(config))
-    model.load_state_dict(sd, strict=True, assign=True)
+    load_state_dict_strict(model, sd, tied=TIED_KEYS)
     model.eval()
     g = torch.Generator().manual_seed(1)
     lengths = torch.linspace(args.min_len, args.max_len, args.batch).round().long().tolist()

@@ -1,8 +1,5 @@
 """`ProkBertEncoder`: the zoo's `DNAEncoder` over the native ProkBERT network and the LCA tokenizer."""
 
-# Not to be confused with modeling.ProkBertEncoder, the nn.Module stack of layers (named after
-# transformers' MegatronBertEncoder). This one is the zoo-facing model: tokenizer + network.
-
 from __future__ import annotations
 
 import warnings
@@ -15,7 +12,7 @@ from dnallm_zoo import CheckpointError, DNAEncoder, EncoderOutput, ModelSpec, No
 from dnallm_zoo.tokenize import DNATokenizer
 
 from .layout import SPECIALS, is_prokbert_config
-from .modeling import ProkBertConfig, ProkBertForMaskedLM
+from .modeling import TIED_KEYS, ProkBertConfig, ProkBertForMaskedLM
 from .tokenizer import LCATokenizer
 
 __all__ = ["ProkBertEncoder", "network_config"]
@@ -40,15 +37,13 @@ class ProkBertEncoder(DNAEncoder):
 
     The checkpoint holds 112 tensors (six layers); older `.bin` files add the
     `bert.embeddings.position_ids` buffer (dropped). The MLM decoder is tied to the word
-    embeddings: a file may carry it or not, its shape is checked, its storage is the embeddings'.
+    embeddings (`tied_keys`): a file may carry it or not (then it must equal them), and the loader
+    makes its storage the embeddings'.
     """
 
     ignorable_keys: ClassVar[tuple[str, ...]] = ("bert.embeddings.position_ids",)
     kmer_tokenizer_class = LCATokenizer
-    tied_keys: ClassVar[dict[str, str]] = {
-        "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
-        "cls.predictions.decoder.bias": "cls.predictions.bias",
-    }
+    tied_keys: ClassVar[dict[str, str]] = dict(TIED_KEYS)
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
@@ -80,15 +75,6 @@ class ProkBertEncoder(DNAEncoder):
             )
         return tok
 
-    def post_load(self) -> None:
-        """Check the loaded decoder bias against the embedding rows (the tie itself is structural)."""
-        module = self.module
-        assert isinstance(module, ProkBertForMaskedLM)
-        try:
-            module.tie_weights()
-        except ValueError as exc:
-            raise CheckpointError(str(exc)) from None
-
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -101,7 +87,7 @@ class ProkBertEncoder(DNAEncoder):
         module = self.module
         assert isinstance(module, ProkBertForMaskedLM)
         out = module.bert(input_ids, attention_mask, None, output_hidden_states)
-        logits = module.cls(out.last_hidden_state, module.decoder_weight) if with_logits else None
+        logits = module.cls(out.last_hidden_state) if with_logits else None
         return EncoderOutput(
             last_hidden_state=out.last_hidden_state,
             attention_mask=attention_mask,

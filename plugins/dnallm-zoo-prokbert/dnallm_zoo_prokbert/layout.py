@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from dnallm_zoo import CheckpointError
+from dnallm_zoo.kit import BERT_SPECIALS, KmerVocab
 
 from .specs import MODELS
 
@@ -20,37 +20,31 @@ __all__ = [
     "is_prokbert_config",
     "lca_params",
     "match_model",
+    "vocab",
     "vocab_tokens",
 ]
 
-SPECIALS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+SPECIALS = BERT_SPECIALS  # [PAD] [UNK] [CLS] [SEP] [MASK], ids 0..4
 ALPHABET = "ACGT"  # vocab.txt lists itertools.product("ACGT", repeat=k) after the specials
 # config.json flavours: transformers' MegatronBert config (older hub revisions) and prokbert's
 # own ProkBertConfig (newer ones, with auto_map to the repo's models.py, never executed here)
 MODEL_TYPES = ("megatron-bert", "prokbert")
-_MAX_VOCAB_BYTES = 1 << 22  # 4**8 8-mers are well under this
+
+
+def vocab(k: int) -> KmerVocab:
+    """The original vocab.txt of LCA k-mers: five specials, then product("ACGT", repeat=k)."""
+    return KmerVocab(k, ALPHABET, SPECIALS)
 
 
 def vocab_tokens(k: int) -> list[str]:
-    """The original vocab.txt of LCA k-mers: five specials, then product("ACGT", repeat=k)."""
-    return [*SPECIALS, *("".join(p) for p in itertools.product(ALPHABET, repeat=k))]
+    """The tokens of that vocab.txt in id order."""
+    return vocab(k).tokens()
 
 
 def detect_k(path: str | Path) -> int | None:
     """k when `path`/vocab.txt is an original ProkBERT vocabulary, else None."""
-    vocab = Path(path) / "vocab.txt"
-    try:
-        if not vocab.is_file() or vocab.stat().st_size > _MAX_VOCAB_BYTES:
-            return None
-        tokens = vocab.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return None
-    while tokens and tokens[-1] == "":
-        tokens.pop()
-    if tuple(tokens[: len(SPECIALS)]) != SPECIALS or len(tokens) == len(SPECIALS):
-        return None
-    k = len(tokens[len(SPECIALS)])
-    return k if 1 <= k <= 12 and tokens == vocab_tokens(k) else None
+    found = KmerVocab.detect(path, specials=SPECIALS)
+    return found.k if found is not None and found == vocab(found.k) else None
 
 
 def _int_or_none(value: Any) -> int | None:

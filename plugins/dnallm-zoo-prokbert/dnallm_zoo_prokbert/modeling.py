@@ -6,10 +6,11 @@
 #
 # Attribute names are the checkpoint contract: bert.encoder.layer.{i}.attention.self.query.weight and
 # friends load unmapped, with Megatron's snake-case `ln` next to the TF-style `LayerNorm` of the MLM
-# head. The tied decoder weight is not a parameter of its own (the head reads
-# bert.embeddings.word_embeddings.weight at call time), so state_dict() holds exactly the keys of the
-# original checkpoints: 3 + 17 * layers + 2 + 5 (112 for the six-layer models), and no buffers (older
-# .bin files also carry bert.embeddings.position_ids: the loader drops it).
+# head. The MLM decoder weight is the word-embedding matrix and its bias cls.predictions.bias, under
+# second names (cls.predictions.decoder.*, the core's `tied_keys`, TIED_KEYS below): besides them,
+# state_dict() holds exactly the keys of the original checkpoints: 3 + 17 * layers + 2 + 5 (112 for
+# the six-layer models), and no buffers (older .bin files also carry bert.embeddings.position_ids:
+# the loader drops it).
 
 from __future__ import annotations
 
@@ -23,14 +24,15 @@ import torch.nn.functional as F
 from torch import nn
 
 __all__ = [
+    "TIED_KEYS",
     "ProkBertAttention",
     "ProkBertConfig",
     "ProkBertEmbeddings",
-    "ProkBertEncoder",
     "ProkBertForMaskedLM",
     "ProkBertIntermediate",
     "ProkBertLMPredictionHead",
     "ProkBertLayer",
+    "ProkBertLayerStack",
     "ProkBertMaskedLMOutput",
     "ProkBertModel",
     "ProkBertModelOutput",
@@ -41,6 +43,13 @@ __all__ = [
     "ProkBertSelfOutput",
     "relative_position_scores",
 ]
+
+#: alias key -> the key it shares storage with: the MLM decoder is the word-embedding matrix (the
+#: decoder bias, which some files carry, is cls.predictions.bias)
+TIED_KEYS = {
+    "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
+    "cls.predictions.decoder.bias": "cls.predictions.bias",
+}
 
 # config.json "model_type" values of the two original flavours: the transformers MegatronBert
 # config (older hub revisions) and prokbert's own ProkBertConfig subclass (newer ones, with auto_map).
@@ -351,8 +360,8 @@ class ProkBertLayer(nn.Module):
         return self.output(self.intermediate(self.ln(attention_output)), attention_output)
 
 
-class ProkBertEncoder(nn.Module):
-    """Stack of pre-LN layers followed by the final LayerNorm ``ln``."""
+class ProkBertLayerStack(nn.Module):
+    """Stack of pre-LN layers followed by the final LayerNorm ``ln`` (transformers' MegatronBertEncoder)."""
 
     def __init__(self, config: ProkBertConfig) -> None:
         """Create ``layer.{i}`` and the final ``ln``."""
@@ -389,7 +398,7 @@ class ProkBertModel(nn.Module):
         super().__init__()
         self.config = config
         self.embeddings = ProkBertEmbeddings(config)
-        self.encoder = ProkBertEncoder(config)
+        self.encoder = ProkBertLayerStack(config)
 
     def forward(
         self,
@@ -438,17 +447,19 @@ class ProkBertPredictionHeadTransform(nn.Module):
 
 
 class ProkBertLMPredictionHead(nn.Module):
-    """MLM decoder: transform, then the tied word-embedding matrix plus the output-only ``bias``."""
+    """MLM decoder: transform, then ``decoder`` (tied to the word embeddings) plus the ``bias``."""
 
     def __init__(self, config: ProkBertConfig) -> None:
-        """Create the transform and the [vocab_size] bias; the decoder weight is passed in (tied)."""
+        """Create the [vocab_size] bias, the transform and the decoder (weight tied by the owner)."""
         super().__init__()
-        self.transform = ProkBertPredictionHeadTransform(config)
         self.bias = nn.Parameter(torch.zeros(config.vocab_size))
+        self.transform = ProkBertPredictionHeadTransform(config)
+        self.decoder = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        self.decoder.bias = self.bias  # as in transformers' BertLMPredictionHead
 
-    def forward(self, hidden_states: torch.Tensor, decoder_weight: torch.Tensor) -> torch.Tensor:
-        """Return logits ``transform(x) @ decoder_weight^T + bias``: [B, L, vocab_size]."""
-        return F.linear(self.transform(hidden_states), decoder_weight, self.bias)
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """Return logits ``transform(x) @ decoder.weight^T + bias``: [B, L, vocab_size]."""
+        return self.decoder(self.transform(hidden_states))
 
 
 class ProkBertOnlyMLMHead(nn.Module):
@@ -459,9 +470,9 @@ class ProkBertOnlyMLMHead(nn.Module):
         super().__init__()
         self.predictions = ProkBertLMPredictionHead(config)
 
-    def forward(self, hidden_states: torch.Tensor, decoder_weight: torch.Tensor) -> torch.Tensor:
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
         """Return MLM logits."""
-        return self.predictions(hidden_states, decoder_weight)
+        return self.predictions(hidden_states)
 
 
 class ProkBertForMaskedLM(nn.Module):
@@ -473,21 +484,21 @@ class ProkBertForMaskedLM(nn.Module):
         self.config = config
         self.bert = ProkBertModel(config)
         self.cls = ProkBertOnlyMLMHead(config)
-
-    @property
-    def decoder_weight(self) -> torch.Tensor:
-        """The MLM decoder matrix: always the current ``bert.embeddings.word_embeddings.weight``."""
-        return self.bert.embeddings.word_embeddings.weight
+        self.tie_weights()
 
     def tie_weights(self) -> None:
-        """Check the decoder tie after ``load_state_dict(..., assign=True)``; the tie itself is structural."""
-        # The head receives the word-embedding matrix at every call, so replacing that parameter
-        # (assign=True, .to(), resizing) can never leave a stale decoder behind. Only the shapes
-        # of the loaded tensors can still disagree.
-        rows = self.decoder_weight.shape[0]
+        """Tie the decoder to the word embeddings and the bias (again after ``load_state_dict(assign=True)``).
+
+        The core's strict loader re-ties through `TIED_KEYS` itself; this is for plain torch use.
+        """
+        embeddings = self.bert.embeddings.word_embeddings.weight
         bias = self.cls.predictions.bias.shape[0]
-        if rows != bias:
-            raise ValueError(f"word embeddings have {rows} rows but cls.predictions.bias has {bias} entries")
+        if embeddings.shape[0] != bias:
+            raise ValueError(
+                f"word embeddings have {embeddings.shape[0]} rows but cls.predictions.bias has {bias} entries"
+            )
+        self.cls.predictions.decoder.weight = embeddings
+        self.cls.predictions.decoder.bias = self.cls.predictions.bias
 
     def forward(
         self,
@@ -498,5 +509,5 @@ class ProkBertForMaskedLM(nn.Module):
     ) -> ProkBertMaskedLMOutput:
         """Encode and score every position over all ``vocab_size`` embedding rows."""
         encoded = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states)
-        logits = self.cls(encoded.last_hidden_state, self.decoder_weight)
+        logits = self.cls(encoded.last_hidden_state)
         return ProkBertMaskedLMOutput(logits, encoded.last_hidden_state, encoded.hidden_states)

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnallm_zoo import (
-    ArchitectureSpec,
-    Capabilities,
-    ModelSpec,
-    NormalizationPolicy,
-    TokenizerSpec,
-    WeightsSource,
-)
+from dnallm_zoo import ArchitectureSpec, ModelSpec, NormalizationPolicy, TokenizerSpec, WeightsSource
+from dnallm_zoo.kit import kmer_capabilities
 
 __all__ = [
     "ENCODER",
@@ -20,13 +14,11 @@ __all__ = [
     "ORIGINAL_NORMALIZATION",
     "SPECS",
     "ProkBertModelInfo",
-    "max_bases",
     "prokbert_spec",
 ]
 
 FAMILY = "prokbert"
 ENCODER = "dnallm_zoo_prokbert.encoder:ProkBertEncoder"
-N_SPECIAL_TOKENS = 2  # [CLS] ... [SEP]
 
 # The original LCATokenizer reads the text as it is: it neither upper-cases nor maps U to T, so
 # lower-case letters and U make [UNK] windows. IUPAC codes become N under the zoo's default policy:
@@ -93,14 +85,9 @@ MODELS: tuple[ProkBertModelInfo, ...] = (
 HIDDEN, LAYERS, HEADS = 384, 6, 6
 
 
-def max_bases(k: int, shift: int, max_tokens: int) -> int:
-    """The most bases whose LCA windows fit in `max_tokens` ([CLS] and [SEP] included)."""
-    body = max_tokens - N_SPECIAL_TOKENS
-    return (body - 1) * shift + k
-
-
 def prokbert_spec(info: ProkBertModelInfo) -> ModelSpec:
     """The spec of one released ProkBERT model."""
+    tokenizer = TokenizerSpec(kind="lca", k=info.k, stride=info.shift, max_tokens=info.max_tokens)
     return ModelSpec(
         id=info.id,
         family=FAMILY,
@@ -113,20 +100,18 @@ def prokbert_spec(info: ProkBertModelInfo) -> ModelSpec:
         paper_url=PAPER_URL,
         origin_url=ORIGIN_URL,
         task="masked-lm",
-        tokenizer=TokenizerSpec(kind="lca", k=info.k, stride=info.shift, max_tokens=info.max_tokens),
+        tokenizer=tokenizer,
         architecture=ArchitectureSpec(
             kind="megatron-bert", hidden_size=HIDDEN, num_layers=LAYERS, num_heads=HEADS,
             intermediate_size=info.intermediate_size, vocab_size=info.vocab_rows,
             max_tokens=info.max_tokens, parameters=info.parameters,
         ),
         weights=WeightsSource(repo_id=info.repo_id, files=HUB_FILES),
-        # Chunks of a long input share k - shift bases: chunk starts then stay on the sequence's
-        # LCA grid (the step is a multiple of the shift) and the chunks' windows are exactly the
-        # sequence's windows, none lost and none twice (see the README).
-        capabilities=Capabilities(
-            max_bases=max_bases(info.k, info.shift, info.max_tokens),
-            chunk_overlap=info.k - info.shift,
-        ),
+        # The most bases whose LCA windows fit in max_tokens ([CLS] and [SEP] included); chunks of a
+        # long input share k - shift bases: chunk starts then stay on the sequence's LCA grid (the
+        # step is a multiple of the shift) and the chunks' windows are exactly the sequence's
+        # windows, none lost and none twice (see the README).
+        capabilities=kmer_capabilities(tokenizer),
     )
 
 

@@ -10,9 +10,8 @@ from types import ModuleType
 
 import pytest
 
-_PLUGIN_DIR = str(Path(__file__).resolve().parents[1])
-if _PLUGIN_DIR not in sys.path:
-    sys.path.insert(0, _PLUGIN_DIR)
+if importlib.util.find_spec("dnallm_zoo_prokbert") is None:  # run from a checkout, uninstalled
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 @pytest.fixture(scope="session")
@@ -34,12 +33,12 @@ def prokbert_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path
 
 @pytest.fixture(scope="session")
 def registered() -> None:
-    """Skip unless the installed distribution's entry point put the three models in the registry."""
-    import dnallm_zoo
+    """The three models in the registry: through the entry point, or in-process from a checkout."""
+    import dnallm_zoo_prokbert
 
-    ids = {s.id for s in dnallm_zoo.list_models("prokbert*")}
-    if not {"prokbert-mini", "prokbert-mini-long", "prokbert-mini-c"} <= ids:
-        pytest.skip("dnallm-zoo-prokbert is not installed: pip install -e plugins/dnallm-zoo-prokbert")
+    from dnallm_zoo import testing
+
+    testing.registered(dnallm_zoo_prokbert.family, name="prokbert", distribution="dnallm-zoo-prokbert")
 
 
 @pytest.fixture(scope="session")

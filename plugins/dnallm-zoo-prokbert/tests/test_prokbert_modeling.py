@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 import torch
 from dnallm_zoo_prokbert.modeling import (
+    TIED_KEYS,
     ProkBertConfig,
     ProkBertForMaskedLM,
     ProkBertModel,
     relative_position_scores,
 )
+
+from dnallm_zoo.kit import load_state_dict_strict
 
 
 def _load_reference() -> ModuleType:
@@ -159,11 +162,10 @@ def random_weights(config: dict[str, Any], seed: int) -> dict[str, torch.Tensor]
 
 
 def load_model(config: dict[str, Any], sd: dict[str, torch.Tensor]) -> ProkBertForMaskedLM:
-    """Build on the meta device, then assign the checkpoint tensors (the loader's path)."""
+    """Build on the meta device, then assign the checkpoint tensors strictly (the loader's path)."""
     with torch.device("meta"):
         model = ProkBertForMaskedLM(ProkBertConfig.from_dict(config))
-    model.load_state_dict(sd, strict=True, assign=True)
-    model.tie_weights()
+    load_state_dict_strict(model, sd, tied=TIED_KEYS)
     return model.eval()
 
 
@@ -327,12 +329,15 @@ def test_gradients_match_reference() -> None:
 
 
 def test_state_dict_keys_are_the_original_six_layer_keys() -> None:
-    """112 keys, same names and order as the original; no decoder weight, no buffers."""
+    """112 keys, same names and order as the original, beside the tied decoder alias; no buffers."""
     config = {**SMALL, "num_hidden_layers": 6, "hidden_size": 16, "num_attention_heads": 2}
     with torch.device("meta"):
         model = ProkBertForMaskedLM(ProkBertConfig.from_dict(config))
         base = ProkBertModel(ProkBertConfig.from_dict(config))
-    keys = list(model.state_dict())
+    keys = [k for k in model.state_dict() if k not in TIED_KEYS]
+    assert set(model.state_dict()) - set(keys) == set(TIED_KEYS)
+    assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
+    assert model.cls.predictions.decoder.bias is model.cls.predictions.bias
     assert len(keys) == 112
     assert keys == ref.original_keys(6)
     assert list(model.buffers()) == []
@@ -353,7 +358,7 @@ def test_full_size_meta_construction(overrides: dict[str, Any], rows: int, dista
     config = _mini(**overrides)
     with torch.device("meta"):
         model = ProkBertForMaskedLM(ProkBertConfig.from_dict(config))
-    shapes = {k: tuple(t.shape) for k, t in model.state_dict().items()}
+    shapes = {k: tuple(t.shape) for k, t in model.state_dict().items() if k not in TIED_KEYS}
     assert all(t.is_meta for t in model.state_dict().values())
     assert list(shapes) == ref.original_keys(6)
     assert shapes["bert.embeddings.word_embeddings.weight"] == (rows, 384)
@@ -367,9 +372,9 @@ def test_full_size_meta_construction(overrides: dict[str, Any], rows: int, dista
         384,
     )
     loaded = {k: torch.empty(s) for k, s in shapes.items()}
-    model.load_state_dict(loaded, strict=True, assign=True)
+    model.load_state_dict(loaded, strict=False, assign=True)  # the tied decoder alias is not in a file
     model.tie_weights()
-    assert model.decoder_weight is model.bert.embeddings.word_embeddings.weight
+    assert model.cls.predictions.decoder.weight is model.bert.embeddings.word_embeddings.weight
     assert not any(p.is_meta for p in model.parameters())
 
 
@@ -377,7 +382,8 @@ def test_plain_construction_equals_meta_assign() -> None:
     """Building on CPU and copying weights in gives bit-identical outputs to the meta path."""
     sd = random_weights(SMALL, seed=2)
     plain = ProkBertForMaskedLM(ProkBertConfig.from_dict(SMALL)).eval()
-    plain.load_state_dict(sd, strict=True)
+    load_state_dict_strict(plain, sd, tied=TIED_KEYS)
+    assert plain.cls.predictions.decoder.weight is plain.bert.embeddings.word_embeddings.weight
     ids, mask, _ = make_batch([20, 13], 69, seed=2)
     with torch.no_grad():
         torch.testing.assert_close(

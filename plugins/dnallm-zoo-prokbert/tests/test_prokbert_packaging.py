@@ -109,6 +109,6 @@ def test_wheel_installs_into_core_only_env_and_lists_models(tmp_path: Path) -> N
 def test_sources_hold_what_the_wheel_needs() -> None:
     """pyproject names the entry point and the readme it packages; the package is typed."""
     text = (PLUGIN / "pyproject.toml").read_text()
-    assert '[project.entry-points.dnallm_zoo]\nprokbert = "dnallm_zoo_prokbert"' in text
+    assert '[project.entry-points.dnallm_zoo]\nprokbert = "dnallm_zoo_prokbert:family"' in text
     assert 'dependencies = ["dnallm-zoo"]' in text
     assert (PLUGIN / "README.md").is_file() and (PLUGIN / "dnallm_zoo_prokbert" / "py.typed").is_file()

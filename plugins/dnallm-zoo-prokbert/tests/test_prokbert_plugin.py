@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dnallm_zoo_prokbert import SPECS, make_test_checkpoint, match_checkpoint
+from dnallm_zoo_prokbert import SPECS, family
 from dnallm_zoo_prokbert.checkpoint import _info, original_config, write_checkpoint
 from dnallm_zoo_prokbert.layout import vocab_tokens
 
@@ -24,6 +24,9 @@ FACTS = {  # id: (k, shift, max tokens, max bases, chunk overlap, intermediate, 
     "prokbert-mini-c": (1, 1, 2048, 2046, 0, 4096, 20),
 }
 
+
+def _match(path: Path) -> str | None:
+    return family.match_checkpoint(path=path, config=json.loads((path / "config.json").read_text()))
 
 def test_registered_specs(registered: None) -> None:
     assert [s.id for s in dnallm_zoo.list_models("prokbert*")] == IDS
@@ -81,9 +84,9 @@ def test_listing_and_importing_load_neither_torch_nor_transformers() -> None:
 
 def test_make_test_checkpoint_claims_only_its_own(tmp_path: Path) -> None:
     other = SPECS[0].model_copy(update={"id": "someone-else", "family": "other"})
-    assert make_test_checkpoint(spec=other, path=tmp_path / "x") is None
+    assert family.make_test_checkpoint(spec=other, path=tmp_path / "x") is None
     assert not (tmp_path / "x").exists()
-    assert make_test_checkpoint(spec=SPECS[1], path=tmp_path / "long") is True
+    assert family.make_test_checkpoint(spec=SPECS[1], path=tmp_path / "long") is True
     config = json.loads((tmp_path / "long" / "config.json").read_text())
     assert (config["model_type"], config["kmer"], config["shift"]) == ("prokbert", 6, 2)
     assert (config["vocab_size"], config["max_position_embeddings"]) == (4200, 2048)
@@ -108,7 +111,7 @@ def _layout(tmp_path: Path, model_id: str, flavour: str, **config_changes: Any) 
 def test_match_both_flavours(tmp_path: Path, model_id: str, flavour: str) -> None:
     path = _layout(tmp_path, model_id, flavour)
     config = json.loads((path / "config.json").read_text())
-    assert match_checkpoint(path=path, config=config) == model_id
+    assert family.match_checkpoint(path=path, config=config) == model_id
     assert ("kmer" in config) == (flavour == "prokbert")
 
 
@@ -125,13 +128,13 @@ def test_match_without_lca_keys_in_config(tmp_path: Path, model_id: str, tokeniz
         tc.write_text('{"kmer": 6, "shift": 1}\n}\n')  # Extra data: ignored, never trusted
     else:
         tc.unlink()
-    assert match_checkpoint(path=path, config=json.loads((path / "config.json").read_text())) == model_id
+    assert _match(path) == model_id
 
 
 def test_tokenizer_config_decides_when_config_is_silent(tmp_path: Path) -> None:
     path = _layout(tmp_path, "prokbert-mini", "megatron-bert")
     (path / "tokenizer_config.json").write_text(json.dumps({"kmer": 6, "shift": 2}))
-    assert match_checkpoint(path=path, config=json.loads((path / "config.json").read_text())) == (
+    assert _match(path) == (
         "prokbert-mini-long"
     )
 
@@ -146,7 +149,7 @@ def test_tokenizer_config_decides_when_config_is_silent(tmp_path: Path) -> None:
 )
 def test_not_ours(tmp_path: Path, changes: dict[str, Any], why: str) -> None:
     path = _layout(tmp_path, "prokbert-mini", "megatron-bert", **changes)
-    assert match_checkpoint(path=path, config=json.loads((path / "config.json").read_text())) is None, why
+    assert _match(path) is None, why
 
 
 @pytest.mark.parametrize(
@@ -164,7 +167,7 @@ def test_not_a_prokbert_vocabulary(tmp_path: Path, vocab: list[str] | None) -> N
         (path / "vocab.txt").unlink()
     else:
         (path / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    assert match_checkpoint(path=path, config=json.loads((path / "config.json").read_text())) is None
+    assert _match(path) is None
 
 
 @pytest.mark.parametrize(
@@ -179,7 +182,7 @@ def test_not_a_prokbert_vocabulary(tmp_path: Path, vocab: list[str] | None) -> N
 def test_contradictions_are_errors(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
     path = _layout(tmp_path, "prokbert-mini", "prokbert", **changes)
     with pytest.raises(CheckpointError, match=message):
-        match_checkpoint(path=path, config=json.loads((path / "config.json").read_text()))
+        _match(path)
 
 
 def test_load_dir_names_the_model(registered: None, prokbert_dir: Callable[..., Path]) -> None:
