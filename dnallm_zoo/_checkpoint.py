@@ -178,8 +178,24 @@ def load_state_dict_strict(
     return fresh
 
 
-def report_new_weights(names: Iterable[str], *, model: str, source: str, stacklevel: int = 2) -> None:
-    """Warn, as transformers does, that the named weights were not in the checkpoint and are new."""
+def _caller_level() -> int:
+    """The stack level of the first frame outside dnallm_zoo (the user's call), for warnings.warn."""
+    import sys
+
+    package = str(Path(__file__).resolve().parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
+        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+    return level
+
+
+def report_new_weights(
+    names: Iterable[str], *, model: str, source: str, stacklevel: int | None = None
+) -> None:
+    """Warn, as transformers does, that the named weights were not in the checkpoint and are new.
+
+    The warning points at the first caller outside dnallm_zoo unless `stacklevel` is given.
+    """
     names = list(names)
     if not names:
         return
@@ -188,7 +204,7 @@ def report_new_weights(names: Iterable[str], *, model: str, source: str, stackle
         f"newly initialized: {names}\nYou should probably TRAIN this model on a down-stream task to be "
         "able to use it for predictions and inference.",
         NewWeightsWarning,
-        stacklevel=stacklevel + 1,
+        stacklevel=_caller_level() if stacklevel is None else stacklevel + 1,
     )
 
 

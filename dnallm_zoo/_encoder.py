@@ -232,7 +232,7 @@ class DNAEncoder(ABC):
         if fresh:
             gen = None if seed is None else torch.Generator().manual_seed(seed)
             cls.init_new_weights(module, fresh, config, gen)
-            report_new_weights(fresh, model=cls.head_architectures[spec.task], source=str(p), stacklevel=3)
+            report_new_weights(fresh, model=cls.head_architectures[spec.task], source=str(p))
         self = cls(spec, config, tokenizer, module)
         self.post_load()
         module.to(device=dev, dtype=dt).eval()

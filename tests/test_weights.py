@@ -503,3 +503,41 @@ def test_plugin_resolver_first(tmp_path: Path, hub_cache: Path) -> None:
     assert weights_dir(spec_with({"repo_id": "org/mirrored"}), cache_dir=hub_cache) == tmp_path
     # the plugin declines: the core's hub resolver answers
     assert weights_dir(spec_with({"repo_id": REPO}), cache_dir=hub_cache).parent.name == "snapshots"
+
+
+# ---- new tensors (a task head the checkpoint lacks) ---------------------------------------------
+def test_new_patterns_let_a_head_be_absent_and_name_it() -> None:
+    from dnallm_zoo._checkpoint import load_state_dict_strict
+
+    with torch.device("meta"):
+        module = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    body = {"0.weight": torch.ones(4, 3), "0.bias": torch.zeros(4)}
+    with pytest.raises(CheckpointError, match=r"missing 2: 1.bias, 1.weight"):
+        load_state_dict_strict(module, body)
+    fresh = load_state_dict_strict(module, body, new=("1.*",))
+    assert fresh == ["1.bias", "1.weight"]
+    assert not any(p.is_meta for p in module.parameters()) and module[1].weight.shape == (2, 4)
+    assert torch.equal(module[0].weight, torch.ones(4, 3))
+    with torch.device("meta"):
+        again = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    assert load_state_dict_strict(again, {**body, "1.weight": torch.ones(2, 4), "1.bias": torch.ones(2)},
+                                  new=("1.*",)) == []  # present keys are read, not new
+    with pytest.raises(CheckpointError, match=r"missing 1: 0\.bias"):
+        load_state_dict_strict(again, {"0.weight": torch.ones(4, 3)}, new=("1.*",))
+
+
+def test_new_weights_are_reported_every_time_as_transformers_words_it() -> None:
+    import warnings
+
+    from dnallm_zoo._checkpoint import report_new_weights
+    from dnallm_zoo.errors import NewWeightsWarning
+
+    for _ in range(2):
+        with pytest.warns(NewWeightsWarning) as rec:
+            report_new_weights(["classifier.bias"], model="BertForSequenceClassification", source="/ckpt")
+        assert str(rec[0].message).startswith(
+            "Some weights of BertForSequenceClassification were not initialized from the model checkpoint at "
+            "/ckpt and are newly initialized: ['classifier.bias']")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report_new_weights([], model="X", source="/ckpt")  # nothing new: silent

@@ -58,7 +58,10 @@ def _as_tensor(value: Any, return_tensors: str | None) -> Any:
 
         t = value if hasattr(value, "detach") else torch.stack(list(value))
         return t if return_tensors == "pt" else t.detach().cpu().numpy()
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError:  # numpy refuses inhomogeneous rows
+        arr = np.empty(0, dtype=object)
     if arr.dtype == object:
         raise ValueError(
             "Unable to create tensor: a feature has rows of different lengths (ragged); pad it first, "
@@ -67,6 +70,10 @@ def _as_tensor(value: Any, return_tensors: str | None) -> Any:
     if return_tensors == "pt":
         import torch
 
+        if isinstance(value, list) and arr.dtype == np.float64 and not any(
+            isinstance(v, np.ndarray) for v in value
+        ):
+            return torch.tensor(arr.tolist())  # Python floats: float32, as torch.tensor makes them
         return torch.as_tensor(arr)
     if return_tensors == "np":
         return arr
