@@ -9,16 +9,18 @@ stand-ins for the remote code that leave a marker file and raise if anything eve
 
 from __future__ import annotations
 
-import itertools
 import json
-import math
 from pathlib import Path
 from typing import Any, Literal
 
 import torch
 
+from dnallm_zoo import ModelSpec
+from dnallm_zoo.kit import random_state_dict as random_tensors
+from dnallm_zoo.kit import tiny_bert_config, tiny_bpe_tokenizer_json, write_weights
+
 from .layout import SPECIAL_TOKENS
-from .modeling import DNABERT2Config, build_mlm_model, build_model
+from .modeling import TIED_KEYS, DNABERT2Config, build_mlm_model, build_model
 
 __all__ = [
     "EXECUTED_MARKER",
@@ -26,18 +28,24 @@ __all__ = [
     "random_state_dict",
     "tiny_tokenizer_json",
     "write_checkpoint",
+    "write_test_checkpoint",
 ]
 
 #: the file the remote-code stand-ins write when executed: its presence means the zoo ran them
 EXECUTED_MARKER = "REMOTE_CODE_EXECUTED"
 _DECODER_KEY = "cls.predictions.decoder.weight"
-_WORD_KEY = "bert.embeddings.word_embeddings.weight"
 _REMOTE_CODE = '''"""Stand-in for the original remote code: dnallm-zoo must never import or execute it."""
 import pathlib
 
 pathlib.Path(__file__).with_name("{marker}").write_text(__file__ + " was executed\\n")
 raise RuntimeError("dnallm-zoo executed " + __file__ + "; it must never run a checkpoint's code")
 '''
+_AUTO_MAP = {
+    "AutoConfig": "configuration_bert.BertConfig",
+    "AutoModel": "bert_layers.BertModel",
+    "AutoModelForMaskedLM": "bert_layers.BertForMaskedLM",
+    "AutoModelForSequenceClassification": "bert_layers.BertForSequenceClassification",
+}
 
 
 def original_config(
@@ -55,41 +63,19 @@ def original_config(
     `bare`: DNABERT-S's config.json (`BertModel`, model_type bert, and a `pad_token_id` 0 that the
     tokenizer's [PAD] = 3 overrules).
     """
-    config: dict[str, Any] = {
-        "_name_or_path": "zhihan1996/DNABERT-2-117M",
-        "alibi_starting_size": 512,
-        "attention_probs_dropout_prob": 0.0,
-        "auto_map": {
-            "AutoConfig": "configuration_bert.BertConfig",
-            "AutoModel": "bert_layers.BertModel",
-            "AutoModelForMaskedLM": "bert_layers.BertForMaskedLM",
-            "AutoModelForSequenceClassification": "bert_layers.BertForSequenceClassification",
-        },
-        "classifier_dropout": None,
-        "gradient_checkpointing": False,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": 0.1,
-        "hidden_size": hidden,
-        "initializer_range": 0.02,
-        "intermediate_size": intermediate,
-        "layer_norm_eps": 1e-12,
-        "max_position_embeddings": 512,
-        "num_attention_heads": heads,
-        "num_hidden_layers": layers,
-        "position_embedding_type": "absolute",
-        "torch_dtype": "float32",
-        "transformers_version": "4.28.0",
-        "type_vocab_size": 2,
-        "use_cache": True,
-        "vocab_size": vocab_size,
-    }
+    archs: tuple[str, ...] | None = None
+    model_type, extra = None, {}
     if legacy:  # the first upload (634202c) also said what it was
-        config |= {"architectures": ["BertForMaskedLM"], "model_type": "bert"}
-        config = dict(sorted(config.items()))
+        archs, model_type = ("BertForMaskedLM",), "bert"
     if bare:
-        config |= {"architectures": ["BertModel"], "model_type": "bert", "pad_token_id": 0}
-        config = dict(sorted(config.items()))
-    return config
+        archs, model_type, extra = ("BertModel",), "bert", {"pad_token_id": 0}
+    return tiny_bert_config(
+        vocab_size, hidden=hidden, layers=layers, heads=heads, intermediate=intermediate,
+        architectures=archs, model_type=model_type, _name_or_path="zhihan1996/DNABERT-2-117M",
+        alibi_starting_size=512, attention_probs_dropout_prob=0.0, auto_map=dict(_AUTO_MAP),
+        classifier_dropout=None, gradient_checkpointing=False, position_embedding_type="absolute",
+        torch_dtype="float32", transformers_version="4.28.0", use_cache=True, **extra,
+    )
 
 
 def tiny_tokenizer_json() -> str:
@@ -99,23 +85,7 @@ def tiny_tokenizer_json() -> str:
     ~3-4 bases a token like the real 4096-entry vocabulary. No normalizer (lower case is [UNK]),
     Whitespace pre-tokenizer, `fuse_unk` off: every N is one [UNK] that breaks merges.
     """
-    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers, processors
-
-    two = ["".join(p) for p in itertools.product("ACGT", repeat=2)]
-    merges = [(a, b) for a, b in two]
-    merges += [(ab, cd) for ab in two for cd in two]
-    merges += [(ab, c) for ab in two for c in "ACGT"]
-    pieces = [*SPECIAL_TOKENS, "A", "C", "G", "T", *(a + b for a, b in merges)]
-    vocab = {tok: i for i, tok in enumerate(pieces)}
-    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="[UNK]", fuse_unk=False))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS])
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
-    )
-    return tok.to_str(pretty=True)
+    return tiny_bpe_tokenizer_json(specials=SPECIAL_TOKENS, pre_tokenizer="whitespace", fuse_unk=False)
 
 
 def random_state_dict(
@@ -131,19 +101,7 @@ def random_state_dict(
     if pooler:
         h = cfg.hidden_size
         shapes |= {"pooler.dense.weight": torch.empty(h, h), "pooler.dense.bias": torch.empty(h)}
-    g = torch.Generator().manual_seed(seed)
-    out: dict[str, torch.Tensor] = {}
-    for key, meta in shapes.items():
-        if key == _DECODER_KEY:
-            continue
-        noise = torch.randn(meta.shape, generator=g)
-        if key.endswith(("LayerNorm.weight", "layernorm.weight")):
-            out[key] = 1.0 + 0.1 * noise
-        elif key.endswith(".bias") or "embeddings" in key:
-            out[key] = 0.1 * noise
-        else:  # linear weights [out, in]
-            out[key] = 0.5 * noise / math.sqrt(meta.shape[1])
-    return out
+    return random_tensors(shapes, seed=seed, skip=TIED_KEYS)
 
 
 def write_checkpoint(
@@ -177,21 +135,15 @@ def write_checkpoint(
     )
     (p / "special_tokens_map.json").write_text(json.dumps(names, indent=2) + "\n")
     sd = random_state_dict(cfg, seed=seed, bare=bare, pooler=bare and pooler)
-    if bare:
-        decoder_weight = False
-    if weights == "bin":
-        if decoder_weight:
-            sd[_DECODER_KEY] = sd[_WORD_KEY]  # one storage, as the tied original saves it
-        torch.save(sd, p / "pytorch_model.bin")
-    elif weights == "safetensors":
-        from safetensors.torch import save_file
-
-        if decoder_weight:
-            sd[_DECODER_KEY] = sd[_WORD_KEY].clone()  # safetensors refuses shared storage
-        save_file(sd, str(p / "model.safetensors"), metadata={"format": "pt"})
-    else:
-        raise ValueError(f"weights must be 'bin' or 'safetensors', not {weights!r}")
+    if decoder_weight and not bare:
+        sd[_DECODER_KEY] = sd[TIED_KEYS[_DECODER_KEY]]  # one storage, as the tied original saves it
+    write_weights(p, sd, weights)
     if remote_code:
         for name in ("bert_layers.py", "configuration_bert.py"):
             (p / name).write_text(_REMOTE_CODE.format(marker=EXECUTED_MARKER), encoding="utf-8")
     return p
+
+
+def write_test_checkpoint(spec: ModelSpec, path: Path) -> Path:
+    """The make_test_checkpoint hook's checkpoint: the hub layout, DNABERT-S's bare one for `embedding`."""
+    return write_checkpoint(path, bare=spec.task == "embedding")

@@ -9,7 +9,12 @@ the config's ``auto_map`` is only inspected as data to recognise the layout.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from dnallm_zoo.kit import auto_map_modules
+
+from .specs import DNABERT_S_ID, MODEL_ID
 
 __all__ = [
     "REMOTE_CODE_FILES",
@@ -17,7 +22,9 @@ __all__ = [
     "is_bare_model_config",
     "is_dnabert2_config",
     "is_pretrained_config",
+    "match",
     "names_bert_layers",
+    "names_head",
 ]
 
 #: the original tokenizer.json's special tokens, in id order 0..4 ([PAD] is 3, not 0)
@@ -32,17 +39,7 @@ def names_bert_layers(auto_map: Any) -> bool:
 
     Fine-tuned copies qualify the module with the hub repo (``zhihan1996/DNABERT-2-117M--bert_layers.X``).
     """
-    if not isinstance(auto_map, Mapping):
-        return False
-    targets: list[Any] = []
-    for value in auto_map.values():
-        targets.extend(value if isinstance(value, (list, tuple)) else [value])
-    for target in targets:
-        if isinstance(target, str):
-            module = target.rpartition("--")[2].rpartition(".")[0]
-            if module == _REMOTE_MODULE:
-                return True
-    return False
+    return _REMOTE_MODULE in (auto_map_modules(auto_map) or ())
 
 
 def is_dnabert2_config(config: Mapping[str, Any]) -> bool:
@@ -73,3 +70,23 @@ def is_pretrained_config(config: Mapping[str, Any]) -> bool:
 def is_bare_model_config(config: Mapping[str, Any]) -> bool:
     """True when `architectures` is the encoder alone (`BertModel`: DNABERT-S's layout, no head)."""
     return config.get("architectures") == ["BertModel"]
+
+
+def names_head(config: Mapping[str, Any]) -> bool:
+    """True when `architectures` names a fine-tuned head (sequence or token classification)."""
+    archs = config.get("architectures") or []
+    return any(isinstance(a, str) and a.endswith(("ForSequenceClassification", "ForTokenClassification"))
+               for a in archs)
+
+
+def match(path: Path, config: Mapping[str, Any]) -> str | None:
+    """`dnabert2-117m` for a pre-trained DNABERT-2 directory, `dnabert-s` for a bare `BertModel` one.
+
+    A classifier or token tagger (config.json's architectures) is claimed as `dnabert2-117m`: the core
+    builds its head from config.json. The directory's .py files are never read.
+    """
+    if not is_dnabert2_config(config):
+        return None
+    if is_pretrained_config(config) or names_head(config):
+        return MODEL_ID
+    return DNABERT_S_ID if is_bare_model_config(config) else None

@@ -42,15 +42,9 @@ def zoo() -> object:
     """dnallm_zoo with this plugin registered (its entry point, or in-process when uninstalled)."""
     import dnallm_zoo_dnabert2
 
-    import dnallm_zoo
-    from dnallm_zoo._discovery import get_manager
-    from dnallm_zoo._registry import get_registry
+    from dnallm_zoo.testing import registered
 
-    manager = get_manager()
-    if manager.pm.get_plugin("dnabert2") is None:
-        manager.register(dnallm_zoo_dnabert2, name="dnabert2", distribution="dnallm-zoo-dnabert2")
-        get_registry(refresh=True)
-    return dnallm_zoo
+    return registered(dnallm_zoo_dnabert2.family, name="dnabert2", distribution="dnallm-zoo-dnabert2")
 
 
 @pytest.fixture(scope="session")

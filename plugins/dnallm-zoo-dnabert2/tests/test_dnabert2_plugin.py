@@ -11,7 +11,7 @@ from typing import Any
 import dnabert2_reference as ref
 import pytest
 import torch
-from dnallm_zoo_dnabert2 import make_test_checkpoint, match_checkpoint
+from dnallm_zoo_dnabert2 import family
 from dnallm_zoo_dnabert2.checkpoint import original_config
 from dnallm_zoo_dnabert2.specs import SPEC
 
@@ -60,10 +60,10 @@ def test_listing_imports_neither_torch_nor_transformers() -> None:
 
 def test_make_test_checkpoint_writes_the_hub_layout(tmp_path: Path) -> None:
     other = SPEC.model_copy(update={"id": "someone-else", "family": "other"})
-    assert make_test_checkpoint(spec=other, path=tmp_path / "x") is None
+    assert family.make_test_checkpoint(spec=other, path=tmp_path / "x") is None
     assert not (tmp_path / "x").exists()
     d = tmp_path / "d"
-    assert make_test_checkpoint(spec=SPEC, path=d) is True
+    assert family.make_test_checkpoint(spec=SPEC, path=d) is True
     assert sorted(p.name for p in d.iterdir()) == [
         "bert_layers.py", "config.json", "configuration_bert.py", "pytorch_model.bin",
         "special_tokens_map.json", "tokenizer.json", "tokenizer_config.json",
@@ -78,7 +78,7 @@ def test_make_test_checkpoint_writes_the_hub_layout(tmp_path: Path) -> None:
     assert tok["normalizer"] is None and tok["pre_tokenizer"]["type"] == "Whitespace"
     assert tok["model"]["type"] == "BPE" and tok["model"]["fuse_unk"] is False
     assert config["vocab_size"] == len(tok["model"]["vocab"])
-    assert match_checkpoint(path=d, config=config) == "dnabert2-117m"
+    assert family.match_checkpoint(path=d, config=config) == "dnabert2-117m"
 
 
 def _v1_config() -> dict[str, Any]:
@@ -104,12 +104,12 @@ DECLINED = {
 
 @pytest.mark.parametrize("name", sorted(CLAIMED))
 def test_match_checkpoint_claims(tmp_path: Path, name: str) -> None:
-    assert match_checkpoint(path=tmp_path, config=CLAIMED[name]) == "dnabert2-117m"
+    assert family.match_checkpoint(path=tmp_path, config=CLAIMED[name]) == "dnabert2-117m"
 
 
 @pytest.mark.parametrize("name", sorted(DECLINED))
 def test_match_checkpoint_declines(tmp_path: Path, name: str) -> None:
-    assert match_checkpoint(path=tmp_path, config=DECLINED[name]) is None
+    assert family.match_checkpoint(path=tmp_path, config=DECLINED[name]) is None
 
 
 def test_legacy_snapshot_loads_through_match(zoo: Any, tmp_path: Path) -> None:
