@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -47,9 +47,21 @@ def _embed_plan(spec: ModelSpec, opts: ModelOptions, *, pooling: str, layer: int
               help="One row per window (id, start, end, embedding) instead of one per sequence.")
 @click.option("--segment-size", type=click.IntRange(min=1), default=None,
               help="Bases per window with --segment-output. Default: the most the model takes.")
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: this process; ray: a pool of actors on a Ray cluster, into -o DIR/ "
+              "(needs dnallm-zoo[ray]; see docs/scale-out.md).")
+@click.option("--address", default=None, metavar="ADDR",
+              help="Ray cluster to join ('auto': the one `ray start` runs here). Default: RAY_ADDRESS, "
+              "else a new local Ray.")
+@click.option("--actors", type=click.IntRange(min=1), default=None,
+              help="Ray actors, each loading the model once. Default: as many as the GPUs (else the "
+              "CPUs, one kept for reading) allow.")
+@click.option("--gpus-per-actor", type=click.FloatRange(min=0), default=0.0, show_default=True)
+@click.option("--cpus-per-actor", type=click.FloatRange(min=0), default=1.0, show_default=True)
 def embed(
     opts: ModelOptions, pooling: str, layer: int, long_: str, overlap: int | None, segment_output: bool,
-    segment_size: int | None,
+    segment_size: int | None, engine: str, address: str | None, actors: int | None, gpus_per_actor: float,
+    cpus_per_actor: float,
 ) -> None:
     """Embed every sequence of INPUT... into OUTPUT.
 
@@ -63,9 +75,18 @@ def embed(
     if segment_output and job.sharded:
         raise click.UsageError("--segment-output writes one file; a directory output holds one row per "
                                "sequence")
+    ray_opts = {"address": address, "actors": actors, "gpus_per_actor": gpus_per_actor,
+                "cpus_per_actor": cpus_per_actor}
+    _check_engine(job, engine, ray_opts)
     spec = spec_of(opts.model)
     if spec is not None:
         _embed_checks(job, spec, opts, pooling, layer, long_, overlap, segment_output, segment_size)
+    if engine == "ray":  # the model loads in each actor, not here (a hub repository: here for its spec)
+        if spec is None:
+            spec = opts.load().spec
+            _embed_checks(job, spec, opts, pooling, layer, long_, overlap, segment_output, segment_size)
+        _embed_on_ray(job, spec, opts, ray_opts, pooling=pooling, layer=layer, long_=long_, overlap=overlap)
+        return
     encoder = opts.load()
     if spec is None:  # a hub repository: its spec is known once fetched
         spec = encoder.spec
@@ -88,6 +109,59 @@ def embed(
                     job.write(writer, vec)
         extra = f" ({segments:,} segments)" if segment_output else ""
     job.report(progress, "embedded", extra)
+
+
+def _check_engine(job: Job, engine: str, ray_opts: dict[str, Any]) -> None:
+    """Ray's options need --engine ray, and it writes one row per sequence into a directory of files."""
+    if engine == "local":
+        defaults = {"address": None, "actors": None, "gpus_per_actor": 0.0, "cpus_per_actor": 1.0}
+        given = [k for k, v in ray_opts.items() if v != defaults[k]]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise click.UsageError(f"{flag} applies to --engine ray")
+        return
+    if not job.sharded:
+        raise click.UsageError("--engine ray writes a shard directory: name the output DIR/")
+    if any(s.path is None for s in job.sources):
+        raise click.UsageError("--engine ray reads files on its workers; '-' (standard input) needs "
+                               "--engine local")
+
+
+def _embed_on_ray(job: Job, spec: ModelSpec, opts: ModelOptions, ray_opts: dict[str, Any], *, pooling: str,
+                  layer: int, long_: str, overlap: int | None) -> None:
+    """Dispatch a checked run to the Ray engine (`dnallm_zoo.scale`), then say what it did."""
+    from .._validation import skipped_path, write_skipped
+    from ..scale import Engine, connect
+    from ..scale._engine import run_files
+    from ._options import DEFAULT_SHARD_SIZE
+
+    assert job.screening is not None
+    startup = connect(ray_opts["address"])
+    layout, meta = _embed_plan(spec, opts, pooling=pooling, layer=layer, long_=long_, overlap=overlap,
+                               segments=None)
+    index = {s.name: s.index for s in job.sources}
+    summary = run_files(
+        job.sources, model=opts.model, spec=spec, output=job.output, layout=layout, metadata=meta,
+        embed={"pooling": pooling, "layer": layer, "long": long_, "overlap": overlap,
+               "token_budget": opts.token_budget},
+        load={"device": opts.device, "dtype": opts.dtype.lower(), "normalization": opts.normalization or None,
+              "cache_dir": None if opts.cache_dir is None else str(opts.cache_dir)},
+        engine=Engine(actors=ray_opts["actors"], cpus_per_actor=ray_opts["cpus_per_actor"],
+                      gpus_per_actor=ray_opts["gpus_per_actor"],
+                      batch_size=opts.shard_size or DEFAULT_SHARD_SIZE),
+        resume=opts.resume, skip={(index[p.source], p.n) for p in job.screening.problems},
+        expected_ids=job.screening.expected_ids, id_column=opts.id_column,
+        sequence_column=opts.sequence_column,
+    )
+    summary.startup = startup
+    if opts.skip_invalid:
+        path = skipped_path(opts.output)
+        write_skipped(path, job.screening.problems)
+        n = len(job.screening.problems)
+        click.echo(f"skipped {n} bad record{'s' * (n != 1)} (listed in {path})", err=True)
+    if summary.resumed:
+        click.echo(f"resumed: {summary.resumed:,} records were already written in {job.output}", err=True)
+    click.echo(summary.line(), err=True)
 
 
 def _embed_checks(job: Job, spec: ModelSpec, opts: ModelOptions, pooling: str, layer: int, long_: str,
