@@ -13,18 +13,12 @@ from .specs import dnabert_spec
 __all__ = ["original_config", "write_checkpoint"]
 
 
-def original_config(
-    k: int,
-    *,
-    hidden: int = 32,
-    layers: int = 2,
-    heads: int = 4,
-    intermediate: int = 37,
-    hub_extras: bool = True,
-) -> dict[str, Any]:
-    """config.json as the original files key it (the hub's 2023 extras unless `hub_extras=False`)."""
-    return tiny_bert_config(len(vocab(k)), hidden=hidden, layers=layers, heads=heads,
-                            intermediate=intermediate, **(HUB_EXTRAS if hub_extras else {}))
+def original_config(k: int, *, hub_extras: bool = True, **shape: int) -> dict[str, Any]:
+    """config.json as the original files key it (the hub's 2023 extras unless `hub_extras=False`).
+
+    `shape`: `tiny_bert_config`'s hidden, layers, heads, intermediate (tiny by default).
+    """
+    return tiny_bert_config(len(vocab(k)), **shape, **(HUB_EXTRAS if hub_extras else {}))
 
 
 def write_checkpoint(

@@ -24,13 +24,9 @@ class PlantDNABERTEncoder(StockBertEncoder):
     """BertForMaskedLM / BertForSequenceClassification, loaded strictly; BPE, 6-mer or base tokens."""
 
     @classmethod
-    def build_tokenizer(
-        cls,
-        path: Path,
-        spec: ModelSpec,
-        config: dict[str, Any],
-        normalization: NormalizationPolicy,
-    ) -> DNATokenizer:
+    def build_tokenizer(cls, path: Path, spec: ModelSpec, config: dict[str, Any],
+                        normalization: NormalizationPolicy) -> DNATokenizer:
+        """The greedy k-mer tokenizer (6-mer, single base) or the core's BPE; the pad id checked."""
         ts = spec.tokenizer
         tok: DNATokenizer
         if ts.kind in ("greedy-kmer", "char"):

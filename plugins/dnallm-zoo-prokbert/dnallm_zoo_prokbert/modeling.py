@@ -462,17 +462,18 @@ class ProkBertLMPredictionHead(nn.Module):
         return self.decoder(self.transform(hidden_states))
 
 
+# Copied from dnallm_zoo_dnabert2.modeling.MosaicBertOnlyMLMHead with MosaicBert->ProkBert, DNABERT2->ProkBert
 class ProkBertOnlyMLMHead(nn.Module):
-    """Wrapper giving the head its checkpoint path ``cls.predictions.*``."""
+    """The ``cls`` module: holds ``predictions``."""
 
     def __init__(self, config: ProkBertConfig) -> None:
         """Create ``predictions``."""
         super().__init__()
         self.predictions = ProkBertLMPredictionHead(config)
 
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+    def forward(self, sequence_output: torch.Tensor) -> torch.Tensor:
         """Return MLM logits."""
-        return self.predictions(hidden_states)
+        return self.predictions(sequence_output)
 
 
 class ProkBertForMaskedLM(nn.Module):
