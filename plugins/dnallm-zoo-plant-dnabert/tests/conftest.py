@@ -12,10 +12,10 @@ import pytest
 if importlib.util.find_spec("dnallm_zoo_plant_dnabert") is None:  # run from a checkout, uninstalled
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import dnallm_zoo_plant_dnabert  # noqa: E402
-from dnallm_zoo_plant_dnabert.checkpoint import write_test_checkpoint  # noqa: E402
+import dnallm_zoo_plant_dnabert
+from dnallm_zoo_plant_dnabert.checkpoint import write_test_checkpoint
 
-from dnallm_zoo.testing import registered  # noqa: E402
+from dnallm_zoo.testing import registered
 
 # at collection, so that the conformance suites see the models
 zoo = registered(dnallm_zoo_plant_dnabert.family, name="plant_dnabert",
