@@ -73,6 +73,8 @@ class DNAEncoder(ABC):
     head_architectures: ClassVar[dict[str, str]] = {}
     #: task -> fnmatch patterns of that head's checkpoint keys (new when a base checkpoint lacks them)
     head_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
+    #: task -> fnmatch patterns dropped when loading that head only (keys its original class leaves unused)
+    head_ignorable_keys: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: task -> names of the head's modules, trained in full beside LoRA adapters (peft modules_to_save)
     head_modules: ClassVar[dict[str, tuple[str, ...]]] = {}
     #: peft `target_modules` for LoRA: the attention projections of the family's layers
@@ -158,6 +160,11 @@ class DNAEncoder(ABC):
         raise NotImplementedError(f"{type(self).__name__} has no {self.spec.task} head")
 
     @classmethod
+    def head_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """config.json's head fields as transformers names them (a family maps its own names here)."""
+        return config
+
+    @classmethod
     def config_with_head(cls, config: dict[str, Any], spec: ModelSpec) -> dict[str, Any]:
         """config.json with the spec's head: architectures, id2label, label2id, num_labels, problem_type."""
         return config_with_head(config, spec, cls.head_architectures[spec.task])
@@ -217,7 +224,7 @@ class DNAEncoder(ABC):
         dt = resolve_dtype(spec, dev, dtype)
         module = cls.build_module(spec, config)
         weights = find_weights_file(p)
-        ignore, new = cls.ignorable_keys, ()
+        ignore, new = cls.ignorable_keys + cls.head_ignorable_keys.get(spec.task, ()), ()
         if new_head:
             new = cls.head_keys.get(spec.task, ())
             ignore += tuple(k for task, keys in cls.head_keys.items() if task != spec.task for k in keys)

@@ -107,7 +107,7 @@ def _from_pretrained(
 ) -> DNAEncoder:
     """The encoder class builds the model; the spec first gets the head the checkpoint or caller names."""
     cls = entry.encoder_class()
-    spec = spec_from_config(entry.spec, read_config(weights), cls.head_architectures)
+    spec = spec_from_config(entry.spec, cls.head_config(read_config(weights)), cls.head_architectures)
     spec, new = head_spec(spec, **head)
     if spec.task in HEAD_TASKS and spec.task not in cls.head_architectures:
         offered = [t for t in cls.head_architectures if t in HEAD_TASKS]

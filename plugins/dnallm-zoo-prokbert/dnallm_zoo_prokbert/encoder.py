@@ -11,6 +11,7 @@ import torch
 from dnallm_zoo import CheckpointError, DNAEncoder, EncoderOutput, ModelSpec, NormalizationPolicy
 from dnallm_zoo.tokenize import DNATokenizer
 
+from .heads import ProkBertForSequenceClassification, ProkBertForTokenClassification, classifier_dropout
 from .layout import SPECIALS, is_prokbert_config
 from .modeling import TIED_KEYS, ProkBertConfig, ProkBertForMaskedLM
 from .tokenizer import LCATokenizer
@@ -39,11 +40,36 @@ class ProkBertEncoder(DNAEncoder):
     `bert.embeddings.position_ids` buffer (dropped). The MLM decoder is tied to the word
     embeddings (`tied_keys`): a file may carry it or not (then it must equal them), and the loader
     makes its storage the embeddings'.
+
+    Heads (`heads.py`): a ``sequence-classification`` spec is the original
+    ``ProkBertForSequenceClassification`` (``weighting_layer`` scores, softmax over the real tokens,
+    weighted sum, dropout, ``classifier``); ``token-classification`` the zoo's per-token ``classifier``.
+    A new ``weighting_layer`` starts at zero (uniform pooling), as the original initialises it.
     """
 
     ignorable_keys: ClassVar[tuple[str, ...]] = ("bert.embeddings.position_ids",)
+    # the 2025 ProkBertForSequenceClassification kept MegatronBert's pooler, never used nor trained
+    head_ignorable_keys: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sequence-classification": ("bert.pooler.*",),
+    }
     kmer_tokenizer_class = LCATokenizer
     tied_keys: ClassVar[dict[str, str]] = dict(TIED_KEYS)
+    head_architectures: ClassVar[dict[str, str]] = {
+        "masked-lm": "ProkBertForMaskedLM",
+        "sequence-classification": "ProkBertForSequenceClassification",
+        "token-classification": "ProkBertForTokenClassification",
+    }
+    head_keys: ClassVar[dict[str, tuple[str, ...]]] = {
+        "masked-lm": ("cls.*",),
+        "sequence-classification": ("weighting_layer.*", "classifier.*"),
+        "token-classification": ("classifier.*",),
+    }
+    head_modules: ClassVar[dict[str, tuple[str, ...]]] = {
+        "sequence-classification": ("weighting_layer", "classifier"),
+        "token-classification": ("classifier",),
+    }
+    lora_target_modules: ClassVar[tuple[str, ...]] = ("query", "value")
+    base_model_prefix: ClassVar[str] = "bert"
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
@@ -54,8 +80,49 @@ class ProkBertEncoder(DNAEncoder):
                 f"config.json has max_position_embeddings {cfg.max_position_embeddings}, fewer than "
                 f"the {spec.tokenizer.max_tokens} tokens {spec.id} takes"
             )
+        heads = {"sequence-classification": ProkBertForSequenceClassification,
+                 "token-classification": ProkBertForTokenClassification}
         with torch.device("meta"):
+            if spec.task in heads:
+                return heads[spec.task](cfg, len(spec.labels or ()), classifier_dropout(config))
             return ProkBertForMaskedLM(cfg)
+
+    @classmethod
+    def head_config(cls, config: dict[str, Any]) -> dict[str, Any]:
+        """The 2025 code's `num_class_labels` is the head's size (its id2label is transformers' default 2)."""
+        n = config.get("num_class_labels")
+        if not isinstance(n, int) or isinstance(n, bool) or config.get("num_labels") == n:
+            return config
+        out = dict(config, num_labels=n)
+        if len(config.get("id2label") or {}) != n:
+            out["id2label"] = {str(i): f"LABEL_{i}" for i in range(n)}
+        return out
+
+    @classmethod
+    def config_with_head(cls, config: dict[str, Any], spec: ModelSpec) -> dict[str, Any]:
+        """Also the keys the original ProkBertConfig reads: 2025's `num_class_labels`,
+        `classification_dropout_rate`, and `classifier_pooling`."""
+        out = super().config_with_head(config, spec)
+        out["num_class_labels"] = out["num_labels"]
+        out.setdefault("classification_dropout_rate", classifier_dropout(config))
+        if spec.task == "sequence-classification":
+            out["classifier_pooling"] = "attention"
+        return out
+
+    @classmethod
+    def init_new_weights(
+        cls,
+        module: torch.nn.Module,
+        names: list[str],
+        config: dict[str, Any],
+        generator: torch.Generator | None,
+    ) -> None:
+        """transformers' init, then a zero `weighting_layer` (uniform pooling at step 0), as the original."""
+        super().init_new_weights(module, names, config, generator)
+        with torch.no_grad():
+            for name in names:
+                if name.startswith("weighting_layer."):
+                    module.get_parameter(name).zero_()
 
     @classmethod
     def build_tokenizer(
@@ -85,15 +152,33 @@ class ProkBertEncoder(DNAEncoder):
     ) -> EncoderOutput:
         """hidden_states: embeddings, layers 1..N-1, then encoder.ln(layer N) as in MegatronBert."""
         module = self.module
-        assert isinstance(module, ProkBertForMaskedLM)
         out = module.bert(input_ids, attention_mask, None, output_hidden_states)
-        logits = module.cls(out.last_hidden_state) if with_logits else None
+        if isinstance(module, (ProkBertForSequenceClassification, ProkBertForTokenClassification)):
+            logits = module.head(out.last_hidden_state, attention_mask) if with_logits else None
+        else:
+            assert isinstance(module, ProkBertForMaskedLM)
+            logits = module.cls(out.last_hidden_state) if with_logits else None
         return EncoderOutput(
             last_hidden_state=out.last_hidden_state,
             attention_mask=attention_mask,
             hidden_states=out.hidden_states,
             logits=logits,
         )
+
+    def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The sequence head (masked attention pooling, dropout, classifier) or the token head."""
+        logits = _head_logits(self.module, last_hidden_state, attention_mask)
+        if logits is None:
+            return super().head_logits(last_hidden_state, attention_mask)
+        return logits
+
+
+def _head_logits(
+    module: torch.nn.Module, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor
+) -> torch.Tensor | None:
+    if isinstance(module, (ProkBertForSequenceClassification, ProkBertForTokenClassification)):
+        return module.head(last_hidden_state, attention_mask)
+    return None
 
 
 def _check_lca_keys(spec: ModelSpec, config: dict[str, Any]) -> None:

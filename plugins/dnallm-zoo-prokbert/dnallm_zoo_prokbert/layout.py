@@ -16,6 +16,7 @@ __all__ = [
     "ALPHABET",
     "MODEL_TYPES",
     "SPECIALS",
+    "ZOO_HEADS",
     "detect_k",
     "is_prokbert_config",
     "lca_params",
@@ -91,6 +92,10 @@ def is_prokbert_config(config: Mapping[str, Any]) -> bool:
     return model_type == "megatron-bert" and config.get("position_embedding_type") == "relative_key_query"
 
 
+#: the head classes whose layout the plugin reads (the core builds the head from config.json)
+ZOO_HEADS = ("ProkBertForSequenceClassification", "ProkBertForTokenClassification")
+
+
 def match_model(path: str | Path, config: Mapping[str, Any]) -> str | None:
     """The registered model id of a ProkBERT checkpoint directory; None when it is not one."""
     if not is_prokbert_config(config):
@@ -99,11 +104,12 @@ def match_model(path: str | Path, config: Mapping[str, Any]) -> str | None:
     if k is None:
         return None
     archs = config.get("architectures") or []
-    heads = [a for a in archs if isinstance(a, str) and not a.endswith(("ForMaskedLM", "Model"))]
+    heads = [a for a in archs if isinstance(a, str) and not a.endswith(("ForMaskedLM", "Model"))
+             and a not in ZOO_HEADS]
     if heads:
         raise CheckpointError(
             f"{path}: a ProkBERT checkpoint with a fine-tuned head ({', '.join(heads)}); "
-            "dnallm-zoo-prokbert loads the base masked-LM models only"
+            f"dnallm-zoo-prokbert reads the base models and the {' and '.join(ZOO_HEADS)} layouts"
         )
     k, shift = lca_params(path, config, k)
     for info in MODELS:

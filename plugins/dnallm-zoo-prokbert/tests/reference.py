@@ -12,7 +12,13 @@ from typing import Any
 
 import torch
 
-__all__ = ["original_keys", "reference_forward", "relative_scores_einsum"]
+__all__ = [
+    "original_keys",
+    "reference_forward",
+    "reference_sequence_logits",
+    "reference_token_logits",
+    "relative_scores_einsum",
+]
 
 
 def original_keys(num_layers: int) -> list[str]:
@@ -140,6 +146,8 @@ def reference_forward(
     last = _layer_norm(x, sd["bert.encoder.ln.weight"], sd["bert.encoder.ln.bias"], eps)
     # MegatronBertEncoder appends the final-LN output instead of the last layer's raw output.
     states[-1] = last
+    if "cls.predictions.bias" not in sd:  # a task head's layout: no MLM head
+        return last, states, None  # type: ignore[return-value]
 
     h = _gelu(_linear(last, sd, "cls.predictions.transform.dense"))
     h = _layer_norm(
@@ -150,3 +158,42 @@ def reference_forward(
     )
     logits = h @ sd["bert.embeddings.word_embeddings.weight"].T + sd["cls.predictions.bias"]
     return last, states, logits
+
+
+def reference_sequence_logits(
+    sd: Mapping[str, torch.Tensor],
+    config: Mapping[str, Any],
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    *,
+    masked: bool = True,
+) -> torch.Tensor:
+    """The original ProkBertForSequenceClassification in eval, one sequence at a time.
+
+    ``weighting_layer`` scores each token, a softmax over the real tokens (``masked``, the current
+    code) or over every position (the 2025 code), the weighted sum, then ``classifier``.
+    """
+    last, _, _ = reference_forward(sd, config, input_ids, attention_mask)
+    if attention_mask is None:
+        attention_mask = torch.ones_like(input_ids)
+    rows = []
+    for b in range(input_ids.shape[0]):
+        n = int(attention_mask[b].sum()) if masked else input_ids.shape[1]
+        x = last[b, :n]
+        scores = (x @ sd["weighting_layer.weight"].T + sd["weighting_layer.bias"])[:, 0]
+        w = torch.exp(scores - scores.max())
+        w = w / w.sum()
+        pooled = (w[:, None] * x).sum(0)
+        rows.append(pooled @ sd["classifier.weight"].T + sd["classifier.bias"])
+    return torch.stack(rows)
+
+
+def reference_token_logits(
+    sd: Mapping[str, torch.Tensor],
+    config: Mapping[str, Any],
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """A per-token ``classifier`` on the last hidden state (eval: no dropout)."""
+    last, _, _ = reference_forward(sd, config, input_ids, attention_mask)
+    return last @ sd["classifier.weight"].T + sd["classifier.bias"]

@@ -176,7 +176,7 @@ def test_not_a_prokbert_vocabulary(tmp_path: Path, vocab: list[str] | None) -> N
         ({"kmer": 3}, "kmer=3 but vocab.txt holds 6-mers"),
         ({"shift": 3}, "k=6, shift=3; no registered model"),
         ({"shift": 7}, "1 <= shift <= k"),
-        ({"architectures": ["ProkBertForSequenceClassification"]}, "fine-tuned head"),
+        ({"architectures": ["MegatronBertForSequenceClassification"]}, "fine-tuned head"),
     ],
 )
 def test_contradictions_are_errors(tmp_path: Path, changes: dict[str, Any], message: str) -> None:
