@@ -3,11 +3,12 @@
 Input: metagenome-like reads, `--records` reads of `--length` bp cut at random from the Arabidopsis
 chloroplast genome (examples/), split over `--files` FASTA files. Both engines run as the console
 script in a fresh subprocess, into a shard directory (`-o DIR/`), one after the other on the same
-input; each prints its summary line, from which the run's own seconds are read (model load and Ray
-start-up excluded for local; actor start-up and model loads included for Ray, Ray start-up apart).
+input; each prints its summary line, from which the run's own seconds are read (local: the model
+load excluded; Ray: the actors' start-up and model loads included, Ray's own start-up apart).
 The wall time of each subprocess (imports, start-up, everything) is printed too, and the rate at
-which the Ray datasource parses the same files (records/s of one read task), to show that reading
-is not what limits a run. The outputs are compared (same ids, vectors to 1e-5).
+which the Ray datasource parses the same files (records/s of one read task) and the rate of the
+CLI's check of every record on the driver (before any model work), to show what reading costs.
+The outputs are compared (the same ids; the largest difference of the vectors is printed).
 
 On a 2-core machine the two actors share one CPU (0.5 each; a read task needs the other), so Ray's
 overhead shows: the figure is to be known, not to be good. With a GPU: `--device cuda
@@ -92,6 +93,20 @@ def parse_rate(paths: list[Path]) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def check_rate(paths: list[Path], model: str) -> float:
+    """Records/s of the driver's check of every record before model work (`_validation.Screening`)."""
+    from dnallm_zoo import get_spec
+    from dnallm_zoo._inputs import expand_inputs
+    from dnallm_zoo._validation import Screening, Validator, min_bases
+
+    spec = get_spec(model)
+    screening = Screening(expand_inputs([str(p) for p in paths]),
+                          Validator(spec.tokenizer.normalization, min_bases=min_bases(spec)))
+    t0 = time.perf_counter()
+    screening.check_files()
+    return len(screening.expected_ids) / (time.perf_counter() - t0)
+
+
 def same_rows(a: Path, b: Path) -> float:
     import pyarrow.parquet as pq
 
@@ -133,7 +148,9 @@ def main(argv: list[str] | None = None) -> None:
                   "--shard-size", str(args.batch_size)]
         print(f"{args.model}: {args.records:,} reads of {args.length} bp in {args.files} files "
               f"({tokens:,} tokens with specials), device {args.device}, {args.dtype}; {cpus} CPUs")
-        print(f"datasource parsing (one read task, this process): {parse_rate(paths):,.0f} records/s")
+        print(f"datasource parsing (one read task, this process): {parse_rate(paths):,.0f} records/s; "
+              f"the CLI's check of every record on the driver: {check_rate(paths, args.model):,.0f} "
+              "records/s")
 
         wall_local, err_local = run([*zoo_command(), "embed", *common, "-o", f"{d}/local/"])
         n_l, _, s_l, _ = summary(err_local)
