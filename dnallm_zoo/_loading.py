@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from ._encoder import DNAEncoder
 
-__all__ = ["load", "match_directory", "weights_dir"]
+__all__ = ["directory_spec", "load", "match_directory", "weights_dir"]
 
 
 def match_directory(path: str | Path) -> Entry:
@@ -34,6 +34,14 @@ def match_directory(path: str | Path) -> Entry:
         f"{p}: no installed plugin recognises this checkpoint (model_type {kind!r}, "
         f"files {sorted(x.name for x in p.iterdir())}); `dnallm-zoo plugins` lists the plugins"
     )
+
+
+def directory_spec(path: str | Path) -> ModelSpec:
+    """The spec `load(path)` gives a checkpoint directory: its model's, with the head config.json names."""
+    p = Path(path)
+    entry = match_directory(p)
+    cls = entry.encoder_class()
+    return spec_from_config(entry.spec, cls.head_config(read_config(p)), cls.head_architectures)
 
 
 def weights_dir(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Path:

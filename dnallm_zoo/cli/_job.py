@@ -31,9 +31,9 @@ def spec_of(model: str) -> ModelSpec | None:
     """The spec of a model without loading it; None for a hub repository no plugin registered."""
     p = Path(model)
     if p.is_dir():
-        from .._loading import match_directory
+        from .._loading import directory_spec
 
-        return match_directory(p).spec
+        return directory_spec(p)  # a fine-tuned head included
     from .._registry import get_registry
 
     try:

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dnallm_zoo import CheckpointError
 from dnallm_zoo.kit import KmerVocab, bpe_vocab
 
 from .specs import FAMILY, FLAVOURS, TASKS, Flavour, Task
@@ -55,13 +54,9 @@ def match(path: Path, config: dict[str, Any]) -> str | None:
         return base
     task = _task(path, config, flavour)
     if task is None:
-        labels = _label_names(config)
-        raise CheckpointError(
-            f"{path}: a Plant DNABERT ({flavour.hub}) classifier, but neither its labels {labels} "
-            f"nor its directory name tell which of the published tasks it was fine-tuned on "
-            f"({', '.join(t.hub for t in TASKS)}); name the directory after its hub repository "
-            f"(e.g. plant-dnabert-{flavour.hub}-promoter) or give config.json the task's id2label"
-        )
+        # not one of the published tasks (neither its labels nor its directory name say which): a head
+        # fine-tuned elsewhere, e.g. in the zoo; the base model, its head read from config.json
+        return base
     return f"{base}-{task.key}"
 
 
