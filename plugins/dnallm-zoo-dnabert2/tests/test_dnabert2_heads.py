@@ -164,3 +164,31 @@ def test_bpe_pieces_map_to_the_bases_they_spell(zoo: Any, tiny_dir: Callable[...
     got = encode_per_base(tok, seq, labels)["labels"]
     assert got[0] == got[-1] == -100
     assert got[1:-1] == [s + (e - s - 1) // 2 for s, e in body.tolist()]  # the centre base's label
+
+
+@pytest.mark.slow
+def test_a_short_trainer_run_lowers_the_loss(zoo: Any, tiny_dir: Callable[..., Path], tmp_path: Path) -> None:
+    import random
+
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+    torch.manual_seed(0)
+    model = _zoo_model(zoo, tiny_dir(), task="sequence-classification", num_labels=2)
+    tok, rng = model.tokenizer, random.Random(0)
+    rows = []
+    for i in range(32):
+        seq = "".join(rng.choice("AC" if i % 2 else "GT") for _ in range(rng.randint(12, 30)))
+        rows.append({**tok(seq), "label": i % 2})
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "run"), per_device_train_batch_size=8, num_train_epochs=4,
+        learning_rate=5e-3, logging_steps=4, save_strategy="no", report_to=[], use_cpu=True, seed=0,
+        disable_tqdm=True,
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=DataCollatorWithPadding(tok))
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert losses[-1] < losses[0] - 0.05, losses
+    trainer.save_model(str(tmp_path / "saved"))
+    config = json.loads((tmp_path / "saved" / "config.json").read_text())
+    sd = _saved_weights(tmp_path / "saved")
+    assert {k: tuple(v.shape) for k, v in sd.items()} == ref.head_key_shapes(config, 2)

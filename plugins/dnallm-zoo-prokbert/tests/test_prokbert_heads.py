@@ -134,3 +134,32 @@ def test_lca_windows_map_to_their_bases(
     assert spans[1:-1].tolist() == [[i, i + k] for i in range(0, len(seq) - k + 1, shift)]
     labels = encode_per_base(tok, seq, [i % 3 for i in range(len(seq))])["labels"]
     assert labels[1:-1] == [(i + (k - 1) // 2) % 3 for i in range(0, len(seq) - k + 1, shift)]
+
+
+@pytest.mark.slow
+def test_a_short_trainer_run_lowers_the_loss(
+    registered: None, prokbert_dir: Callable[..., Path], tmp_path: Path
+) -> None:
+    import random
+
+    from transformers import DataCollatorWithPadding, Trainer, TrainingArguments
+
+    torch.manual_seed(0)
+    model, _ = _model(prokbert_dir("prokbert-mini"), task="sequence-classification", num_labels=2)
+    tok, rng = model.tokenizer, random.Random(0)
+    rows = []
+    for i in range(32):
+        seq = "".join(rng.choice("AC" if i % 2 else "GT") for _ in range(rng.randint(12, 30)))
+        rows.append({**tok(seq), "label": i % 2})
+    args = TrainingArguments(
+        output_dir=str(tmp_path / "run"), per_device_train_batch_size=8, num_train_epochs=4,
+        learning_rate=5e-3, logging_steps=4, save_strategy="no", report_to=[], use_cpu=True, seed=0,
+        disable_tqdm=True,
+    )
+    trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=DataCollatorWithPadding(tok))
+    trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    assert losses[-1] < losses[0] - 0.05, losses
+    trainer.save_model(str(tmp_path / "saved"))
+    assert set(read_state_dict(tmp_path / "saved" / "model.safetensors")) == set(model.state_dict())
+    assert dnallm_zoo.load(tmp_path / "saved").spec.task == "sequence-classification"
