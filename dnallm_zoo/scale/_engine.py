@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._batching import DEFAULT_TOKEN_BUDGET
 from .._inputs import Source
-from .._shards import _SHARD, done_ids, finish, next_blocks, start
+from .._shards import _SHARD, _drop_partial, done_ids, finish, next_blocks, start
 from .._validation import BadRecordsError, Problem, skipped_path, write_skipped
 from .._writers import RowLayout
 from ..errors import InputError, UnknownModelError, ZooError
@@ -260,24 +260,28 @@ def _run(
     seen: list[str] = []
     written: set[str] = set()
     t0 = time.perf_counter()
+    units = {name: Source(0, name, kind).unit for name, kind in zip(inputs, kinds, strict=True)}
     with _retrying(results.context, engine.max_retries), _unwrapped():
         for batch in results.iter_batches(batch_format="pyarrow", batch_size=None):
-            _tally(batch.to_pydict(), summary, seen, written)
+            _tally(batch.to_pydict(), summary, seen, written, units)
     summary.seconds = time.perf_counter() - t0
     summary.shards = len(written)
+    for name in _shard_names(output) - before - written:  # a failed attempt's shard no batch reported
+        (output / name).unlink(missing_ok=True)
+        summary.orphans += 1
+    _drop_partial(output)  # a temporary file of an actor killed while writing
     if summary.problems and not skip_invalid:
         raise BadRecordsError(summary.problems, hint="; the good ones are written, the run is not complete "
                               "(fix the input and resume, or skip_invalid)")
     if summary.problems:
         write_skipped(skipped_path(output), summary.problems)
-    for name in _shard_names(output) - before - written:  # a failed attempt's shard no batch reported
-        (output / name).unlink(missing_ok=True)
-        summary.orphans += 1
     finish(output, expected_ids=seen if expected_ids is None else expected_ids)
     return summary
 
 
-def _tally(cols: dict[str, list[Any]], summary: ScaleSummary, seen: list[str], written: set[str]) -> None:
+def _tally(cols: dict[str, list[Any]], summary: ScaleSummary, seen: list[str], written: set[str],
+           units: Mapping[str, str]) -> None:
+    """Count one batch's results; an error ends the run, bad records are kept to be named together."""
     for rid, source, n, bases, status, shard, kind, what in zip(
         cols["id"], cols["source"], cols["n"], cols["bases"], cols["status"], cols["shard"], cols["kind"],
         cols["what"], strict=True,
@@ -295,7 +299,7 @@ def _tally(cols: dict[str, list[Any]], summary: ScaleSummary, seen: list[str], w
         elif status == Status.SKIPPED:
             summary.skipped += 1
         else:
-            summary.problems.append(Problem(source, "record", n, rid, kind, what))
+            summary.problems.append(Problem(source, units.get(source, "record"), n, rid, kind, what))
             summary.skipped += 1
 
 
