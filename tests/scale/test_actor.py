@@ -3,6 +3,7 @@ a retried batch replaces its own shard; rows already written, left out or bad ar
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from dnallm_zoo import load
+from dnallm_zoo._registry import reset_plugins
 from dnallm_zoo._shards import done_ids, start
 from dnallm_zoo._writers import RowLayout
 from dnallm_zoo.scale._actor import EmbedShards, Plan, Status
@@ -22,8 +24,15 @@ INPUTS = ["a.fa", "b.fa"]
 
 
 @pytest.fixture(scope="module")
-def plan(tmp_path_factory: pytest.TempPathFactory) -> Plan:
+def toy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    reset_plugins()
     registered(ToyPlugin(tmp_path_factory.mktemp("toy")), name="toy")
+    yield
+    reset_plugins()
+
+
+@pytest.fixture(scope="module")
+def plan(toy: None) -> Plan:
     spec = load(MODEL).spec
     meta = {"dnallm_zoo_version": "x", **embedding_metadata(spec, normalization=None, pooling="mean",
                                                               layer=-1, long="chunk", overlap=None)}

@@ -86,6 +86,7 @@ def test_a_batch_that_raises_once_and_a_killed_worker_are_retried(
     assert len(list(cluster.glob("kill.fired.*"))) == 1 and not (cluster / "kill.armed").exists()
     assert_same_rows(out, local)
     assert summary.records == 95 and read_manifest(out)["complete"]
+    assert summary.orphans == 0  # each retry wrote the names of its first attempt: nothing left over
 
 
 def test_resume_works_across_engines(inputs: list[Path], local: Path, tmp_path: Path) -> None:
