@@ -18,7 +18,10 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # tests/ is no package: the helpers in scale_support.py
     sys.path.insert(0, str(HERE))
 SITE = HERE / "plugin_site"
-_ENV = ("PYTHONPATH", "DNALLM_ZOO_TOY_HOME", "DNALLM_ZOO_TEST_FAULTS", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER")
+# Ray reads this when it is first imported (a test module may import it at collection): with it, Ray
+# binds every server to 127.0.0.1 (loopback only) instead of the machine's address.
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+_ENV = ("PYTHONPATH", "DNALLM_ZOO_TOY_HOME", "DNALLM_ZOO_TEST_FAULTS")
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +60,19 @@ def cluster(toy_site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     # the workers inherit the environment Ray starts with: the plugin site, and the armed faults
     os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SITE), saved["PYTHONPATH"]) if p)
     os.environ["DNALLM_ZOO_TEST_FAULTS"] = str(faults)
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # every Ray server on 127.0.0.1 only
+    from ray._private import ray_constants
+
+    before = ray_constants.ENABLE_RAY_CLUSTER
+    ray_constants.ENABLE_RAY_CLUSTER = False  # in case ray was imported before this conftest
     try:
         ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024 * 1024,
                  log_to_driver=False, configure_logging=False)
     finally:  # the driver itself keeps no faults
         for k in ("PYTHONPATH", "DNALLM_ZOO_TEST_FAULTS"):
             _restore({k: saved[k]})
+        ray_constants.ENABLE_RAY_CLUSTER = before
     try:
+        assert ray.util.get_node_ip_address() == "127.0.0.1", "Ray is not on loopback only"
         yield faults
     finally:
         ray.shutdown()
