@@ -31,11 +31,18 @@ def connect(address: str | None = None, **init: Any) -> float:
     ray = require_ray()
     if ray.is_initialized():
         return 0.0
+    from ray._private import ray_constants
+
     t0 = time.perf_counter()
+    before = ray_constants.ENABLE_RAY_CLUSTER
+    if address is None:  # a cluster of this machine alone: its servers listen on loopback only
+        ray_constants.ENABLE_RAY_CLUSTER = False
     try:
         ray.init(address=address, **init)
     except ConnectionError as exc:
         raise InputError(f"cannot reach the Ray cluster at {address!r}: {exc}") from None
+    finally:
+        ray_constants.ENABLE_RAY_CLUSTER = before
     return time.perf_counter() - t0
 
 
