@@ -41,7 +41,25 @@ def directory_spec(path: str | Path) -> ModelSpec:
     p = Path(path)
     entry = match_directory(p)
     cls = entry.encoder_class()
-    return spec_from_config(entry.spec, cls.head_config(read_config(p)), cls.head_architectures)
+    config = read_config(p)
+    return _shape_from_config(spec_from_config(entry.spec, cls.head_config(config), cls.head_architectures),
+                              config)
+
+
+#: ArchitectureSpec field <- the config.json key every BERT-family config names it by
+_SHAPE_KEYS = {"hidden_size": "hidden_size", "num_layers": "num_hidden_layers",
+               "num_heads": "num_attention_heads", "intermediate_size": "intermediate_size",
+               "vocab_size": "vocab_size"}
+
+
+def _shape_from_config(spec: ModelSpec, config: dict[str, Any]) -> ModelSpec:
+    """A directory's network is the one its config.json describes (a smaller model of a family, say)."""
+    arch = spec.architecture
+    shape = {f: config[k] for f, k in _SHAPE_KEYS.items()
+             if isinstance(config.get(k), int) and config[k] > 0 and config[k] != getattr(arch, f)}
+    if not shape:
+        return spec
+    return spec.model_copy(update={"architecture": arch.model_copy(update={**shape, "parameters": None})})
 
 
 def weights_dir(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Path:

@@ -205,3 +205,16 @@ def test_a_checkpoint_that_does_not_match_is_refused_naming_the_tensor(
     words = {"missing": "missing 1: ", "unexpected": "unexpected 1: ", "misshaped": "wrong shape 1: "}
     with pytest.raises(CheckpointError, match=rf"does not match the model: {words[kind]}{key}"):
         load(d)
+
+
+def test_a_directory_spec_takes_the_network_shape_from_its_config() -> None:
+    """A smaller model of a family, claimed by its layout, is described by its own config.json."""
+    from dnallm_zoo._loading import _shape_from_config
+    from dnallm_zoo.testing.toy import TOY_SPEC
+
+    arch = TOY_SPEC.architecture
+    same = {"hidden_size": arch.hidden_size, "num_hidden_layers": arch.num_layers}
+    assert _shape_from_config(TOY_SPEC, same) is TOY_SPEC
+    smaller = _shape_from_config(TOY_SPEC, {"hidden_size": 8, "num_hidden_layers": 1, "vocab_size": "x"})
+    assert (smaller.architecture.hidden_size, smaller.architecture.num_layers) == (8, 1)
+    assert smaller.architecture.vocab_size == arch.vocab_size and smaller.architecture.parameters is None
