@@ -18,6 +18,7 @@ from ._bpe import bpe_vocab, dna_merges, tiny_bpe_tokenizer_json
 from ._capabilities import kmer_capabilities, kmer_max_bases
 from ._config import NOT_STOCK_KEYS, auto_map_modules, tiny_bert_config
 from ._family import CheckpointWriter, Family, Matcher, StockFamily
+from ._heads import BERT_HEAD_ARCHITECTURES, BERT_HEAD_KEYS, BERT_HEAD_MODULES
 from ._vocab import BERT_SPECIALS, KmerVocab, kmers
 
 if TYPE_CHECKING:
@@ -34,6 +35,9 @@ __getattr__ = lazy_getattr(__name__, {
 })
 
 __all__ = [
+    "BERT_HEAD_ARCHITECTURES",
+    "BERT_HEAD_KEYS",
+    "BERT_HEAD_MODULES",
     "BERT_SPECIALS",
     "NOT_STOCK_KEYS",
     "CheckpointWriter",

@@ -18,6 +18,7 @@ from .._spec import ModelSpec
 from ..errors import CheckpointError
 from ._bpe import tiny_bpe_tokenizer_json
 from ._config import NOT_STOCK_KEYS, tiny_bert_config
+from ._heads import BERT_HEAD_ARCHITECTURES, BERT_HEAD_KEYS, BERT_HEAD_MODULES
 from ._weights import WeightsFormat, random_state_dict, write_weights
 
 if TYPE_CHECKING:
@@ -84,20 +85,9 @@ class StockBertEncoder(DNAEncoder):
     }
     #: config.json keys that do not describe the network (the hub repos' remote-code map at least)
     extra_config_keys: ClassVar[frozenset[str]] = frozenset({"auto_map"})
-    head_architectures: ClassVar[dict[str, str]] = {
-        "masked-lm": "BertForMaskedLM",
-        "sequence-classification": "BertForSequenceClassification",
-        "token-classification": "BertForTokenClassification",
-    }
-    head_keys: ClassVar[dict[str, tuple[str, ...]]] = {
-        "masked-lm": ("cls.*",),
-        "sequence-classification": ("bert.pooler.*", "classifier.*"),
-        "token-classification": ("classifier.*",),
-    }
-    head_modules: ClassVar[dict[str, tuple[str, ...]]] = {
-        "sequence-classification": ("bert.pooler", "classifier"),
-        "token-classification": ("classifier",),
-    }
+    head_architectures: ClassVar[dict[str, str]] = BERT_HEAD_ARCHITECTURES
+    head_keys: ClassVar[dict[str, tuple[str, ...]]] = BERT_HEAD_KEYS
+    head_modules: ClassVar[dict[str, tuple[str, ...]]] = BERT_HEAD_MODULES
     lora_target_modules: ClassVar[tuple[str, ...]] = ("query", "value")
 
     @classmethod

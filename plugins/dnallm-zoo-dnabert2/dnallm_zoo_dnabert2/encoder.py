@@ -12,6 +12,7 @@ from dnallm_zoo import (
     EncoderOutput,
     ModelSpec,
 )
+from dnallm_zoo.kit import BERT_HEAD_ARCHITECTURES, BERT_HEAD_KEYS, BERT_HEAD_MODULES
 
 from .heads import MosaicBertForSequenceClassification, MosaicBertForTokenClassification, classifier_dropout
 from .modeling import (
@@ -45,20 +46,9 @@ class DNABERT2Encoder(DNAEncoder):
 
     ignorable_keys: ClassVar[tuple[str, ...]] = ("pooler.dense.weight", "pooler.dense.bias")
     tied_keys: ClassVar[dict[str, str]] = dict(TIED_KEYS)
-    head_architectures: ClassVar[dict[str, str]] = {
-        "masked-lm": "BertForMaskedLM",
-        "sequence-classification": "BertForSequenceClassification",
-        "token-classification": "BertForTokenClassification",
-    }
-    head_keys: ClassVar[dict[str, tuple[str, ...]]] = {
-        "masked-lm": ("cls.*",),
-        "sequence-classification": ("bert.pooler.*", "classifier.*"),
-        "token-classification": ("classifier.*",),
-    }
-    head_modules: ClassVar[dict[str, tuple[str, ...]]] = {
-        "sequence-classification": ("bert.pooler", "classifier"),
-        "token-classification": ("classifier",),
-    }
+    head_architectures: ClassVar[dict[str, str]] = BERT_HEAD_ARCHITECTURES
+    head_keys: ClassVar[dict[str, tuple[str, ...]]] = BERT_HEAD_KEYS
+    head_modules: ClassVar[dict[str, tuple[str, ...]]] = BERT_HEAD_MODULES
     lora_target_modules: ClassVar[tuple[str, ...]] = ("Wqkv",)
     base_model_prefix: ClassVar[str] = "bert"
 
