@@ -40,7 +40,8 @@ def test_real_signature_with_task_config_object_and_dict(
 
 
 def test_heads_the_checkpoint_lacks_and_unsupported_options_are_clear(zoo_toy: ToyPlugin) -> None:
-    with pytest.raises(ZooError, match=r"toy-kmer3 \(toy\) has no sequence-classification head.*no task heads"):
+    with pytest.raises(ZooError,
+                       match=r"toy-kmer3 \(toy\) has no sequence-classification head.*no task heads"):
         load_model_and_tokenizer("toy-kmer3", {"task_type": "binary"})
     with pytest.raises(ZooError, match="no token-classification head"):
         load_model_and_tokenizer("toy-kmer3", {"task_type": "token"})

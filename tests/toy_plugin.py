@@ -51,7 +51,7 @@ class ToyModule(torch.nn.Module):
         self.classifier = torch.nn.Linear(hidden, n_labels) if n_labels else None
 
 
-class ToyEncoder(DNAEncoder):
+class CliToyEncoder(DNAEncoder):
     """Each token on its own: tanh(dense(embedding)); the classifier reads [CLS]."""
 
     ignorable_keys: ClassVar[tuple[str, ...]] = ()
@@ -88,7 +88,7 @@ def write_checkpoint(path: Path, *, classifier: bool = False, seed: int = 0) -> 
     return path
 
 
-class ToyPlugin:
+class CliToyPlugin:
     """Registers `toy-3` (embedding) and `toy-classifier`, with weights under `root`."""
 
     def __init__(self, root: Path) -> None:
@@ -97,7 +97,7 @@ class ToyPlugin:
     @hookimpl
     def register_models(self, register: Any) -> None:
         for model_id, path in self.dirs.items():
-            register(toy_spec(model_id, path, classifier=model_id == "toy-classifier"), ToyEncoder)
+            register(toy_spec(model_id, path, classifier=model_id == "toy-classifier"), CliToyEncoder)
 
     @hookimpl
     def make_test_checkpoint(self, spec: ModelSpec, path: Path) -> bool | None:

@@ -28,7 +28,7 @@ from torch import nn
 
 from .._checkpoint import WEIGHT_FILES
 from .._encoder import DNAEncoder, EncoderOutput
-from .._hooks import RegisterFn, hookimpl
+from .._hooks import hookimpl
 from .._spec import (
     ArchitectureSpec,
     Capabilities,
@@ -37,6 +37,7 @@ from .._spec import (
     WeightsSource,
 )
 from ..errors import CheckpointError
+from ..kit._family import Family
 from ..tokenize import write_vocab_txt
 
 __all__ = [
@@ -266,39 +267,26 @@ def _is_toy_checkpoint(path: Path, config: dict[str, Any]) -> bool:
 
 
 # --------------------------------------------------------------------------- the hooks
-class ToyPlugin:
-    """The toy family's hook implementations; register an instance in-process.
+def _toy_match(path: Path, config: dict[str, Any]) -> str | None:
+    return TOY_ID if _is_toy_checkpoint(path, config) else None
+
+
+class ToyPlugin(Family):
+    """The toy family's hook implementations (the kit's `Family`); register an instance in-process.
 
     `home` is where `resolve_weights` writes the toy weights on first use (a temporary
     directory if not given), so that ``load("toy-kmer3")`` works offline.
     """
 
     def __init__(self, home: str | Path | None = None) -> None:
+        super().__init__(FAMILY, _SPECS.values(), encoder=ENCODER,
+                         checkpoint=lambda spec, path: write_toy_checkpoint(path), match=_toy_match)
         self.home = Path(home) if home is not None else None
-
-    @hookimpl
-    def register_models(self, register: RegisterFn) -> None:
-        """toy-kmer3."""
-        for spec in _SPECS.values():
-            register(spec, ENCODER)
-
-    @hookimpl
-    def make_test_checkpoint(self, spec: ModelSpec, path: Path) -> bool | None:
-        """A tiny random checkpoint for this family's models only (None lets other plugins try)."""
-        if spec.family != FAMILY or spec.id not in _SPECS:
-            return None
-        write_toy_checkpoint(path)
-        return True
-
-    @hookimpl
-    def match_checkpoint(self, path: Path, config: dict[str, Any]) -> str | None:
-        """Claim a directory in the toy layout."""
-        return TOY_ID if _is_toy_checkpoint(path, config) else None
 
     @hookimpl
     def resolve_weights(self, spec: ModelSpec, source: WeightsSource, cache_dir: Path | None) -> Path | None:
         """The toy weights, written on first use (a real plugin rarely needs this hook)."""
-        if spec.family != FAMILY or spec.id not in _SPECS:
+        if not self.owns(spec):
             return None
         if self.home is None:
             self.home = Path(tempfile.mkdtemp(prefix="dnallm-zoo-toy-"))

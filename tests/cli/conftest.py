@@ -24,7 +24,7 @@ from dnallm_zoo._registry import reset_plugins, reset_registry  # noqa: E402
 @pytest.fixture(scope="module")
 def toy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("toy")
-    plugin = toy_plugin.ToyPlugin(root)
+    plugin = toy_plugin.CliToyPlugin(root)
     for model_id, path in plugin.dirs.items():
         spec = dnallm_zoo.ModelSpec.model_validate(
             toy_plugin.toy_spec(model_id, path, classifier=model_id == "toy-classifier")
@@ -34,13 +34,13 @@ def toy_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def toy(toy_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[toy_plugin.ToyPlugin]:
+def toy(toy_root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[toy_plugin.CliToyPlugin]:
     """Only the toy plugin: no installed entry points, a fresh manager and registry."""
     monkeypatch.setenv("DNALLM_ZOO_PLUGINS", "")
     monkeypatch.delenv("DNALLM_ZOO_BLOCK_PLUGINS", raising=False)
     monkeypatch.delenv("DNALLM_ZOO_STRICT_PLUGINS", raising=False)
     reset_plugins()
-    plugin = toy_plugin.ToyPlugin(toy_root)
+    plugin = toy_plugin.CliToyPlugin(toy_root)
     get_manager().register(plugin, name="toy", distribution="toy-dist", version="9.9")
     reset_registry()
     yield plugin

@@ -241,13 +241,13 @@ from dnallm_zoo._discovery import get_manager
 from dnallm_zoo._registry import reset_plugins, reset_registry
 from dnallm_zoo.cli import main
 
-forward = toy_plugin.ToyEncoder.forward
+forward = toy_plugin.CliToyEncoder.forward
 def slow(self, *a, **k):  # a model slow enough to be killed mid-run
     time.sleep(float(sys.argv[3]))
     return forward(self, *a, **k)
-toy_plugin.ToyEncoder.forward = slow
+toy_plugin.CliToyEncoder.forward = slow
 reset_plugins()
-get_manager().register(toy_plugin.ToyPlugin(Path(sys.argv[2])), name="toy")
+get_manager().register(toy_plugin.CliToyPlugin(Path(sys.argv[2])), name="toy")
 reset_registry()
 main(sys.argv[4:])
 """

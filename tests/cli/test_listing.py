@@ -79,7 +79,7 @@ class Rival:
     def register_models(self, register: Any) -> None:
         if self.raises:
             raise RuntimeError("kaputt")
-        register(self.spec, toy_plugin.ToyEncoder)
+        register(self.spec, toy_plugin.CliToyEncoder)
 
 
 def test_list_reports_conflicts_and_failed_plugins_on_stderr(toy: Any, toy_root: Path) -> None:

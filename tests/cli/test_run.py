@@ -199,7 +199,7 @@ class HubToy:
     def register_models(self, register: Any) -> None:
         spec = toy_plugin.toy_spec("toy-hub", Path("unused"), classifier=True)
         spec["weights"] = {"repo_id": "zoo-tests/toy-hub", "revision": "5e45af8"}
-        register(spec, toy_plugin.ToyEncoder)
+        register(spec, toy_plugin.CliToyEncoder)
 
 
 def test_predict_offline_and_not_cached_says_what_to_do(
