@@ -8,7 +8,7 @@ import re
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import CheckpointError, NewWeightsWarning
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "WEIGHT_FILES",
+    "WeightsFormat",
     "find_weights_file",
     "load_state_dict_strict",
     "read_config",
@@ -28,6 +29,7 @@ __all__ = [
 # a new head is reported every time, not once per call site (a notebook loads the same line twice)
 warnings.simplefilter("always", NewWeightsWarning)
 
+WeightsFormat = Literal["safetensors", "bin"]
 # looked for in this order: safetensors first, pickle-free .bin loading last
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
@@ -211,3 +213,23 @@ def report_new_weights(
 def _tensor_at(module: torch.nn.Module, key: str) -> torch.Tensor:
     owner, _, leaf = key.rpartition(".")
     return getattr(module.get_submodule(owner), leaf)
+
+
+def write_weights(
+    path: str | Path, state_dict: Mapping[str, torch.Tensor], fmt: WeightsFormat = "safetensors"
+) -> Path:
+    """Write `model.safetensors` (shared storage copied apart) or `pytorch_model.bin` (as given) in `path`."""
+    p = Path(path)
+    p.mkdir(parents=True, exist_ok=True)
+    if fmt == "safetensors":
+        from safetensors.torch import save_file
+
+        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
+        save_file(tensors, str(p / "model.safetensors"), metadata={"format": "pt"})
+        return p / "model.safetensors"
+    if fmt == "bin":
+        import torch
+
+        torch.save(dict(state_dict), p / "pytorch_model.bin")
+        return p / "pytorch_model.bin"
+    raise ValueError(f"weights format must be 'safetensors' or 'bin', not {fmt!r}")

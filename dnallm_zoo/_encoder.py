@@ -20,6 +20,7 @@ from ._checkpoint import (
     read_config,
     read_state_dict,
     report_new_weights,
+    write_weights,
 )
 from ._chunking import LongPolicy, Record
 from ._pipeline import Progress, Segment
@@ -255,13 +256,10 @@ class DNAEncoder(ABC):
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write config.json, model.safetensors and the tokenizer files (original layout)."""
-        from safetensors.torch import save_file
-
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
         (p / "config.json").write_text(json.dumps(self.config, indent=2) + "\n")
-        save_file(self.state_dict_for_save(), str(p / "model.safetensors"),
-                  metadata={"format": "pt"})
+        write_weights(p, self.state_dict_for_save())
         self.tokenizer.save_pretrained(p)
 
     # ----------------------------------------------------------------- properties

@@ -152,15 +152,12 @@ class ZooModel(PreTrainedModel):
         if state_dict is None:
             self._zoo.save_pretrained(save_directory)
             return
-        from safetensors.torch import save_file
+        from ._checkpoint import write_weights
 
         p = Path(save_directory)
         self._zoo.save_pretrained(p)  # config and tokenizer; the weights follow from `state_dict`
         tied = type(self._zoo).tied_keys
-        weights = {
-            k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items() if k not in tied
-        }
-        save_file(weights, str(p / "model.safetensors"), metadata={"format": "pt"})
+        write_weights(p, {k: v for k, v in state_dict.items() if k not in tied})
 
     # ----------------------------------------------------------------- running
     def forward(

@@ -12,7 +12,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._checkpoint import find_weights_file, load_state_dict_strict, read_config, read_state_dict
+from .._checkpoint import (
+    WeightsFormat,
+    find_weights_file,
+    load_state_dict_strict,
+    read_config,
+    read_state_dict,
+    write_weights,
+)
 from .._lazy import lazy_getattr
 from ._bpe import bpe_vocab, dna_merges, tiny_bpe_tokenizer_json
 from ._capabilities import kmer_capabilities, kmer_max_bases
@@ -23,15 +30,13 @@ from ._vocab import BERT_SPECIALS, KmerVocab, kmers
 
 if TYPE_CHECKING:
     from ._bert import StockBertEncoder, write_bert_checkpoint, write_stock_checkpoint
-    from ._weights import WeightsFormat, random_state_dict, write_weights
+    from ._weights import random_state_dict
 
 __getattr__ = lazy_getattr(__name__, {
     "StockBertEncoder": "._bert",
     "random_state_dict": "._weights",
     "write_bert_checkpoint": "._bert",
     "write_stock_checkpoint": "._bert",
-    "write_weights": "._weights",
-    "WeightsFormat": "._weights",
 })
 
 __all__ = [

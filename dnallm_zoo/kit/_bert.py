@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from .._checkpoint import WeightsFormat, write_weights
 from .._encoder import DNAEncoder, EncoderOutput
 from .._spec import ModelSpec
 from ..errors import CheckpointError
 from ._bpe import tiny_bpe_tokenizer_json
 from ._config import NOT_STOCK_KEYS, tiny_bert_config
 from ._heads import BERT_HEAD_ARCHITECTURES, BERT_HEAD_KEYS, BERT_HEAD_MODULES
-from ._weights import WeightsFormat, random_state_dict, write_weights
+from ._weights import random_state_dict
 
 if TYPE_CHECKING:
     from ._family import StockFamily

@@ -1,17 +1,14 @@
-"""Random weights for tiny test checkpoints, and writing tensors as the original files hold them."""
+"""Random weights for tiny test checkpoints (written by the core's `write_weights`)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
-from pathlib import Path
-from typing import Literal
 
 import torch
 
-__all__ = ["WeightsFormat", "random_state_dict", "write_weights"]
+__all__ = ["random_state_dict"]
 
-WeightsFormat = Literal["safetensors", "bin"]
 _NORMS = ("LayerNorm.weight", "layernorm.weight", "ln.weight")
 
 
@@ -43,21 +40,3 @@ def random_state_dict(
         else:  # linear weights [out, in]
             out[key] = 0.5 * noise / math.sqrt(like.shape[1])
     return out
-
-
-def write_weights(
-    path: str | Path, state_dict: Mapping[str, torch.Tensor], fmt: WeightsFormat = "safetensors"
-) -> Path:
-    """Write `model.safetensors` (shared storage copied apart) or `pytorch_model.bin` (as given) in `path`."""
-    p = Path(path)
-    p.mkdir(parents=True, exist_ok=True)
-    if fmt == "safetensors":
-        from safetensors.torch import save_file
-
-        tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
-        save_file(tensors, str(p / "model.safetensors"), metadata={"format": "pt"})
-        return p / "model.safetensors"
-    if fmt == "bin":
-        torch.save(dict(state_dict), p / "pytorch_model.bin")
-        return p / "pytorch_model.bin"
-    raise ValueError(f"weights format must be 'safetensors' or 'bin', not {fmt!r}")

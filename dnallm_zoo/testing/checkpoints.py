@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._checkpoint import WEIGHT_FILES, find_weights_file, read_config
+from .._checkpoint import WEIGHT_FILES, find_weights_file, read_config, write_weights
 from .._discovery import call_each, get_manager
 from .._registry import get_spec
 from .._spec import ModelSpec
@@ -97,8 +97,6 @@ def planted_defects(
 
 def write_weights_copy(src: str | Path, dst: str | Path, state_dict: Mapping[str, torch.Tensor]) -> Path:
     """A copy of checkpoint directory `src` in `dst` whose weights are `state_dict` (safetensors)."""
-    from safetensors.torch import save_file
-
     s, d = Path(src), Path(dst)
     d.mkdir(parents=True, exist_ok=True)
     for f in s.iterdir():
@@ -108,6 +106,5 @@ def write_weights_copy(src: str | Path, dst: str | Path, state_dict: Mapping[str
             shutil.copytree(f, d / f.name)
         else:
             shutil.copyfile(f, d / f.name)
-    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in state_dict.items()}
-    save_file(tensors, str(d / "model.safetensors"), metadata={"format": "pt"})
+    write_weights(d, state_dict)
     return d

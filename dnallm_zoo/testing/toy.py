@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._checkpoint import WEIGHT_FILES
+from .._checkpoint import WEIGHT_FILES, write_weights
 from .._encoder import DNAEncoder, EncoderOutput
 from .._hooks import hookimpl
 from .._spec import (
@@ -252,12 +252,7 @@ def write_toy_checkpoint(
     sd["toy.pooler.dense.bias"] = torch.zeros(h)
     (p / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     write_vocab_txt(toy_vocab(), p / "vocab.txt")
-    if safetensors:
-        from safetensors.torch import save_file
-
-        save_file(sd, str(p / "model.safetensors"), metadata={"format": "pt"})
-    else:
-        torch.save(sd, p / "pytorch_model.bin")
+    write_weights(p, sd, "safetensors" if safetensors else "bin")
     return p
 
 
