@@ -48,14 +48,21 @@ def regions(n: int, held_out: tuple[int, int] | None) -> tuple[list[tuple[int, i
 
 def sample(genome: str, stretches: list[tuple[int, int]], count: int, lengths: np.ndarray,
            rng: np.random.Generator, name: str) -> list[tuple[str, str]]:
-    """`count` windows, each wholly inside one stretch (stretches drawn by their usable length)."""
+    """`count` distinct windows, each wholly inside one stretch (stretches drawn by their usable length)."""
     out = []
+    taken: set[tuple[int, int]] = set()
     for length in lengths[:count]:
         usable = np.array([max(b - a - length + 1, 0) for a, b in stretches], dtype=np.float64)
         if usable.sum() == 0:
             raise SystemExit(f"{name}: no stretch holds a window of {length} bases")
-        i = int(rng.choice(len(stretches), p=usable / usable.sum()))
-        start = stretches[i][0] + int(rng.integers(0, int(usable[i])))
+        for _ in range(1000):  # a window already drawn is drawn again: no duplicate ids or rows
+            i = int(rng.choice(len(stretches), p=usable / usable.sum()))
+            start = stretches[i][0] + int(rng.integers(0, int(usable[i])))
+            if (start, int(length)) not in taken:
+                break
+        else:
+            raise SystemExit(f"{name}: too few distinct windows of {length} bases for {count} draws")
+        taken.add((start, int(length)))
         seq = genome[start: start + int(length)]
         strand = "+"
         if rng.random() < 0.5:
