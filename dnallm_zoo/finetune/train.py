@@ -42,7 +42,7 @@ from .data import LabeledData, Task
 from .metrics import DEFAULT_METRIC, compute_metrics, for_json, greater_is_better, metric_names
 from .progress import sequence_bar
 
-__all__ = ["HEADS", "Method", "TrainConfig", "finetune", "head_arguments"]
+__all__ = ["HEADS", "Method", "TrainConfig", "encode", "finetune", "head_arguments"]
 
 Method = Literal["full", "lora", "probe"]
 Echo = Callable[[str], None]
@@ -134,6 +134,22 @@ def finetune(
     return record
 
 
+_RUN_FILES = ("probe.json", "probe.safetensors", "config.json", "model.safetensors", "metrics.json",
+              "learning_curves.png", "lora_adapter")
+
+
+def _clear_previous_run(out: Path) -> None:
+    """With --overwrite, what an earlier run wrote goes once the new one has trained (before it saves)."""
+    if not (out / "metrics.json").is_file():
+        return
+    for name in _RUN_FILES:
+        p = out / name
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+
+
 def _check_output(out: Path, overwrite: bool) -> None:
     if out.exists() and not out.is_dir():
         raise InputError(f"{out}: exists and is not a directory")
@@ -155,6 +171,7 @@ def _probe_run(model: str, train: LabeledData, eval_data: LabeledData | None, ou
     embedded = time.perf_counter()
     probe = fit_probe_on_features(train, feats, model=_model_reference(model), c=cfg.probe_c, seed=cfg.seed)
     fitted = time.perf_counter()
+    _clear_previous_run(out)
     probe.save(out)
     say(f"probe: embedded {len(train)} sequences in {embedded - start:.1f} s, fitted the head in "
         f"{fitted - embedded:.1f} s -> {out}")
@@ -251,12 +268,13 @@ def _trainer_run(model: str, train: LabeledData, eval_data: LabeledData | None, 
     say(f"{cfg.method} fine-tuning {spec.id} on {len(train)} sequences ({train.task}, "
         f"{train.num_labels} labels), {cfg.epochs} epochs, batch {cfg.batch_size}, lr {lr:g}, "
         f"{device} {dtype}{' autocast' if bf16 or fp16 else ''}")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     trainer.train()
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     epochs = _epochs(trainer.state.log_history)
     best = _best_epoch(epochs, metric) if has_eval else (epochs[-1]["epoch"] if epochs else None)
     final = net
+    _clear_previous_run(out)
     if cfg.method == "lora":
         from ..compat import merge_lora
 
@@ -269,7 +287,8 @@ def _trainer_run(model: str, train: LabeledData, eval_data: LabeledData | None, 
     tokens = sum(len(f["input_ids"]) for f in train_feats) * cfg.epochs
     say(f"trained in {seconds:.1f} s ({tokens / seconds:,.0f} tokens/s); kept epoch {best} -> {out}")
     result: dict[str, Any] = {"epochs": epochs, "best_epoch": best, "train_seconds": seconds,
-                              "train_tokens_per_second": tokens / seconds, "device": device, "dtype": dtype}
+                              "train_cpu_seconds": cpu_seconds, "train_tokens_per_second": tokens / seconds,
+                              "device": device, "dtype": dtype}
     if eval_data is not None:
         from .evaluation import evaluate
 

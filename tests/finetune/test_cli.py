@@ -71,8 +71,11 @@ def test_full_one_epoch_then_evaluate_and_predict(gc_task: tuple[Path, Path], tm
     code, again, stderr = run("evaluate", "-m", str(out), "--data", str(evald), "-q")
     assert code == 0, stderr
     assert table(again) == table(stdout)
+    fasta = tmp_path / "e.fa"
+    lines = evald.read_text().splitlines()[1:]
+    fasta.write_text("".join(f">s{i}\n{line.split(',')[0]}\n" for i, line in enumerate(lines)))
     pred = tmp_path / "p.parquet"
-    code, _, stderr = run("predict", str(evald), "-m", str(out), "-o", str(pred))
+    code, _, stderr = run("predict", str(fasta), "-m", str(out), "-o", str(pred))
     assert code == 0, stderr  # the directory is a classifier the zoo's predict runs
     assert pred.stat().st_size > 0
 

@@ -141,3 +141,16 @@ def test_settings_checked_before_loading(gc_task: tuple[Path, Path], tmp_path: P
     other = read_labeled(gc_task[1], "binary", label_names=["a", "b"], training=False)
     with pytest.raises(InputError, match="differ from the training"):
         finetune(MODEL, train, other, tmp_path / "o", quick())
+
+
+@pytest.mark.slow
+def test_overwrite_replaces_an_earlier_run(gc_task: tuple[Path, Path], tmp_path: Path) -> None:
+    from dnallm_zoo.finetune.probe import is_probe_dir
+
+    train, evald = splits(gc_task)
+    out = tmp_path / "run"
+    finetune(MODEL, train, evald, out, quick(method="probe"), echo=lambda _: None)
+    assert is_probe_dir(out)
+    finetune(MODEL, train, evald, out, quick(), overwrite=True, echo=lambda _: None)
+    assert not is_probe_dir(out) and (out / "model.safetensors").is_file()
+    assert json.loads((out / "metrics.json").read_text())["method"] == "full"
