@@ -1,4 +1,4 @@
-"""Weights: strict loading, safe reading, checksums, and the hub resolver run offline on a built cache."""
+"""Checkpoint files (strict loading, safe reading), and the hub resolver run offline on a built cache."""
 
 from __future__ import annotations
 
