@@ -153,3 +153,20 @@ def test_dnallm_snippet(where: str, tiny_dir: Callable[..., Path]) -> None:
     assert out.last_hidden_state.shape == (1, len(seq) - k + 1 + 2, model.encoder.hidden_size)
     pooled = out.last_hidden_state.mean(1)[0].detach().numpy()
     assert abs(pooled - model.encoder.embed([seq])[0]).max() < 1e-5
+
+
+def test_dnallm_snippet_past_the_learned_positions_is_the_zoos_error(tiny_dir: Callable[..., Path]) -> None:
+    """The tokenizer gives every id (as transformers' does); the model refuses them by name, no IndexError."""
+    import random
+
+    from dnallm_zoo import SequenceTooLongError
+    from dnallm_zoo.compat import load_model_and_tokenizer
+
+    model, tokenizer = load_model_and_tokenizer(model_name_or_path=str(tiny_dir(6)))
+    seq = "".join(random.Random(0).choice("ACGT") for _ in range(3000))
+    batch = tokenizer(seq, return_tensors="pt")
+    assert batch["input_ids"].shape[-1] == 3000 - 6 + 1 + 2  # every id, nothing truncated
+    with pytest.raises(SequenceTooLongError, match=r"2997 tokens .* at most 512 tokens.*long='chunk'"):
+        model(**batch)
+    cut = tokenizer(seq, return_tensors="pt", truncation=True)
+    assert model(**cut).last_hidden_state.shape[1] == 512
