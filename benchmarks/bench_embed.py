@@ -226,17 +226,21 @@ def grid(model: Any, repeat: int) -> None:
     per_token = np.array([best[s] / (s[0] * s[1]) for s in big])
     slope, icpt = np.polyfit([w for _, w in big], per_token, 1)
     attention = icpt / slope if slope > 0 else float("inf")
-    # per-batch overhead: for each w, time = c * (O + n * w * (1 + w / A)); O in tokens, median over w
+    # per-batch overhead: for each w, time = c * (O + n * w * (1 + w / A)) on batches of up to 2,048 tokens
+    # (larger ones can run slower per token, once activations outgrow the caches); O in tokens, median over w
     overheads = []
     for w in (32, 64, 128, 256, 512):
-        ns = [n for n, ww in shapes if ww == w]
+        ns = [n for n, ww in shapes if ww == w and n * w <= 2048]
         work = [n * w * (1 + w / attention) for n in ns]
         c, t0 = np.polyfit(work, [best[n, w] for n in ns], 1)
         overheads.append(t0 / c)
+    fastest = {w: max((n for n, ww in shapes if ww == w), key=lambda n, w=w: n * w / best[n, w])
+               for w in (32, 64, 128, 256, 512)}
     print(f"    cost model: one batch of n x w costs O + n*w*(1 + w/A) padded tokens; A = {attention:,.0f} "
           f"(tokens/s at n*w >= 4096), O = {np.median(overheads):,.0f} tokens (median over w of "
-          f"{', '.join(f'{o:,.0f}' for o in overheads)}); the planner uses A = {_batching.ATTENTION_WIDTH}, "
-          f"O = {_batching.BATCH_OVERHEAD}")
+          f"{', '.join(f'{o:,.0f}' for o in overheads)}; n*w <= 2048); the planner uses "
+          f"A = {_batching.ATTENTION_WIDTH}, O = {_batching.BATCH_OVERHEAD}")
+    print("    fastest batch in tokens: " + ", ".join(f"w={w}: {n * w:,}" for w, n in fastest.items()))
 
 
 def sweep(enc: Any, sets: dict[str, list[str]], repeat: int) -> None:
