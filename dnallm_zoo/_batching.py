@@ -26,8 +26,9 @@ __all__ = [
 # BERT-base layers (hidden 768, 12 heads, intermediate 3072), fp32, 2 torch threads:
 # - forward calls on n sequences x w tokens (as `benchmarks/bench_embed.py --grid --layers 1` times them,
 #   best of 17 rounds): per token, time grows as 1 + w / 2,900 at n*w >= 4,096 (ATTENTION_WIDTH), and a
-#   batch costs as much as ~290 more tokens (BATCH_OVERHEAD, median over w; 320-490 on 6 layers): one
-#   32-token sequence ran at 1,257 padded tokens/s, 256 of them at 5,222. The best rate came at n*w = 8,192
+#   batch costs as much as 230-290 more tokens (BATCH_OVERHEAD; median over w, fitted on batches of up to
+#   2,048 tokens or on all; 320-490 on 6 layers): one 32-token sequence ran at 1,257 padded tokens/s, 256 of
+#   them at 5,222. The best rate came at n*w = 8,192
 #   (5,222 tokens/s at w = 32, 4,414 at w = 512); 16,384 was 7 % slower (4,855; 4,125): DEFAULT_TOKEN_BUDGET.
 #   At w = 32 it took 256 sequences to reach it (4,744 with 128): DEFAULT_MAX_BATCH.
 # - `embed` under other settings (`bench_embed.py --sweep`; 2 layers, median of 3 paired runs, speed relative
