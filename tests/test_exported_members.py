@@ -29,12 +29,17 @@ EXPORTED = [
     "UnknownModelError",
     "WeightsSource",
     "ZooError",
+    "errors",
     "get_spec",
     "hookimpl",
+    "kit",
     "list_models",
     "load",
+    "tokenize",
 ]
-LAZY = {"DNAEncoder", "EncoderOutput", "Segment"}
+#: the subpackages a plugin builds on, named by the top level (``from dnallm_zoo import kit``)
+SUBPACKAGES = {"errors", "kit", "tokenize"}
+LAZY = {"DNAEncoder", "EncoderOutput", "Segment", "kit", "tokenize"}
 # names __init__ needs for itself, not part of the API
 IMPLEMENTATION = {"annotations", "TYPE_CHECKING", "lazy_getattr"}
 
@@ -50,7 +55,8 @@ def test_all_is_sorted_and_unique() -> None:
 def test_every_public_name_is_exported() -> None:
     public = {
         name for name, value in vars(dnallm_zoo).items()
-        if not name.startswith("_") and not isinstance(value, ModuleType) and name not in IMPLEMENTATION
+        if not name.startswith("_") and name not in IMPLEMENTATION
+        and (not isinstance(value, ModuleType) or name in SUBPACKAGES)
     }
     assert public | LAZY == set(dnallm_zoo.__all__)
 
@@ -60,6 +66,8 @@ def test_importable(name: str) -> None:
     value = getattr(dnallm_zoo, name)
     if name == "hookimpl":  # pluggy's marker, bound to our project name
         assert value.project_name == "dnallm_zoo"
+    elif name in SUBPACKAGES:
+        assert isinstance(value, ModuleType) and value.__name__ == f"dnallm_zoo.{name}"
     else:
         assert value.__module__.startswith("dnallm_zoo."), value  # ours, not a re-export
     namespace: dict[str, object] = {}

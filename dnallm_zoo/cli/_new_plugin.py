@@ -27,17 +27,16 @@ _TEMPLATES = "templates/plugin"
 
 # what differs between a k-mer and a BPE family: the tokenizer, the capabilities, the imports
 _KMER = {
-    "imports": "from dnallm_zoo import ArchitectureSpec, ModelSpec, TokenizerSpec, WeightsSource\n"
-               "from dnallm_zoo.kit import StockFamily, kmer_capabilities",
+    "imports": "from dnallm_zoo import ArchitectureSpec, ModelSpec, TokenizerSpec, WeightsSource, kit",
     "tokenizer_note": "k, and max_tokens = the tokenizer's model_max_length",
     "tokenizer": 'TokenizerSpec(kind="kmer", k=$k, max_tokens=512)',
     "capabilities_note": "chunks of max_tokens tokens whose k-mer windows share k - 1 bases",
-    "capabilities": "kmer_capabilities(TOKENIZER)",
+    "capabilities": "kit.kmer_capabilities(TOKENIZER)",
     "vocab_file": "vocab.txt",
 }
 _BPE = {
     "imports": "from dnallm_zoo import ArchitectureSpec, Capabilities, ModelSpec, TokenizerSpec, "
-               "WeightsSource\nfrom dnallm_zoo.kit import StockFamily",
+               "WeightsSource, kit",
     "tokenizer_note": "max_tokens = the tokenizer's model_max_length",
     "tokenizer": 'TokenizerSpec(kind="bpe", vocab_file="tokenizer.json", max_tokens=512)',
     # a BPE token spells at least one base: max_tokens - 2 bases always fit beside [CLS] and [SEP]

@@ -3,8 +3,7 @@
 A stock transformers `BertForMaskedLM` over a byte-pair vocabulary of the human genome: no modeling code.
 """
 
-from dnallm_zoo import ArchitectureSpec, Capabilities, ModelSpec, TokenizerSpec, WeightsSource
-from dnallm_zoo.kit import StockFamily
+from dnallm_zoo import ArchitectureSpec, Capabilities, ModelSpec, TokenizerSpec, WeightsSource, kit
 
 # the model card's BibTeX, verbatim, plus the DOI (Crossref/OpenAlex)
 CITATION = """@article{sanabria2024dna,
@@ -46,4 +45,4 @@ SPEC = ModelSpec(
     capabilities=Capabilities(max_bases=510, chunk_overlap=100),
 )
 
-family = StockFamily("grover", [SPEC], weights="bin")
+family = kit.StockFamily("grover", [SPEC], weights="bin")

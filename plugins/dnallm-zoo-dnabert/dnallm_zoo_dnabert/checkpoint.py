@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from dnallm_zoo.kit import tiny_bert_config
+from dnallm_zoo import kit
 
 from .layout import HUB_EXTRAS, vocab
 from .specs import dnabert_spec
@@ -18,7 +18,7 @@ def original_config(k: int, *, hub_extras: bool = True, **shape: int) -> dict[st
 
     `shape`: `tiny_bert_config`'s hidden, layers, heads, intermediate (tiny by default).
     """
-    return tiny_bert_config(len(vocab(k)), **shape, **(HUB_EXTRAS if hub_extras else {}))
+    return kit.tiny_bert_config(len(vocab(k)), **shape, **(HUB_EXTRAS if hub_extras else {}))
 
 
 def write_checkpoint(
@@ -30,9 +30,7 @@ def write_checkpoint(
     safetensors: bool = True,
 ) -> Path:
     """config.json, vocab.txt, tokenizer files and random weights under the original key names."""
-    from dnallm_zoo.kit import write_stock_checkpoint
-
     from . import family
 
-    return write_stock_checkpoint(family, dnabert_spec(k), path, seed=seed, config=config,
-                                  weights="safetensors" if safetensors else "bin")
+    return kit.write_stock_checkpoint(family, dnabert_spec(k), path, seed=seed, config=config,
+                                      weights="safetensors" if safetensors else "bin")

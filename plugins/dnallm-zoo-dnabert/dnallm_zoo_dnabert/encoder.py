@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dnallm_zoo.kit import StockBertEncoder
+from dnallm_zoo import kit
 
 from .layout import ORIGINAL_EXTRA_KEYS
 
 __all__ = ["DNABERTEncoder"]
 
 
-class DNABERTEncoder(StockBertEncoder):
+class DNABERTEncoder(kit.StockBertEncoder):
     """DNABERT (v1): `BertForMaskedLM` over overlapping k-mers, loaded strictly.
 
     Old `pytorch_model.bin` files may hold the untrained `bert.pooler.*` and the `position_ids`

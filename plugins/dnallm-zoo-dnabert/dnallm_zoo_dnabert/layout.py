@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dnallm_zoo.kit import KmerVocab
+from dnallm_zoo import kit
 
 __all__ = ["ALPHABET", "HUB_EXTRAS", "ORIGINAL_EXTRA_KEYS", "REMOTE_MODULES", "vocab", "vocab_tokens"]
 
@@ -44,9 +44,9 @@ HUB_EXTRAS: dict[str, Any] = {
 }
 
 
-def vocab(k: int) -> KmerVocab:
+def vocab(k: int) -> kit.KmerVocab:
     """The original vocab.txt of DNABERT-k: [PAD] [UNK] [CLS] [SEP] [MASK], then the k-mers in ATCG order."""
-    return KmerVocab(k, ALPHABET)
+    return kit.KmerVocab(k, ALPHABET)
 
 
 def vocab_tokens(k: int) -> list[str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 
-from dnallm_zoo import ArchitectureSpec, ModelSpec, TokenizerSpec, WeightsSource
-from dnallm_zoo.kit import kmer_capabilities
+from dnallm_zoo import ArchitectureSpec, ModelSpec, TokenizerSpec, WeightsSource, kit
 
 __all__ = ["DEMO_DIR", "DEMO_ID", "ENCODER", "FAMILY", "KS", "SPECS", "demo_spec", "dnabert_spec"]
 
@@ -74,7 +73,7 @@ def dnabert_spec(k: int) -> ModelSpec:
         ),
         weights=WeightsSource(repo_id=repo, revision=REVISIONS[k], files=HUB_FILES),
         # chunks share k - 1 bases, so their k-mers partition the sequence's k-mers
-        capabilities=kmer_capabilities(_tokenizer(k)),
+        capabilities=kit.kmer_capabilities(_tokenizer(k)),
     )
 
 
@@ -97,7 +96,7 @@ def demo_spec() -> ModelSpec:
             intermediate_size=a["intermediate"], vocab_size=4**6 + N_SPECIAL, max_tokens=MAX_TOKENS,
         ),
         weights=WeightsSource(path=DEMO_DIR),
-        capabilities=kmer_capabilities(_tokenizer(6)),
+        capabilities=kit.kmer_capabilities(_tokenizer(6)),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dnallm_zoo.kit import Family
+from dnallm_zoo import kit
 
 from .specs import ENCODER, FAMILY, SPECS
 
@@ -11,7 +11,7 @@ __all__ = ["SPECS", "family", "make_test_checkpoint", "match_checkpoint"]
 #: the plugin (entry point ``dnabert2 = "dnallm_zoo_dnabert2:family"``): dnabert2-117m and dnabert-s;
 #: tiny checkpoints in the hub layout (remote-code stand-ins included, DNABERT-S's bare BertModel for
 #: `embedding`); pre-trained, fine-tuned and bare directories claimed, their .py files never read
-family = Family(
+family = kit.Family(
     FAMILY, SPECS, encoder=ENCODER,
     checkpoint="dnallm_zoo_dnabert2.checkpoint:write_test_checkpoint",
     match="dnallm_zoo_dnabert2.layout:match",

@@ -15,9 +15,7 @@ from typing import Any, Literal
 
 import torch
 
-from dnallm_zoo import ModelSpec
-from dnallm_zoo.kit import random_state_dict as random_tensors
-from dnallm_zoo.kit import tiny_bert_config, tiny_bpe_tokenizer_json, write_weights
+from dnallm_zoo import ModelSpec, kit
 
 from .layout import SPECIAL_TOKENS
 from .modeling import TIED_KEYS, DNABERT2Config, build_mlm_model, build_model
@@ -69,7 +67,7 @@ def original_config(
         archs, model_type = ("BertForMaskedLM",), "bert"
     if bare:
         archs, model_type, extra = ("BertModel",), "bert", {"pad_token_id": 0}
-    return tiny_bert_config(
+    return kit.tiny_bert_config(
         vocab_size, hidden=hidden, layers=layers, heads=heads, intermediate=intermediate,
         architectures=archs, model_type=model_type, _name_or_path="zhihan1996/DNABERT-2-117M",
         alibi_starting_size=512, attention_probs_dropout_prob=0.0, auto_map=dict(_AUTO_MAP),
@@ -85,7 +83,7 @@ def tiny_tokenizer_json() -> str:
     ~3-4 bases a token like the real 4096-entry vocabulary. No normalizer (lower case is [UNK]),
     Whitespace pre-tokenizer, `fuse_unk` off: every N is one [UNK] that breaks merges.
     """
-    return tiny_bpe_tokenizer_json(specials=SPECIAL_TOKENS, pre_tokenizer="whitespace", fuse_unk=False)
+    return kit.tiny_bpe_tokenizer_json(specials=SPECIAL_TOKENS, pre_tokenizer="whitespace", fuse_unk=False)
 
 
 def random_state_dict(
@@ -101,7 +99,7 @@ def random_state_dict(
     if pooler:
         h = cfg.hidden_size
         shapes |= {"pooler.dense.weight": torch.empty(h, h), "pooler.dense.bias": torch.empty(h)}
-    return random_tensors(shapes, seed=seed, skip=TIED_KEYS)
+    return kit.random_state_dict(shapes, seed=seed, skip=TIED_KEYS)
 
 
 def write_checkpoint(
@@ -137,7 +135,7 @@ def write_checkpoint(
     sd = random_state_dict(cfg, seed=seed, bare=bare, pooler=bare and pooler)
     if decoder_weight and not bare:
         sd[_DECODER_KEY] = sd[TIED_KEYS[_DECODER_KEY]]  # one storage, as the tied original saves it
-    write_weights(p, sd, weights)
+    kit.write_weights(p, sd, weights)
     if remote_code:
         for name in ("bert_layers.py", "configuration_bert.py"):
             (p / name).write_text(_REMOTE_CODE.format(marker=EXECUTED_MARKER), encoding="utf-8")

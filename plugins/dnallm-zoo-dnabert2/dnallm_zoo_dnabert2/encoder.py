@@ -11,8 +11,8 @@ from dnallm_zoo import (
     DNAEncoder,
     EncoderOutput,
     ModelSpec,
+    kit,
 )
-from dnallm_zoo.kit import BERT_HEAD_ARCHITECTURES, BERT_HEAD_KEYS, BERT_HEAD_MODULES
 
 from .heads import MosaicBertForSequenceClassification, MosaicBertForTokenClassification, classifier_dropout
 from .modeling import (
@@ -46,9 +46,9 @@ class DNABERT2Encoder(DNAEncoder):
 
     ignorable_keys: ClassVar[tuple[str, ...]] = ("pooler.dense.weight", "pooler.dense.bias")
     tied_keys: ClassVar[dict[str, str]] = dict(TIED_KEYS)
-    head_architectures: ClassVar[dict[str, str]] = BERT_HEAD_ARCHITECTURES
-    head_keys: ClassVar[dict[str, tuple[str, ...]]] = BERT_HEAD_KEYS
-    head_modules: ClassVar[dict[str, tuple[str, ...]]] = BERT_HEAD_MODULES
+    head_architectures: ClassVar[dict[str, str]] = kit.BERT_HEAD_ARCHITECTURES
+    head_keys: ClassVar[dict[str, tuple[str, ...]]] = kit.BERT_HEAD_KEYS
+    head_modules: ClassVar[dict[str, tuple[str, ...]]] = kit.BERT_HEAD_MODULES
     lora_target_modules: ClassVar[tuple[str, ...]] = ("Wqkv",)
     base_model_prefix: ClassVar[str] = "bert"
 

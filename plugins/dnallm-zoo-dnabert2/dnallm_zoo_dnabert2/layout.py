@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dnallm_zoo.kit import auto_map_modules
+from dnallm_zoo import kit
 
 from .specs import DNABERT_S_ID, MODEL_ID
 
@@ -39,7 +39,7 @@ def names_bert_layers(auto_map: Any) -> bool:
 
     Fine-tuned copies qualify the module with the hub repo (``zhihan1996/DNABERT-2-117M--bert_layers.X``).
     """
-    return _REMOTE_MODULE in (auto_map_modules(auto_map) or ())
+    return _REMOTE_MODULE in (kit.auto_map_modules(auto_map) or ())
 
 
 def is_dnabert2_config(config: Mapping[str, Any]) -> bool:

@@ -5,7 +5,7 @@ Cheap to import: the spec table and the family object only; torch and transforme
 
 from __future__ import annotations
 
-from dnallm_zoo.kit import Family
+from dnallm_zoo import kit
 
 from .specs import ENCODER, FAMILY, all_specs
 
@@ -13,7 +13,7 @@ __all__ = ["family"]
 
 #: the plugin (entry point ``plant_dnabert = "dnallm_zoo_plant_dnabert:family"``): the 30 models, tiny
 #: checkpoints in each hub layout, and directories claimed by their tokenizer files
-family = Family(
+family = kit.Family(
     FAMILY, all_specs(), encoder=ENCODER,
     checkpoint="dnallm_zoo_plant_dnabert.checkpoint:write_test_checkpoint",
     match="dnallm_zoo_plant_dnabert.layout:match",

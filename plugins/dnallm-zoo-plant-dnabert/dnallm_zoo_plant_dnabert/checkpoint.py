@@ -6,9 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from dnallm_zoo import ModelSpec
-from dnallm_zoo.kit import dna_merges, tiny_bert_config, tiny_bpe_tokenizer_json, write_bert_checkpoint
-from dnallm_zoo.tokenize import write_vocab_txt
+from dnallm_zoo import ModelSpec, kit, tokenize
 
 from .layout import BPE_SPECIALS, esm_vocab
 from .specs import FLAVOURS, TASKS, Flavour, Task
@@ -35,8 +33,8 @@ def tiny_bpe_json(*, post_processor: Literal["template", "bert"] = "template") -
     Pieces: the bases, every 2-mer, 3-mer (2-mer + base) and 4-mer (2-mer + 2-mer); 341 pieces, so
     the specials get ids 341..345, not the real model's 8000..8004: ids must come from the file.
     """
-    return tiny_bpe_tokenizer_json(specials=BPE_SPECIALS, specials_first=False, bases="ACGTN",
-                                   merges=dna_merges((2, 3, 4)), post_processor=post_processor)
+    return kit.tiny_bpe_tokenizer_json(specials=BPE_SPECIALS, specials_first=False, bases="ACGTN",
+                                       merges=kit.dna_merges((2, 3, 4)), post_processor=post_processor)
 
 
 def tiny_config(
@@ -50,7 +48,7 @@ def tiny_config(
         extra["problem_type"] = (
             "regression" if task.problem_type == "regression" else "single_label_classification"
         )
-    return tiny_bert_config(
+    return kit.tiny_bert_config(
         vocab_size, intermediate=64,
         architectures=("BertForSequenceClassification" if task else "BertForMaskedLM",),
         _name_or_path=f"zhangtaolab/plant-dnabert-{flavour.hub}", classifier_dropout=None,
@@ -84,11 +82,11 @@ def write_test_checkpoint(
         }, indent=2) + "\n", encoding="utf-8")
     else:
         ids = {t: i for i, t in enumerate(esm_vocab(flavour.k))}
-        write_vocab_txt(ids, p / "vocab.txt")
+        tokenize.write_vocab_txt(ids, p / "vocab.txt")
         write_esm_tokenizer_config(p, max_length=512, vocab=ids, eos_token=None)
         vocab_size = len(ids)
         # the 6-mer base config says pad_token_id 0 (<unk>), the tokenizer pads with <pad>=1
         pad = 0 if flavour.key == "6mer" else ids["<pad>"]
     config = tiny_config(flavour, vocab_size=vocab_size, pad_token_id=pad, task=task)
-    write_bert_checkpoint(p, config, classifier=task is not None, seed=seed, safetensors=safetensors)
+    kit.write_bert_checkpoint(p, config, classifier=task is not None, seed=seed, safetensors=safetensors)
     return p

@@ -7,9 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dnallm_zoo import ModelSpec, NormalizationPolicy
-from dnallm_zoo.kit import StockBertEncoder
-from dnallm_zoo.tokenize import DNATokenizer
+from dnallm_zoo import ModelSpec, NormalizationPolicy, kit, tokenize
 
 from .tokenizer import GreedyKmerTokenizer
 
@@ -20,15 +18,15 @@ _TOLD: set[tuple[str, int, int]] = set()  # (model, config pad, tokenizer pad) a
 _GENERIC_LABEL = re.compile(r"^(LABEL_)?\d+$")
 
 
-class PlantDNABERTEncoder(StockBertEncoder):
+class PlantDNABERTEncoder(kit.StockBertEncoder):
     """BertForMaskedLM / BertForSequenceClassification, loaded strictly; BPE, 6-mer or base tokens."""
 
     @classmethod
     def build_tokenizer(cls, path: Path, spec: ModelSpec, config: dict[str, Any],
-                        normalization: NormalizationPolicy) -> DNATokenizer:
+                        normalization: NormalizationPolicy) -> tokenize.DNATokenizer:
         """The greedy k-mer tokenizer (6-mer, single base) or the core's BPE; the pad id checked."""
         ts = spec.tokenizer
-        tok: DNATokenizer
+        tok: tokenize.DNATokenizer
         if ts.kind in ("greedy-kmer", "char"):
             tok = GreedyKmerTokenizer.from_pretrained(
                 path, k=ts.k or 1, max_length=ts.max_tokens, normalization=normalization,
@@ -55,7 +53,7 @@ class PlantDNABERTEncoder(StockBertEncoder):
             )
 
 
-def _check_pad(spec: ModelSpec, config: dict[str, Any], tok: DNATokenizer) -> None:
+def _check_pad(spec: ModelSpec, config: dict[str, Any], tok: tokenize.DNATokenizer) -> None:
     """The tokenizer's pad id wins over config.json's; say so once per model and pair of ids."""
     cfg_pad = config.get("pad_token_id")
     if cfg_pad is None or int(cfg_pad) == tok.pad_token_id:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dnallm_zoo.kit import KmerVocab, bpe_vocab
+from dnallm_zoo import kit
 
 from .specs import FAMILY, FLAVOURS, TASKS, Flavour, Task
 
@@ -38,7 +38,7 @@ _BY_KEY = {f.key: f for f in FLAVOURS}
 def esm_vocab(k: int | None) -> list[str]:
     """vocab.txt in FAMILIES.md's order: specials, 6-mers (A, T, C, G order), bases, eos, bos."""
     if k and k > 1:
-        return KmerVocab(k, "ATCG", specials=ESM_SPECIALS, suffix=ESM_SUFFIX).tokens()
+        return kit.KmerVocab(k, "ATCG", specials=ESM_SPECIALS, suffix=ESM_SUFFIX).tokens()
     return [*ESM_SPECIALS, *ESM_SUFFIX]
 
 
@@ -76,7 +76,7 @@ def _flavour(path: Path, config: dict[str, Any]) -> Flavour | None:
             return _BY_KEY["6mer"]
         return None
     if (path / "tokenizer.json").is_file():
-        vocab = bpe_vocab(path)
+        vocab = kit.bpe_vocab(path)
         if vocab is None:
             return None
         ids = {name: vocab[name] for name in BPE_SPECIALS if name in vocab}

@@ -17,8 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dnallm_zoo import CheckpointError, NormalizationPolicy
-from dnallm_zoo.tokenize import DNATokenizer, base_codes, read_vocab_txt, write_vocab_txt
+from dnallm_zoo import CheckpointError, NormalizationPolicy, tokenize
 
 __all__ = [
     "ESM_DEFAULT_SPECIALS",
@@ -76,7 +75,7 @@ def _read_json(f: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-class GreedyKmerTokenizer(DNATokenizer):
+class GreedyKmerTokenizer(tokenize.DNATokenizer):
     """Non-overlapping k-mers left to right with single-base fallback; k=1 is one token a base.
 
     `<cls>` first and `<eos>` last unless the checkpoint sets no eos (Plant DNABERT sets none).
@@ -146,7 +145,7 @@ class GreedyKmerTokenizer(DNATokenizer):
                 f"{p}: no {vocab_file} (an ESM-style vocabulary, one token a line, is needed)"
             )
         specials = read_special_tokens(p)
-        vocab = read_vocab_txt(f)
+        vocab = tokenize.read_vocab_txt(f)
         for role in ("unk_token", "pad_token", "cls_token"):
             if specials[role] is None or specials[role] not in vocab:
                 raise CheckpointError(f"{f}: the {role} {specials[role]!r} is not in the vocabulary")
@@ -165,7 +164,7 @@ class GreedyKmerTokenizer(DNATokenizer):
             return np.empty(0, dtype=np.int64)
         if self.k == 1:
             return self._encode_single(seq)
-        codes = base_codes(seq)  # A/C/G/T 0..3, anything else OTHER
+        codes = tokenize.base_codes(seq)  # A/C/G/T 0..3, anything else OTHER
         if codes.max() < OTHER:  # one run of A/C/G/T (the usual case)
             return self._lut[self._run_index(seq, codes, 0, len(codes))]
         other = np.flatnonzero(codes == OTHER)
@@ -261,7 +260,7 @@ class GreedyKmerTokenizer(DNATokenizer):
     def save_pretrained(self, path: str | Path) -> None:
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
-        write_vocab_txt(self.vocab, p / "vocab.txt")
+        tokenize.write_vocab_txt(self.vocab, p / "vocab.txt")
         write_esm_tokenizer_config(
             p, max_length=self.max_length, unk_token=self.unk_token, pad_token=self.pad_token,
             mask_token=self.mask_token, cls_token=self.cls_token or "<cls>",

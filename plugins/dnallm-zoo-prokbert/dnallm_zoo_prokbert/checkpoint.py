@@ -8,9 +8,7 @@ from typing import Any, Literal
 
 import torch
 
-from dnallm_zoo import ModelSpec
-from dnallm_zoo.kit import random_state_dict as random_tensors
-from dnallm_zoo.kit import tiny_bert_config, write_weights
+from dnallm_zoo import ModelSpec, kit
 
 from .layout import vocab
 from .modeling import TIED_KEYS, ProkBertConfig, ProkBertForMaskedLM
@@ -53,7 +51,7 @@ def original_config(
             "classification_dropout_rate": 0.1,
             "transformers_version": "4.44.2",
         }
-    return tiny_bert_config(
+    return kit.tiny_bert_config(
         info.vocab_rows, hidden=hidden, layers=layers, heads=heads, intermediate=intermediate,
         max_positions=info.max_tokens, pad_token_id=0, position_embedding_type="relative_key_query",
         torch_dtype="float32", use_cache=True, **extra,
@@ -68,7 +66,7 @@ def random_state_dict(config: dict[str, Any], seed: int = 0) -> dict[str, torch.
     shapes = {**config, "model_type": "prokbert", "position_embedding_type": "relative_key_query"}
     with torch.device("meta"):
         model = ProkBertForMaskedLM(ProkBertConfig.from_dict(shapes))
-    return random_tensors(model, seed=seed, skip=TIED_KEYS)
+    return kit.random_state_dict(model, seed=seed, skip=TIED_KEYS)
 
 
 def write_checkpoint(
@@ -98,7 +96,7 @@ def write_checkpoint(
         (p / "tokenizer_config.json").write_text(_tokenizer_config_text(info))
     if fmt == "bin":
         sd["bert.embeddings.position_ids"] = torch.arange(cfg["max_position_embeddings"])[None]
-    write_weights(p, sd, fmt)
+    kit.write_weights(p, sd, fmt)
     return p
 
 

@@ -8,8 +8,7 @@ from typing import Any, ClassVar
 
 import torch
 
-from dnallm_zoo import CheckpointError, DNAEncoder, EncoderOutput, ModelSpec, NormalizationPolicy
-from dnallm_zoo.tokenize import DNATokenizer
+from dnallm_zoo import CheckpointError, DNAEncoder, EncoderOutput, ModelSpec, NormalizationPolicy, tokenize
 
 from .heads import ProkBertForSequenceClassification, ProkBertForTokenClassification, classifier_dropout
 from .layout import SPECIALS, is_prokbert_config
@@ -131,7 +130,7 @@ class ProkBertEncoder(DNAEncoder):
         spec: ModelSpec,
         config: dict[str, Any],
         normalization: NormalizationPolicy,
-    ) -> DNATokenizer:
+    ) -> tokenize.DNATokenizer:
         """The LCA tokenizer over the checkpoint's vocab.txt with the spec's k and shift."""
         _check_lca_keys(spec, config)
         tok = super().build_tokenizer(path, spec, config, normalization)

@@ -7,8 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dnallm_zoo import CheckpointError
-from dnallm_zoo.kit import BERT_SPECIALS, KmerVocab
+from dnallm_zoo import CheckpointError, kit
 
 from .specs import MODELS
 
@@ -25,16 +24,16 @@ __all__ = [
     "vocab_tokens",
 ]
 
-SPECIALS = BERT_SPECIALS  # [PAD] [UNK] [CLS] [SEP] [MASK], ids 0..4
+SPECIALS = kit.BERT_SPECIALS  # [PAD] [UNK] [CLS] [SEP] [MASK], ids 0..4
 ALPHABET = "ACGT"  # vocab.txt lists itertools.product("ACGT", repeat=k) after the specials
 # config.json flavours: transformers' MegatronBert config (older hub revisions) and prokbert's
 # own ProkBertConfig (newer ones, with auto_map to the repo's models.py, never executed here)
 MODEL_TYPES = ("megatron-bert", "prokbert")
 
 
-def vocab(k: int) -> KmerVocab:
+def vocab(k: int) -> kit.KmerVocab:
     """The original vocab.txt of LCA k-mers: five specials, then product("ACGT", repeat=k)."""
-    return KmerVocab(k, ALPHABET, SPECIALS)
+    return kit.KmerVocab(k, ALPHABET, SPECIALS)
 
 
 def vocab_tokens(k: int) -> list[str]:
@@ -44,7 +43,7 @@ def vocab_tokens(k: int) -> list[str]:
 
 def detect_k(path: str | Path) -> int | None:
     """k when `path`/vocab.txt is an original ProkBERT vocabulary, else None."""
-    found = KmerVocab.detect(path, specials=SPECIALS)
+    found = kit.KmerVocab.detect(path, specials=SPECIALS)
     return found.k if found is not None and found == vocab(found.k) else None
 
 

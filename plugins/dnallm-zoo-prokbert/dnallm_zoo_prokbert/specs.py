@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dnallm_zoo import ArchitectureSpec, ModelSpec, NormalizationPolicy, TokenizerSpec, WeightsSource
-from dnallm_zoo.kit import kmer_capabilities
+from dnallm_zoo import ArchitectureSpec, ModelSpec, NormalizationPolicy, TokenizerSpec, WeightsSource, kit
 
 __all__ = [
     "ENCODER",
@@ -111,7 +110,7 @@ def prokbert_spec(info: ProkBertModelInfo) -> ModelSpec:
         # long input share k - shift bases: chunk starts then stay on the sequence's LCA grid (the
         # step is a multiple of the shift) and the chunks' windows are exactly the sequence's
         # windows, none lost and none twice (see the README).
-        capabilities=kmer_capabilities(tokenizer),
+        capabilities=kit.kmer_capabilities(tokenizer),
     )
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dnallm_zoo.tokenize import KmerTokenizer, write_vocab_txt
+from dnallm_zoo import tokenize
 
 __all__ = ["LCATokenizer"]
 
 
-class LCATokenizer(KmerTokenizer):
+class LCATokenizer(tokenize.KmerTokenizer):
     """k-mers every `stride` (LCA shift) bases from the first base, `[CLS] … [SEP]`.
 
     Token ids are those of prokbert's `LCATokenizer` (offset 0) over the checkpoint's vocab.txt:
@@ -28,7 +28,7 @@ class LCATokenizer(KmerTokenizer):
         """vocab.txt and a tokenizer_config.json carrying the original `kmer`/`shift` keys."""
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
-        write_vocab_txt(self.vocab, p / "vocab.txt")
+        tokenize.write_vocab_txt(self.vocab, p / "vocab.txt")
         self._save_config(
             p, self.tokenizer_class, do_lower_case=False, kmer=self.k, shift=self.stride,
             operation_space="kmer",
