@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ._writers import AtomicPath, EmbeddingWriter, RowLayout, parquet_schema
+from ._writers import AtomicPath, EmbeddingWriter, RowLayout, parquet_schema, parquet_table
 from .errors import InputError, one_line
 
 __all__ = [
@@ -177,7 +177,6 @@ def write_shard(
     `vectors` is [rows, layout.width]; `values` holds one int sequence per layout column; `sources`
     one input name per row when the layout has a source column.
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     if not _SHARD.fullmatch(name):
@@ -192,13 +191,7 @@ def write_shard(
     from . import __version__
 
     schema = parquet_schema(layout, {"dnallm_zoo_version": __version__, **metadata})
-    arrays = [
-        pa.array(list(ids), type=pa.string()),
-        *([pa.array(list(sources or ()), type=pa.string())] if layout.source else []),
-        *(pa.array(values[c], type=pa.int64()) for c in layout.columns),
-        pa.FixedSizeListArray.from_arrays(pa.array(mat.reshape(-1), type=pa.float32()), layout.width),
-    ]
-    table = pa.Table.from_arrays(arrays, schema=schema)
+    table = parquet_table(layout, schema, ids, sources or (), [values[c] for c in layout.columns], mat)
     out = AtomicPath(Path(directory) / name)
     try:
         pq.write_table(table, str(out.tmp))

@@ -106,6 +106,24 @@ def parquet_schema(layout: RowLayout, metadata: Mapping[str, str]) -> pa.Schema:
     )
 
 
+def parquet_table(
+    layout: RowLayout, schema: pa.Schema, ids: Sequence[str], sources: Sequence[str | None],
+    columns: Sequence[Sequence[int]], vectors: np.ndarray,
+) -> pa.Table:
+    """Rows as a table of `parquet_schema(layout)`: ids, sources (where the layout has them), the int
+    columns in layout order, and `vectors` ([rows, width] float32) as a fixed-size list."""
+    import pyarrow as pa
+
+    flat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1)
+    arrays = [
+        pa.array(list(ids), type=pa.string()),
+        *([pa.array(list(sources), type=pa.string())] if layout.source else []),
+        *(pa.array(c, type=pa.int64()) for c in columns),
+        pa.FixedSizeListArray.from_arrays(pa.array(flat, type=pa.float32()), layout.width),
+    ]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
 def _plural(name: str) -> str:
     return name if name.endswith("s") else name + "s"
 
@@ -220,10 +238,8 @@ class ParquetWriter(EmbeddingWriter):
 
     def __init__(self, path: Path, layout: RowLayout, metadata: Mapping[str, str]) -> None:
         super().__init__(path, layout, metadata)
-        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self._pa = pa
         self.schema = parquet_schema(layout, self.metadata)
         self._group_rows = max(64, self.group_bytes // (4 * layout.width))
         self._ids: list[str] = []
@@ -252,15 +268,8 @@ class ParquetWriter(EmbeddingWriter):
     def _flush(self) -> None:
         if not self._ids:
             return
-        pa = self._pa
-        flat = np.stack(self._vecs).reshape(-1)
-        arrays = [
-            pa.array(self._ids, type=pa.string()),
-            *([pa.array(self._sources, type=pa.string())] if self.layout.source else []),
-            *(pa.array(c, type=pa.int64()) for c in self._cols),
-            pa.FixedSizeListArray.from_arrays(pa.array(flat, type=pa.float32()), self.layout.width),
-        ]
-        self._pq.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self._pq.write_table(parquet_table(self.layout, self.schema, self._ids, self._sources, self._cols,
+                                           np.stack(self._vecs)))
         self._ids, self._vecs, self._sources = [], [], []
         self._cols = [[] for _ in self.layout.columns]
 
