@@ -12,14 +12,15 @@ from __future__ import annotations
 import glob
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from .errors import InputError, one_line
 
-__all__ = ["STDIN", "Source", "check_file", "expand_inputs", "read_rows", "table_kind"]
+__all__ = ["STDIN", "Source", "check_file", "expand_inputs", "parse_reads", "read_rows", "table_kind"]
 
 STDIN = "<stdin>"
 #: one raw row: (1-based ordinal in its source, id or None, sequence or None)
@@ -107,27 +108,35 @@ def read_rows(source: Source, *, id_column: str = "id", sequence_column: str = "
 def _reads(source: Source, fileformat: Literal["fasta", "fastq"] | None) -> Iterator[Row]:
     import dnaio
 
-    what = f"{fileformat.upper()} file" if fileformat else "FASTA or FASTQ file"
-    try:
+    def open_reader() -> Any:
         if source.path is None:
             import xopen
 
-            handle = xopen.xopen(sys.stdin.buffer, "rb")  # compression detected from the bytes
-            reader = dnaio.open(handle, fileformat=fileformat)
-        else:
-            reader = dnaio.open(source.path, fileformat=fileformat)
-        with reader:
+            # compression detected from the bytes
+            return dnaio.open(xopen.xopen(sys.stdin.buffer, "rb"), fileformat=fileformat)
+        return dnaio.open(source.path, fileformat=fileformat)
+
+    return parse_reads(open_reader, source.name, fileformat)
+
+
+def parse_reads(open_reader: Callable[[], ContextManager[Any]], name: str,
+                fileformat: Literal["fasta", "fastq"] | None = None) -> Iterator[Row]:
+    """The rows of one FASTA/FASTQ stream (`open_reader()` gives a dnaio reader), errors named by `name`."""
+    import dnaio
+
+    what = f"{fileformat.upper()} file" if fileformat else "FASTA or FASTQ file"
+    try:
+        with open_reader() as reader:
             for n, rec in enumerate(reader, 1):
                 yield n, rec.id or None, rec.sequence
     except dnaio.UnknownFileFormat:
-        raise InputError(f"{source.name}: not a {what} (its first character is neither '>' nor '@')"
-                         ) from None
+        raise InputError(f"{name}: not a {what} (its first character is neither '>' nor '@')") from None
     except dnaio.FileFormatError as exc:
-        raise InputError(f"{source.name}: not a valid {what}: {one_line(exc)}") from None
+        raise InputError(f"{name}: not a valid {what}: {one_line(exc)}") from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"{source.name}: not a text {what} ({one_line(exc)})") from None
+        raise InputError(f"{name}: not a text {what} ({one_line(exc)})") from None
     except (OSError, EOFError) as exc:  # unreadable, truncated or corrupt compressed input
-        raise InputError(f"{source.name}: cannot read: {one_line(exc)}") from None
+        raise InputError(f"{name}: cannot read: {one_line(exc)}") from None
 
 
 def _missing(source: Source, names: Sequence[str], id_column: str, sequence_column: str) -> None:

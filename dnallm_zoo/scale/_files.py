@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .._inputs import STDIN, Row, Source, expand_inputs, read_rows
+from .._inputs import STDIN, Row, Source, expand_inputs, parse_reads, read_rows
 from ..errors import InputError, one_line
 
 if TYPE_CHECKING:
@@ -154,19 +155,11 @@ def _remote_reads(item: InputFile) -> Iterator[Row]:
     import xopen
 
     assert item.filesystem is not None and item.path is not None
-    what = "FASTA or FASTQ file"
-    try:
-        with item.filesystem.open_input_file(item.path) as raw:
-            handle = xopen.xopen(raw, "rb")  # compression detected from the bytes
-            with dnaio.open(handle) as reader:
-                for n, rec in enumerate(reader, 1):
-                    yield n, rec.id or None, rec.sequence
-    except dnaio.UnknownFileFormat:
-        raise InputError(f"{item.name}: not a {what} (its first character is neither '>' nor '@')"
-                         ) from None
-    except dnaio.FileFormatError as exc:
-        raise InputError(f"{item.name}: not a valid {what}: {one_line(exc)}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{item.name}: not a text {what} ({one_line(exc)})") from None
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{item.name}: cannot read: {one_line(exc)}") from None
+    fs, path = item.filesystem, item.path
+
+    @contextmanager
+    def open_reader() -> Iterator[Any]:
+        with fs.open_input_file(path) as raw, dnaio.open(xopen.xopen(raw, "rb")) as reader:
+            yield reader  # compression detected from the bytes
+
+    return parse_reads(open_reader, item.name)
