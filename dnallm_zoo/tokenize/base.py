@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # transformers' padding and truncation arguments, as the modes they mean for one sequence each
 _PADDING: dict[object, str | None] = {
-    None: "longest", True: "longest", "longest": "longest", "max_length": "max_length",
+    None: None, True: "longest", "longest": "longest", "max_length": "max_length",
     False: None, "do_not_pad": None,
 }
 _TRUNCATION: dict[object, bool | None] = {
@@ -214,7 +214,7 @@ class DNATokenizer(ABC):
         text: str | Sequence[str],
         *,
         return_tensors: str | None = None,
-        padding: bool | str | None = None,
+        padding: bool | str | None = False,
         truncation: bool | str | None = None,
         max_length: int | None = None,
         add_special_tokens: bool = True,
@@ -222,7 +222,7 @@ class DNATokenizer(ABC):
         return_token_type_ids: bool = False,
         **unused: Any,
     ) -> BatchEncoding:
-        """Tokenize like a Hugging Face tokenizer, padded to the longest sequence unless `padding=False`.
+        """Tokenize like a Hugging Face tokenizer: unpadded unless `padding` asks (True/'longest', 'max_length').
 
         As transformers does: every id of a sequence longer than the model takes (warning once per
         tokenizer that the model will fail on it); truncated to `max_length` (default the model's),
