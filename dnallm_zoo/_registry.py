@@ -7,7 +7,7 @@ import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -23,6 +23,9 @@ from ._refs import check_ref, resolve_ref
 from ._spec import ModelSpec
 from .errors import DuplicateModelError, UnknownModelError
 
+if TYPE_CHECKING:
+    from ._encoder import DNAEncoder
+
 __all__ = ["Conflict", "Entry", "Registry", "get_registry", "get_spec", "list_models", "reset_plugins"]
 
 
@@ -37,9 +40,9 @@ class Entry:
     def qualified(self) -> str:
         return f"{self.spec.plugin}:{self.spec.id}"
 
-    def encoder_class(self) -> type:
+    def encoder_class(self) -> type[DNAEncoder]:
         """Import the encoder class (this is where torch gets imported)."""
-        cls: type = resolve_ref(self.encoder)
+        cls: type[DNAEncoder] = resolve_ref(self.encoder)
         return cls
 
 

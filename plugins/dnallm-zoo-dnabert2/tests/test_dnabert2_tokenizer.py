@@ -109,9 +109,9 @@ def test_padding_only_when_asked_as_pretrained_tokenizer_fast(tiny_dir: Callable
         want = {key: v for key, v in hf(SEQS, **asked).items() if key != "token_type_ids"}
         assert tok(SEQS, **asked) == want, asked
     with pytest.raises(ValueError):
-        hf(SEQS, return_tensors="pt")
+        hf(SEQS, padding=True, return_tensors="pt")
     with pytest.raises(ValueError, match="padding=True"):
-        tok(SEQS, return_tensors="pt")
+        tok(SEQS, padding=True, return_tensors="pt")
 
 
 def test_too_long_gives_every_id_unless_truncated(tiny_dir: Callable[..., Path]) -> None:

@@ -6,6 +6,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ ORIGINAL = NormalizationPolicy(uppercase=False)  # the originals read lower case
 ESM_KINDS = [("plant-dnabert-6mer", 6), ("plant-dnabert-singlebase", 1)]
 
 
-def _esm(path: Path):  # type: ignore[no-untyped-def]
+def _esm(path: Path) -> Any:
     from transformers import EsmTokenizer
 
     return EsmTokenizer.from_pretrained(str(path))
@@ -50,7 +51,7 @@ def _random_sequences(rng: np.random.Generator, alphabet: bytes, count: int,
         yield bytes(rng.choice(letters, n, p=p)).decode()
 
 
-def _tok(path: Path, model_id: str, policy: NormalizationPolicy | None = None):  # type: ignore[no-untyped-def]
+def _tok(path: Path, model_id: str, policy: NormalizationPolicy | None = None) -> Any:
     spec = get_spec(model_id)
     return PlantDNABERTEncoder.build_tokenizer(
         path, spec, json.loads((path / "config.json").read_text()),
@@ -199,7 +200,7 @@ def test_incomplete_vocab_is_refused(tiny: Callable[[str], Path], tmp_path: Path
 
 
 # --------------------------------------------------------------------- long input
-def _reference(path: Path, model_id: str):  # type: ignore[no-untyped-def]
+def _reference(path: Path, model_id: str) -> Any:
     if model_id == "plant-dnabert-bpe":
         from transformers import PreTrainedTokenizerFast
 
