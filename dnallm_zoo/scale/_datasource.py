@@ -42,11 +42,11 @@ def read_blocks(item: InputFile, *, id_column: str = "id", sequence_column: str 
     ids: list[str | None] = []
     seqs: list[str | None] = []
     bases = 0
-    for n, rid, seq in item.rows(id_column=id_column, sequence_column=sequence_column):
-        ns.append(n)
-        ids.append(rid)
-        seqs.append(seq)
-        bases += len(seq or "")
+    for raw in item.rows(id_column=id_column, sequence_column=sequence_column):
+        ns.append(raw.n)
+        ids.append(raw.id)
+        seqs.append(raw.sequence)
+        bases += len(raw.sequence or "")
         if len(ns) >= block_rows or bases >= block_bases:
             yield _block(item.name, ns, ids, seqs)
             ns, ids, seqs, bases = [], [], [], 0
