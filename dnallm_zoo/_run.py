@@ -213,7 +213,9 @@ def _check_directory(path: Path) -> None:
 
 
 class Engine(Protocol):
-    """Where the forward passes run; everything else is the `Run`'s."""
+    """Where the forward passes run (with `load`, how the model loads); everything else is the `Run`'s."""
+
+    load: LoadOptions
 
     def spec(self) -> ModelSpec:
         """The model's spec, loading the model where only that tells it (a hub repository)."""
@@ -248,11 +250,12 @@ class LocalEngine:
         return result
 
 
-def execute(run: Run, command: Command, engine: Engine, load: LoadOptions, *,
+def execute(run: Run, command: Command, engine: Engine, *,
             progress: ProgressFactory | None = None) -> RunResult:
     """A whole run: screened before the model loads where its spec is known without it, then run."""
     from ._loading import spec_of
 
+    load = engine.load
     spec = spec_of(load.model)
     plan = run.prepare(spec, command, load, progress) if spec is not None else None
     if plan is None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .._run import Run, execute
+from .._shards import is_shard_dir
 from ._progress import Progress
 
 if TYPE_CHECKING:
@@ -18,10 +19,7 @@ __all__ = ["open_run", "run_command"]
 
 def open_run(opts: ModelOptions) -> Run:
     """The run's output checked and its inputs found, before any model work; misused flags refused."""
-    sharded_flag = opts.output.path.endswith("/")
-    from .._shards import is_shard_dir
-
-    sharded = sharded_flag or is_shard_dir(opts.output.path)
+    sharded = is_shard_dir(opts.output.path)
     if opts.output.resume and not sharded:
         raise click.UsageError("--resume continues a directory output (-o DIR/)")
     if opts.output.shard_size is not None and not sharded:
@@ -29,7 +27,7 @@ def open_run(opts: ModelOptions) -> Run:
     return Run(opts.inputs, opts.output)
 
 
-def run_command(run: Run, command: Command, engine: Engine, opts: ModelOptions) -> RunResult:
+def run_command(run: Run, command: Command, engine: Engine) -> RunResult:
     """Execute the run, then say what it did on stderr: skipped records, resumed records, the summary."""
     bars: list[Progress] = []
 
@@ -38,7 +36,7 @@ def run_command(run: Run, command: Command, engine: Engine, opts: ModelOptions) 
         bars.append(bar)
         return bar
 
-    result = execute(run, command, engine, opts.load, progress=progress)
+    result = execute(run, command, engine, progress=progress)
     if result.skipped_path is not None:
         n = len(result.skipped)
         click.echo(f"skipped {n} bad record{'s' * (n != 1)} (listed in {result.skipped_path})", err=True)

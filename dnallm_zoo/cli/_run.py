@@ -84,7 +84,7 @@ def embed(
                                            batch_size=run.shard_size), address=address)
     else:
         runner = LocalEngine(opts.load)
-    run_command(run, command, runner, opts)
+    run_command(run, command, runner)
 
 
 def _check_ray_output(opts: ModelOptions) -> None:
@@ -116,4 +116,4 @@ def predict(opts: ModelOptions, long_: LongPolicy) -> None:
 
     run = open_run(opts)
     command = Prediction(PredictOptions(long=long_, token_budget=opts.token_budget))
-    run_command(run, command, LocalEngine(opts.load), opts)
+    run_command(run, command, LocalEngine(opts.load))
