@@ -1,8 +1,8 @@
 """A run's inputs, for every command: paths, globs and '-' to sources, each read as `RawRecord`s.
 
 Sources: FASTA and FASTQ through dnaio (format and compression detected: .gz, .bz2, .xz, .zst where
-installed), CSV and TSV through `pyarrow.csv` and Parquet through `pyarrow.parquet` (compressed
-tables: any codec pyarrow detects from the suffix); tables hold an id and a sequence column (names
+installed), CSV and TSV through `pyarrow.csv` (compressed as FASTA is, by suffix, through xopen) and
+Parquet through `pyarrow.parquet` (its own codecs); tables hold an id and a sequence column (names
 configurable) and any other columns, carried as the record's extra fields (a label, say). '-' is
 standard input, FASTA or FASTQ (compressed or not), read once. Records are raw: the id may be missing
 and the sequence empty or invalid, a table row ragged; saying so is `_validation`'s work (and a
@@ -147,6 +147,7 @@ class Columns:
     id: str | None = "id"
     sequence: str = "sequence"
     extra: tuple[str, ...] | None = ()
+    hint: str = "--id-column and --sequence-column name them"  # what a missing column's message adds
 
     def wanted(self, names: Sequence[str]) -> list[str]:
         base = [c for c in (self.id, self.sequence) if c is not None]
@@ -155,10 +156,15 @@ class Columns:
 
 
 def read_rows(source: Source, *, id_column: str | None = "id", sequence_column: str = "sequence",
-              extra_columns: tuple[str, ...] | None = (),
-              fileformat: Literal["fasta", "fastq"] | None = None) -> Iterator[RawRecord]:
-    """Stream the records of one source; a file that cannot be read is an `InputError` naming it."""
-    columns = Columns(id_column, sequence_column, extra_columns)
+              extra_columns: tuple[str, ...] | None = (), fileformat: Literal["fasta", "fastq"] | None = None,
+              column_hint: str | None = None) -> Iterator[RawRecord]:
+    """Stream the records of one source; a file that cannot be read is an `InputError` naming it.
+
+    `extra_columns`: the other table columns each record carries (None: all; `HEADER`: a FASTA/FASTQ
+    record's header line); `column_hint`: what the message about a missing column suggests.
+    """
+    columns = Columns(id_column, sequence_column, extra_columns,
+                      **({} if column_hint is None else {"hint": column_hint}))
     if source.kind == "reads":
         return _reads(source, fileformat, header=columns.extra is None or HEADER in columns.extra)
     if source.kind == "parquet":
@@ -209,7 +215,7 @@ def _missing(source: Source, names: Sequence[str], columns: Columns) -> None:
     if absent:
         raise InputError(
             f"{source.name}: no column {', '.join(repr(c) for c in absent)} (its columns: "
-            f"{', '.join(names) or 'none'}); --id-column and --sequence-column name them"
+            f"{', '.join(repr(c) for c in names) or 'none'}); {columns.hint}"
         )
 
 
@@ -244,9 +250,15 @@ def _parquet(source: Source, columns: Columns) -> Iterator[RawRecord]:
 
 
 def _csv_stream(source: Source) -> Any:
+    """The file's bytes, decompressed by suffix (xopen, as dnaio: .gz .bz2 .xz .zst; pyarrow has no xz)."""
     import pyarrow as pa
 
-    return pa.input_stream(str(source.path), compression="detect")  # by suffix: .gz .bz2 .zst ...
+    path = str(source.path)
+    if path.lower().endswith(COMPRESSED):
+        import xopen
+
+        return pa.PythonFile(xopen.xopen(path, "rb"), mode="r")
+    return pa.input_stream(path)
 
 
 def _csv_header(source: Source, delimiter: str) -> list[str]:

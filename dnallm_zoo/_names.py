@@ -12,6 +12,7 @@ __all__ = [
     "DTYPES",
     "DTYPE_ALIASES",
     "DTYPE_CHOICES",
+    "FINETUNE_METHODS",
     "FINETUNE_TASKS",
     "HEAD_TASKS",
     "KMER_KINDS",
@@ -20,6 +21,7 @@ __all__ = [
     "POOLINGS",
     "ROW_POOLINGS",
     "DType",
+    "FinetuneMethod",
     "FinetuneTask",
     "LongPolicy",
     "Pooling",
@@ -35,6 +37,9 @@ HEAD_TASKS: tuple[Task, ...] = ("sequence-classification", "token-classification
 #: what `dnallm-zoo finetune --task` trains (`dnallm_zoo.finetune.data`)
 FinetuneTask = Literal["binary", "multiclass", "multilabel", "regression", "token"]
 FINETUNE_TASKS: tuple[FinetuneTask, ...] = get_args(FinetuneTask)
+#: how `dnallm-zoo finetune --method` trains: every weight, LoRA adapters, or a linear probe
+FinetuneMethod = Literal["full", "lora", "probe"]
+FINETUNE_METHODS: tuple[FinetuneMethod, ...] = get_args(FinetuneMethod)
 
 #: how hidden states become one vector per sequence ('none': every token's)
 Pooling = Literal["mean", "cls", "max", "none"]

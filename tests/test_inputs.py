@@ -62,7 +62,7 @@ def test_tables_csv_tsv_compressed_and_parquet(tmp_path: Path) -> None:
     tsv = source(tmp_path / "t.tsv.gz")
     assert trio(read_rows(tsv, id_column="name", sequence_column="dna")) == [(1, "q", "ACG")]
     assert trio(read_rows(source(tmp_path / "t.parquet"))) == [(1, "7", "AC"), (2, "8", None)]
-    with pytest.raises(InputError, match=r"gz: no column 'id', 'sequence' \(its columns: name, dna\)"):
+    with pytest.raises(InputError, match=r"gz: no column 'id', 'sequence' \(its columns: 'name', 'dna'\)"):
         list(read_rows(tsv))
     with pytest.raises(InputError, match=r"t\.parquet: no column 'seq'"):
         list(read_rows(source(tmp_path / "t.parquet"), sequence_column="seq"))
