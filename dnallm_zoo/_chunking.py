@@ -111,11 +111,11 @@ def iter_units(
                 n = n_tok if n_tok is not None else (
                     len(whole) if whole is not None else f"at least {at_least}"
                 )
-                whole = " (or long='whole' to run it in one pass)" if any_length else ""
+                or_whole = " (or long='whole' to run it in one pass)" if any_length else ""
                 raise SequenceTooLongError(
                     f"{where}: {len(norm)} bases give {n} tokens; {model_id} takes at "
                     f"most {max_length} tokens ({max_bases} bases); "
-                    f"use long='chunk' to embed it in overlapping chunks{whole}"
+                    f"use long='chunk' to embed it in overlapping chunks{or_whole}"
                 )
         n_units = 0
         for unit in _chunk(tok, index, item, norm, segment or max_bases, overlap, where, max_length):

@@ -197,13 +197,13 @@ def read_labeled(
         seq_col = "sequence"
     else:
         seq_col = sequence_column
-    numbers, seqs, raw_cols, problems = _read(p, fmt, seq_col, columns)
-    if not seqs and not problems:
+    numbers, read, raw_cols, problems = _read(p, fmt, seq_col, columns)
+    if not read and not problems:
         raise InputError(f"{p}: no data rows (a header only?)")
-    for n, s in zip(numbers, seqs, strict=True):
+    for n, s in zip(numbers, read, strict=True):
         if s is None or not str(s).strip():
             problems.add(n, seq_col, "empty sequence")
-    seqs = ["" if s is None else str(s).strip() for s in seqs]
+    seqs = ["" if s is None else str(s).strip() for s in read]
     labels, names = _parse_labels(task, raw_cols, columns, numbers, seqs, problems,
                                   label_names=label_names, num_labels=num_labels)
     problems.raise_if_any()

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._batching import DEFAULT_TOKEN_BUDGET
 from .._commands import Embedding
@@ -31,6 +31,7 @@ from ._files import InputFile, expand
 from ._ray import ClusterShape, actor_pool, connect, require_ray
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     import pyarrow.fs as pafs
     from ray.data import Dataset
 
@@ -262,7 +263,7 @@ def _run(ds: Dataset, plan: Plan, engine: Engine, *, resume: bool, skip: Collect
     units = {name: Source(0, name, kind).unit for name, kind in zip(plan.inputs, plan.kinds, strict=True)}
     with _retrying(results.context, engine.max_retries), _unwrapped():
         for batch in results.iter_batches(batch_format="pyarrow", batch_size=None):
-            _tally(batch.to_pydict(), summary, seen, written, units)
+            _tally(cast("pa.Table", batch).to_pydict(), summary, seen, written, units)
     summary.seconds = time.perf_counter() - t0
     summary.shards = len(written)
     for name in _shard_names(output) - before - written:  # a failed attempt's shard no batch reported
