@@ -18,8 +18,8 @@ import torch
 
 from ._batching import DEFAULT_TOKEN_BUDGET, plan_batches, pool
 from ._chunking import Record, Unit, iter_units
+from ._inputs import SeqRecord
 from ._names import LongPolicy, Pooling
-from ._records import SeqRecord
 from .errors import InputError
 
 if TYPE_CHECKING:
