@@ -114,8 +114,10 @@ def load(
     """
     head = {"task": task, "num_labels": num_labels, "labels": labels, "problem_type": problem_type}
     p = Path(name_or_path)
+    config: dict[str, Any] | None = None
     if p.is_dir():
-        entry = match_directory(p)
+        config = read_config(p)  # read once for the match and the head
+        entry = match_directory(p, config)
         weights = p
     else:
         name = str(name_or_path)
@@ -134,7 +136,7 @@ def load(
             )
         weights = weights_dir(spec, cache_dir=cache_dir)
         entry = Entry(spec, entry.encoder)
-    return _from_pretrained(entry, weights, device, dtype, normalization, head, seed)
+    return _from_pretrained(entry, weights, device, dtype, normalization, head, seed, config)
 
 
 def _from_pretrained(
@@ -145,10 +147,13 @@ def _from_pretrained(
     normalization: Any,
     head: dict[str, Any],
     seed: int | None,
+    config: dict[str, Any] | None = None,
 ) -> DNAEncoder:
-    """The encoder class builds the model; the spec first gets the head the checkpoint or caller names."""
+    """The encoder class builds the model; the spec first gets the head the checkpoint or caller names
+    (`config`: the checkpoint's config.json, when already read)."""
     cls = entry.encoder_class()
-    spec = spec_from_config(entry.spec, cls.head_config(read_config(weights)), cls.head_architectures)
+    config = read_config(weights) if config is None else config
+    spec = spec_from_config(entry.spec, cls.head_config(config), cls.head_architectures)
     spec, new = head_spec(spec, **head)
     if spec.task in HEAD_TASKS and spec.task not in cls.head_architectures:
         offered = [t for t in cls.head_architectures if t in HEAD_TASKS]
