@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._checkpoint import read_config
-from ._discovery import call_each, get_manager
+from ._discovery import get_manager
 from ._hub import looks_like_hub_id
 from ._registry import Entry, get_registry
 from ._spec import HEAD_TASKS, ModelSpec, NormalizationPolicy
@@ -27,10 +27,9 @@ def match_directory(path: str | Path, config: dict[str, Any] | None = None) -> E
     p = Path(path)
     config = read_config(p) if config is None else config
     reg = get_registry()
-    for _plugin, model_id in call_each(
-        get_manager(), "match_checkpoint", firstresult=True, path=p, config=config
-    ):
-        return reg.resolve(model_id)
+    answer = get_manager().call("match_checkpoint", path=p, config=config).first
+    if answer is not None:
+        return reg.resolve(answer[1])
     kind = config.get("model_type", "?")
     raise CheckpointError(
         f"{p}: no installed plugin recognises this checkpoint (model_type {kind!r}, "
@@ -80,11 +79,9 @@ def _shape_from_config(spec: ModelSpec, config: dict[str, Any]) -> ModelSpec:
 def weights_dir(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Path:
     """A local directory with the weights of `spec`, asking the plugins' resolvers first."""
     cd = Path(cache_dir) if cache_dir else None
-    for _name, result in call_each(
-        get_manager(), "resolve_weights", firstresult=True,
-        spec=spec, source=spec.weights, cache_dir=cd,
-    ):
-        return Path(result)
+    answer = get_manager().call("resolve_weights", spec=spec, source=spec.weights, cache_dir=cd).first
+    if answer is not None:
+        return Path(answer[1])
     raise CheckpointError(f"no resolver could provide the weights of {spec.id!r}")
 
 
