@@ -52,5 +52,6 @@ def write_checkpoint(spec: ModelSpec, path: str | Path, *, seed: int = 0,
             size, last_layer_norm=lastln, max_positions=spec.architecture.max_tokens)
         kit.write_block_checkpoint(GenaEncoder, spec, p, cfg, seed=seed)
     (p / "tokenizer.json").write_text(tiny_tokenizer_json(), encoding="utf-8")
-    (p / "tokenizer_config.json").write_text(json.dumps({"tokenizer_class": "PreTrainedTokenizerFast"}) + "\n")
+    tok_config = {"tokenizer_class": "PreTrainedTokenizerFast"}  # the original's tokenizer_config.json
+    (p / "tokenizer_config.json").write_text(json.dumps(tok_config) + "\n")
     return p

@@ -33,23 +33,25 @@ def refuse_unsupported(config: Mapping[str, Any], where: object) -> None:
     """A CheckpointError for what the original computes with code the zoo does not run."""
     if any(k in config for k in SPARSE_KEYS):
         raise errors.CheckpointError(
-            f"{where}: a GENA-LM DeepSpeed-sparse checkpoint (config.json sets {config.get('sparse_config_cls')!r}): "
-            "its attention is DeepSpeed's block-sparse kernels (deepspeed.ops.sparse_attention: CUDA, Triton, "
-            "fp16, lengths a multiple of the block size), which dnallm-zoo does not run; use "
+            f"{where}: a GENA-LM DeepSpeed-sparse checkpoint (config.json sets "
+            f"{config.get('sparse_config_cls')!r}): its attention is DeepSpeed's block-sparse kernels "
+            "(deepspeed.ops.sparse_attention: CUDA, Triton, fp16, lengths a multiple of the block size), "
+            "which dnallm-zoo does not run; use "
             "gena-lm-bigbird-base-t2t (transformers' BigBird) for long inputs"
         )
     pos = config.get("position_embedding_type", "absolute")
     if pos != "absolute":
         raise errors.CheckpointError(
-            f"{where}: GENA-LM with position_embedding_type {pos!r}: the zoo computes GENA's absolute positions "
-            "only (no published BERT checkpoint of GENA-LM uses another)"
+            f"{where}: GENA-LM with position_embedding_type {pos!r}: the zoo computes GENA's absolute "
+            "positions only (GENA's rotary model is a DeepSpeed-sparse one)"
         )
     if config.get("last_layer_norm") and not config.get("pre_layer_norm"):
-        raise errors.CheckpointError(f"{where}: last_layer_norm without pre_layer_norm (GENA's code refuses it)")
+        raise errors.CheckpointError(
+            f"{where}: last_layer_norm without pre_layer_norm (GENA's code refuses it)")
 
 
 def weight_keys(path: Path) -> set[str]:
-    """Tensor names from model.safetensors' header (8-byte length, then JSON), without torch; empty if none."""
+    """Tensor names from model.safetensors' header (8-byte length, then JSON), without torch."""
     f = path / "model.safetensors"
     if not f.is_file():
         return set()
