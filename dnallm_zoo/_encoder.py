@@ -45,6 +45,7 @@ class EncoderOutput:
     attention_mask: torch.Tensor  # [batch, tokens], 1 on real tokens
     hidden_states: tuple[torch.Tensor, ...] | None = None  # embeddings first, then each layer
     logits: torch.Tensor | None = None  # the checkpoint's head: masked-LM or classifier
+    attentions: tuple[torch.Tensor, ...] | None = None  # per layer [batch, heads, T, T] softmax weights
 
     def to_tuple(self) -> tuple[torch.Tensor, ...]:
         return tuple(

@@ -21,18 +21,34 @@ __all__ = ["directory_spec", "load", "match_directory", "weights_dir"]
 
 
 def match_directory(path: str | Path) -> Entry:
-    """The registered model a checkpoint directory belongs to, asking each plugin in turn."""
+    """The registered model a checkpoint directory belongs to: every plugin is asked, one family claims it.
+
+    Two families claiming the same directory (a config.json that says `model_type: bert` over another
+    network, say) is a `CheckpointError` naming the candidates, as is a directory no plugin claims.
+    """
     p = Path(path)
     config = read_config(p)
     reg = get_registry()
-    for _plugin, model_id in call_each(
-        get_manager(), "match_checkpoint", firstresult=True, path=p, config=config
-    ):
-        return reg.resolve(model_id)
+    claims: dict[str, Entry] = {}
+    for _plugin, model_id in call_each(get_manager(), "match_checkpoint", path=p, config=config):
+        if model_id is not None:
+            entry = reg.resolve(model_id)
+            claims.setdefault(entry.spec.family, entry)
+    if len(claims) == 1:
+        return next(iter(claims.values()))
     kind = config.get("model_type", "?")
+    if claims:
+        named = ", ".join(f"{e.spec.plugin}:{e.spec.id} ({fam})" for fam, e in sorted(claims.items()))
+        raise CheckpointError(
+            f"{p}: more than one family claims this checkpoint (model_type {kind!r}): {named}; "
+            "load it by model id (`dnallm_zoo.load('plugin:id')` after placing it as that model's "
+            "weights) or remove the plugin that should not claim it"
+        )
+    same = sorted({s.family for s in reg.list() if s.architecture.kind == kind}) if kind != "?" else []
     raise CheckpointError(
         f"{p}: no installed plugin recognises this checkpoint (model_type {kind!r}, "
         f"files {sorted(x.name for x in p.iterdir())}); `dnallm-zoo plugins` lists the plugins"
+        + (f"; families of architecture {kind!r}: {same}" if same else "")
     )
 
 

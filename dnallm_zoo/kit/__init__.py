@@ -1,9 +1,11 @@
-"""The stock-family kit: a family plugin as one object, and the building blocks under it.
+"""The family kit: a family plugin as one object, and the building blocks under it.
 
-A family whose checkpoints are transformers' BERT needs only a spec table::
+A family whose checkpoints are one of transformers' own architectures (BERT, BigBird, RoBERTa, ESM,
+ModernBERT: `ARCHITECTURES`) needs only a spec table naming it::
 
-    from dnallm_zoo.kit import StockFamily
-    family = StockFamily("grover", SPECS)          # entry point: grover = "grover_zoo:family"
+    from dnallm_zoo import kit
+    family = kit.StockFamily("grover", SPECS)      # entry point: grover = "grover_zoo:family"
+    family = kit.StockFamily("my-bigbird", SPECS, architecture="big_bird")
 
 Importing this package is cheap (no torch); the names that need torch are imported on first use.
 """
@@ -21,6 +23,7 @@ from .._checkpoint import (
     write_weights,
 )
 from .._lazy import lazy_getattr
+from ._architectures import ARCHITECTURES, Architecture, architecture
 from ._bpe import bpe_vocab, dna_merges, tiny_bpe_tokenizer_json
 from ._capabilities import kmer_capabilities, kmer_max_bases
 from ._config import NOT_STOCK_KEYS, auto_map_modules, tiny_bert_config
@@ -30,28 +33,35 @@ from ._vocab import BERT_SPECIALS, KmerVocab, kmers
 
 if TYPE_CHECKING:
     from ._bert import StockBertEncoder, write_bert_checkpoint, write_stock_checkpoint
+    from ._native import NativeEncoder, write_native_checkpoint
     from ._weights import random_state_dict
 
 __getattr__ = lazy_getattr(__name__, {
+    "NativeEncoder": "._native",
     "StockBertEncoder": "._bert",
     "random_state_dict": "._weights",
     "write_bert_checkpoint": "._bert",
+    "write_native_checkpoint": "._native",
     "write_stock_checkpoint": "._bert",
 })
 
 __all__ = [
+    "ARCHITECTURES",
     "BERT_HEAD_ARCHITECTURES",
     "BERT_HEAD_KEYS",
     "BERT_HEAD_MODULES",
     "BERT_SPECIALS",
     "NOT_STOCK_KEYS",
+    "Architecture",
     "CheckpointWriter",
     "Family",
     "KmerVocab",
     "Matcher",
+    "NativeEncoder",
     "StockBertEncoder",
     "StockFamily",
     "WeightsFormat",
+    "architecture",
     "auto_map_modules",
     "bpe_vocab",
     "dna_merges",
@@ -66,6 +76,7 @@ __all__ = [
     "tiny_bert_config",
     "tiny_bpe_tokenizer_json",
     "write_bert_checkpoint",
+    "write_native_checkpoint",
     "write_stock_checkpoint",
     "write_weights",
 ]
