@@ -17,13 +17,6 @@ __all__ = ["MutBERTEncoder"]
 _POOLINGS = ("mean", "cls", "max", "none")
 
 
-def _output(last: torch.Tensor, mask: torch.Tensor, hidden: tuple[torch.Tensor, ...] | None,
-            logits: torch.Tensor | None, attentions: tuple[torch.Tensor, ...] | None) -> EncoderOutput:
-    out = EncoderOutput(last_hidden_state=last, attention_mask=mask, hidden_states=hidden, logits=logits)
-    out.attentions = attentions  # type: ignore[attr-defined]  # the field the attentions contract adds
-    return out
-
-
 class MutBERTEncoder(DNAEncoder):
     """`RoPEBertForMaskedLM` / `RoPEBertForSequenceClassification` under their original keys; no remote code.
 
@@ -86,7 +79,8 @@ class MutBERTEncoder(DNAEncoder):
         out = self.module.bert(ids, mask, probabilities=probs, output_hidden_states=hidden,
                                output_attentions=attentions)
         logits = self.head_logits(out.last_hidden_state, mask) if with_logits else None
-        return _output(out.last_hidden_state, mask, out.hidden_states, logits, out.attentions)
+        return EncoderOutput(last_hidden_state=out.last_hidden_state, attention_mask=mask,
+                             hidden_states=out.hidden_states, logits=logits, attentions=out.attentions)
 
     def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """The classifier on the configured pooler (the mean over real tokens), or the MLM logits."""
