@@ -18,7 +18,10 @@ a small DNA-encoder size, in one run:
 Reported: real tokens per second of each, the ratio to `padded`, and the largest difference of the last
 hidden states at real positions against `padded` (the paths must compute the same function).
 
-    python benchmarks/bench_modernbert.py [--n 32] [--batch 8] [--min-len 32] [--max-len 1024]
+The sequences are random DNA (log-uniform lengths) tokenized by a small DNA BPE with the publishers'
+special ids; the zoo path loads the same weights and tokenizer from a directory in the published layout.
+
+    python benchmarks/bench_modernbert.py [--n 32] [--batch 8] [--min-bases 60] [--max-bases 1500]
                                           [--layers 4] [--hidden 256] [--threads 1] [--repeat 2]
 """
 
@@ -37,30 +40,28 @@ from typing import Any
 import torch
 
 
-def model(args: argparse.Namespace) -> Any:
-    """A random `ModernBertModel` (global attention every 3rd layer, local window 128), eval, fp32."""
-    from transformers import ModernBertConfig, ModernBertModel
+SPECIALS = ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]")  # ids 0-4, as ModernGENA's and ModernBERT-DNA's
 
-    cfg = ModernBertConfig(vocab_size=4096, hidden_size=args.hidden, intermediate_size=args.hidden * 3 // 2,
+
+def model(args: argparse.Namespace, vocab: int) -> Any:
+    """A random `ModernBertForMaskedLM` (global attention every 3rd layer, local window 128), eval, fp32."""
+    from transformers import ModernBertConfig, ModernBertForMaskedLM
+
+    cfg = ModernBertConfig(vocab_size=vocab, hidden_size=args.hidden, intermediate_size=args.hidden * 3 // 2,
                            num_hidden_layers=args.layers, num_attention_heads=args.hidden // 64,
                            max_position_embeddings=8192, global_attn_every_n_layers=3, local_attention=128,
                            pad_token_id=3, bos_token_id=1, eos_token_id=2, cls_token_id=1, sep_token_id=2)
     cfg._attn_implementation = "sdpa"
     torch.manual_seed(args.seed)
-    return ModernBertModel(cfg).eval()
+    return ModernBertForMaskedLM(cfg).eval()
 
 
-def lengths(args: argparse.Namespace) -> list[int]:
-    """Token counts log-uniform over [min, max], in a shuffled (input) order."""
+def dna(args: argparse.Namespace) -> list[str]:
+    """Random DNA, lengths log-uniform over [min, max] bases, in input order."""
     rng = random.Random(args.seed)
-    lo, hi = math.log(args.min_len), math.log(args.max_len)
-    return [round(math.exp(rng.uniform(lo, hi))) for _ in range(args.n)]
-
-
-def ids_of(n: int, g: torch.Generator) -> torch.Tensor:
-    x = torch.randint(5, 4096, (n,), generator=g)
-    x[0], x[-1] = 1, 2
-    return x
+    lo, hi = math.log(args.min_bases), math.log(args.max_bases)
+    return ["".join(rng.choice("ACGT") for _ in range(round(math.exp(rng.uniform(lo, hi)))))
+            for _ in range(args.n)]
 
 
 def padded_batch(seqs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -100,8 +101,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=32)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--min-len", type=int, default=32)
-    ap.add_argument("--max-len", type=int, default=1024)
+    ap.add_argument("--min-bases", type=int, default=60)
+    ap.add_argument("--max-bases", type=int, default=1500, help="longest sequence (one zoo pass: <= 512 tokens)")
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
@@ -113,17 +114,24 @@ def main() -> None:
     import transformers
     from transformers.models.modernbert import modeling_modernbert as mm
 
-    src = open(mm.__file__, encoding="utf-8").read()
-    unpads = "_unpad_modernbert_input" in src
+    with open(mm.__file__, encoding="utf-8") as f:  # 4.48-4.5x: _unpad_modernbert_input
+        unpads = "_unpad_modernbert_input" in f.read()
     fa2 = torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None
-    print(f"transformers {transformers.__version__}, torch {torch.__version__}, {platform.processor() or 'cpu'}, "
-          f"{args.threads} thread(s), os.cpu_count()={os.cpu_count()}")
+    print(f"transformers {transformers.__version__}, torch {torch.__version__}, "
+          f"{platform.processor() or 'cpu'}, {args.threads} thread(s), os.cpu_count()={os.cpu_count()}")
     print(f"ModernBertModel unpads its input itself: {unpads}; flash_attention_2 usable here: {fa2}")
 
-    m = model(args)
+    from tokenizers import Tokenizer
+
+    from dnallm_zoo import kit
+
+    tok_json = kit.tiny_bpe_tokenizer_json(specials=SPECIALS)
+    tok = Tokenizer.from_str(tok_json)
+    mlm = model(args, tok.get_vocab_size())
+    m = mlm.model
     window = m.config.local_attention
-    g = torch.Generator().manual_seed(args.seed)
-    seqs = [ids_of(n, g) for n in lengths(args)]
+    texts = dna(args)
+    seqs = [torch.tensor(tok.encode(t).ids) for t in texts]
     groups = [seqs[i : i + args.batch] for i in range(0, len(seqs), args.batch)]
     real = sum(len(s) for s in seqs)
     grid = sum(len(b) * max(len(s) for s in b) for b in groups)
@@ -162,9 +170,34 @@ def main() -> None:
         m.config._attn_implementation = "sdpa"
         rows.append(("flash_attention_2", t_fa, max(float((a - b).abs().max()) for a, b in
                                                     zip(got, ref, strict=True))))
+    zoo = _zoo(mlm, tok_json)
+    if zoo is not None:
+        t_zoo, got = timed(lambda: [torch.from_numpy(h) for h in zoo.embed(texts, pooling="none")],
+                           args.repeat)
+        rows.append(("zoo embed (length-grouped batches)", t_zoo, max(float((a - b).abs().max()) for a, b in
+                                                                    zip(got, ref, strict=True))))
     print(f"{'path':<36}{'seconds':>9}{'real tok/s':>12}{'vs padded':>11}{'max |diff|':>12}")
     for name, t, diff in rows:
         print(f"{name:<36}{t:>9.3f}{real / t:>12.0f}{t_pad / t:>10.2f}x{diff:>12.2e}")
+
+
+def _zoo(mlm: Any, tokenizer_json: str) -> Any:
+    """The same weights loaded by dnallm_zoo from a directory in the ModernBERT DNA layout (None: no plugin)."""
+    import tempfile
+    from pathlib import Path
+
+    import dnallm_zoo
+
+    if not dnallm_zoo.list_models(family="modernbert-dna"):
+        print("zoo path skipped: the dnallm-zoo-modernbert plugin is not installed")
+        return None
+    d = Path(tempfile.mkdtemp(prefix="bench-modernbert-"))
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    mlm.save_pretrained(d)
+    (d / "tokenizer.json").write_text(tokenizer_json)
+    return dnallm_zoo.load(d, device="cpu", dtype="float32")
 
 
 if __name__ == "__main__":
