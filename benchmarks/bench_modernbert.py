@@ -39,7 +39,6 @@ from typing import Any
 
 import torch
 
-
 SPECIALS = ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]")  # ids 0-4, as ModernGENA's and ModernBERT-DNA's
 
 
@@ -49,7 +48,9 @@ def model(args: argparse.Namespace, vocab: int) -> Any:
 
     cfg = ModernBertConfig(vocab_size=vocab, hidden_size=args.hidden, intermediate_size=args.hidden * 3 // 2,
                            num_hidden_layers=args.layers, num_attention_heads=args.hidden // 64,
-                           max_position_embeddings=8192, global_attn_every_n_layers=3, local_attention=128,
+                           max_position_embeddings=8192, local_attention=128,
+                           layer_types=[("sliding_attention", "full_attention")[i % 3 == 0]
+                                        for i in range(args.layers)],
                            pad_token_id=3, bos_token_id=1, eos_token_id=2, cls_token_id=1, sep_token_id=2)
     cfg._attn_implementation = "sdpa"
     torch.manual_seed(args.seed)
@@ -102,7 +103,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=32)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--min-bases", type=int, default=60)
-    ap.add_argument("--max-bases", type=int, default=1500, help="longest sequence (one zoo pass: <= 512 tokens)")
+    ap.add_argument("--max-bases", type=int, default=1500, help="longest (<= 512 tokens: one zoo pass)")
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1)
@@ -182,7 +183,7 @@ def main() -> None:
 
 
 def _zoo(mlm: Any, tokenizer_json: str) -> Any:
-    """The same weights loaded by dnallm_zoo from a directory in the ModernBERT DNA layout (None: no plugin)."""
+    """The same weights, loaded by dnallm_zoo from a directory in the published layout (None: no plugin)."""
     import tempfile
     from pathlib import Path
 
