@@ -33,10 +33,20 @@ from ._vocab import BERT_SPECIALS, KmerVocab, kmers
 
 if TYPE_CHECKING:
     from ._bert import StockBertEncoder, write_bert_checkpoint, write_stock_checkpoint
+    from ._block_encoder import BlockEncoder, write_block_checkpoint
+    from ._blocks import BERT_LAYOUT, BlockLayer, BlockStack, Layout, Net, alibi_slopes
     from ._native import NativeEncoder, write_native_checkpoint
     from ._weights import random_state_dict
 
 __getattr__ = lazy_getattr(__name__, {
+    "BERT_LAYOUT": "._blocks",
+    "BlockEncoder": "._block_encoder",
+    "BlockLayer": "._blocks",
+    "BlockStack": "._blocks",
+    "Layout": "._blocks",
+    "Net": "._blocks",
+    "alibi_slopes": "._blocks",
+    "write_block_checkpoint": "._block_encoder",
     "NativeEncoder": "._native",
     "StockBertEncoder": "._bert",
     "random_state_dict": "._weights",
@@ -50,17 +60,24 @@ __all__ = [
     "BERT_HEAD_ARCHITECTURES",
     "BERT_HEAD_KEYS",
     "BERT_HEAD_MODULES",
+    "BERT_LAYOUT",
     "BERT_SPECIALS",
     "NOT_STOCK_KEYS",
     "Architecture",
+    "BlockEncoder",
+    "BlockLayer",
+    "BlockStack",
     "CheckpointWriter",
     "Family",
     "KmerVocab",
+    "Layout",
     "Matcher",
     "NativeEncoder",
+    "Net",
     "StockBertEncoder",
     "StockFamily",
     "WeightsFormat",
+    "alibi_slopes",
     "architecture",
     "auto_map_modules",
     "bpe_vocab",
@@ -76,6 +93,7 @@ __all__ = [
     "tiny_bert_config",
     "tiny_bpe_tokenizer_json",
     "write_bert_checkpoint",
+    "write_block_checkpoint",
     "write_native_checkpoint",
     "write_stock_checkpoint",
     "write_weights",
