@@ -15,14 +15,13 @@ from typing import Any, Literal
 
 from dnallm_zoo import ModelSpec, kit
 
+from .encoder import MutBERTEncoder
 from .layout import SPECIAL_TOKENS, VOCAB_TXT
-from .modeling import build
+from .specs import SPECS
 
 __all__ = ["EXECUTED_MARKER", "original_config", "write_checkpoint", "write_test_checkpoint"]
 
 EXECUTED_MARKER = "REMOTE_CODE_EXECUTED"
-_TIED = {"cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
-         "cls.predictions.decoder.bias": "cls.predictions.bias"}
 _REMOTE_CODE = '''"""Stand-in for the original remote code: dnallm-zoo must never import or execute it."""
 import pathlib
 
@@ -72,9 +71,10 @@ def write_checkpoint(path: str | Path, *, config: dict[str, Any] | None = None, 
         "tokenizer_class": "PreTrainedTokenizerFast", "unk_token": "[UNK]", "cls_token": "[CLS]",
         "sep_token": "[SEP]", "pad_token": "[PAD]", "mask_token": "[MASK]"}), encoding="utf-8")
     (p / "vocab.txt").write_text("\n".join(VOCAB_TXT), encoding="utf-8")  # no final newline, as published
-    sd = kit.random_state_dict(build(cfg), seed=seed, skip=_TIED)
+    tied = MutBERTEncoder.tied_keys
+    sd = kit.random_state_dict(MutBERTEncoder.build_module(SPECS[0], cfg), seed=seed, skip=tied)
     if tied_aliases:
-        sd |= {alias: sd[src] for alias, src in _TIED.items()}
+        sd |= {alias: sd[src] for alias, src in tied.items()}
     kit.write_weights(p, sd, weights)
     if remote_code:
         (p / "modeling_mutbert.py").write_text(_REMOTE_CODE.format(marker=EXECUTED_MARKER), encoding="utf-8")

@@ -1,92 +1,104 @@
-"""`MutBERTEncoder`: the native rotary BERT (modeling.py) behind the `DNAEncoder` contract, and its
-probabilistic input (`embed_probabilities`)."""
+"""`MutBERTEncoder`: MutBERT's rotary BERT (modeling_mutbert.py) from the kit's blocks, and its probabilistic
+input (`embed_probabilities`).
+
+The network is a `kit.Net`: post-LayerNorm BERT without a position table, rotary positions on queries and
+keys (rotate-half, base `rope_theta`; linear `rope_scaling` divides the positions), at BERT's key paths.
+The word embedding is a matrix product in the original, so a row of base probabilities embeds as the
+probability-weighted mean of the rows; ids use the lookup, the same numbers as the one-hot product.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from dnallm_zoo import CheckpointError, DNAEncoder, EncoderOutput, InputError, ModelSpec, SequenceTooLongError
-
-from .modeling import MutBertForMaskedLM, MutBertForSequenceClassification, build
+from dnallm_zoo import CheckpointError, EncoderOutput, InputError, ModelSpec, SequenceTooLongError, kit
 
 __all__ = ["MutBERTEncoder"]
 
 _POOLINGS = ("mean", "cls", "max", "none")
 
 
-class MutBERTEncoder(DNAEncoder):
+def _mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The mean over positions where `mask` is 1 (the original's mean pooler, and `embed`'s)."""
+    m = mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+
+
+class MutBERTEncoder(kit.BlockEncoder):
     """`RoPEBertForMaskedLM` / `RoPEBertForSequenceClassification` under their original keys; no remote code.
 
-    The MLM decoder weight and bias are the word embeddings and ``cls.predictions.bias`` (tied: a file
-    may carry them, equal, or not). Token ids come from tokenizer.json (not the disagreeing vocab.txt).
+    The MLM decoder weight and bias are the word embeddings and ``cls.predictions.bias`` (tied: a file may
+    carry them, equal, or not). The sequence head reads the configured pooler: the weightless mean over
+    real tokens (`pooler_type: mean`) or ``bert.pooler.dense`` + tanh on [CLS] (`first_token_transform`).
     """
 
-    tied_keys: ClassVar[dict[str, str]] = {
-        "cls.predictions.decoder.weight": "bert.embeddings.word_embeddings.weight",
-        "cls.predictions.decoder.bias": "cls.predictions.bias",
-    }
+    ignorable_keys: ClassVar[tuple[str, ...]] = ()
     head_architectures: ClassVar[dict[str, str]] = {
-        "masked-lm": "RoPEBertForMaskedLM",
-        "sequence-classification": "RoPEBertForSequenceClassification",
-    }
-    head_keys: ClassVar[dict[str, tuple[str, ...]]] = {
-        "masked-lm": ("cls.*",),
-        "sequence-classification": ("bert.pooler.*", "classifier.*"),
-    }
+        "masked-lm": "RoPEBertForMaskedLM", "sequence-classification": "RoPEBertForSequenceClassification"}
     head_modules: ClassVar[dict[str, tuple[str, ...]]] = {"sequence-classification": ("classifier",)}
     lora_target_modules: ClassVar[tuple[str, ...]] = ("query", "value")  # the original train.py's default
-    base_model_prefix: ClassVar[str] = "bert"
     #: one token a base: a variant is scored at its base's token
     variant_rule: ClassVar[str | None] = "single_base"
 
-    module: MutBertForMaskedLM | MutBertForSequenceClassification
+    @classmethod
+    def net(cls, config: Mapping[str, Any]) -> kit.Net:
+        """config.json as `RoPEBertConfig` reads it (its defaults for absent keys), checked."""
+        c = {"vocab_size": 9, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+             "intermediate_size": 3072, "hidden_act": "gelu", "layer_norm_eps": 1e-12, "type_vocab_size": 2,
+             "max_position_embeddings": 512, "rope_theta": 10000.0, "pooler_type": "mean", **config}
+        if c["pooler_type"] not in ("mean", "first_token_transform"):
+            raise CheckpointError(f"config.json: pooler_type {c['pooler_type']!r} is not 'mean' or "
+                                  "'first_token_transform'")
+        if c["hidden_size"] % c["num_attention_heads"]:
+            raise CheckpointError(f"config.json: hidden_size {c['hidden_size']} is not a multiple of "
+                                  f"num_attention_heads {c['num_attention_heads']}")
+        if _factor(c) is None and c.get("rope_scaling") is not None:
+            # 'dynamic' NTK scaling rewrites the original's cached frequencies for good after one long batch,
+            # so its output depends on what ran before: not reproducible, refused
+            raise CheckpointError(f"config.json: rope_scaling {c['rope_scaling']!r}; only None or "
+                                  "{'type': 'linear', 'factor': > 1} is computed as the original does")
+        return kit.Net(vocab_size=c["vocab_size"], hidden=c["hidden_size"], layers=c["num_hidden_layers"],
+                       heads=c["num_attention_heads"], intermediate=c["intermediate_size"],
+                       max_positions=c["max_position_embeddings"], positions="rotary",
+                       rotary_base=c["rope_theta"], act=c["hidden_act"], eps=c["layer_norm_eps"],
+                       type_vocab_size=c["type_vocab_size"])
 
     @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> torch.nn.Module:
-        n: int | None = None
-        if spec.task == "sequence-classification":
-            n = len(config.get("id2label") or spec.labels or ())
-            if spec.labels is not None and n != len(spec.labels):
-                raise CheckpointError(f"config.json has {n} labels, the spec of {spec.id} names "
-                                      f"{len(spec.labels)}")
-        elif spec.task != "masked-lm":
+        if spec.task not in cls.head_architectures:
             raise CheckpointError(f"MutBERT has no {spec.task} model")
-        try:
-            return build(config, num_labels=n)
-        except (TypeError, ValueError, KeyError) as exc:
-            raise CheckpointError(f"config.json of {spec.id}: {exc}") from None
+        root = super().build_module(spec, config)
+        bert: Any = root.bert
+        if spec.task == "sequence-classification" and config.get("pooler_type", "mean") == "mean":
+            del bert.pooler  # the mean pooler has no weights
+        factor = _factor(config)
+        if factor is not None:  # positions / factor: the same angles as frequencies / factor
+            bert.register_buffer("inv_freq", bert.inv_freq.double().div(factor).float(), persistent=False)
+        return root
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
-                output_hidden_states: bool = False, with_logits: bool = False,
-                output_attentions: bool = False) -> EncoderOutput:
-        """Hidden states (and the checkpoint head's logits, the attention weights) for token ids."""
-        return self._run(input_ids, None, attention_mask, output_hidden_states, with_logits,
-                         output_attentions)
+    def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The classifier on the configured pooler, or the MLM logits."""
+        m: Any = self.module
+        if self.spec.task == "sequence-classification" and not hasattr(m.bert, "pooler"):
+            return m.classifier(m.dropout(_mean(last_hidden_state, attention_mask)))  # type: ignore[no-any-return]
+        return super().head_logits(last_hidden_state, attention_mask)
 
-    def forward_probabilities(self, probabilities: torch.Tensor,
-                              attention_mask: torch.Tensor | None = None, *,
+    def forward_probabilities(self, probabilities: torch.Tensor | np.ndarray,
+                              attention_mask: torch.Tensor | np.ndarray | None = None, *,
                               output_hidden_states: bool = False, with_logits: bool = False,
                               output_attentions: bool = False) -> EncoderOutput:
         """`forward` on a [batch, tokens, vocab] matrix of probabilities (checked) instead of ids."""
         probs, mask = self._checked(probabilities, attention_mask)
-        return self._run(None, probs, mask, output_hidden_states, with_logits, output_attentions)
-
-    def _run(self, ids: torch.Tensor | None, probs: torch.Tensor | None, mask: torch.Tensor, hidden: bool,
-             with_logits: bool, attentions: bool) -> EncoderOutput:
-        out = self.module.bert(ids, mask, probabilities=probs, output_hidden_states=hidden,
-                               output_attentions=attentions)
-        logits = self.head_logits(out.last_hidden_state, mask) if with_logits else None
-        return EncoderOutput(last_hidden_state=out.last_hidden_state, attention_mask=mask,
-                             hidden_states=out.hidden_states, logits=logits, attentions=out.attentions)
-
-    def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """The classifier on the configured pooler (the mean over real tokens), or the MLM logits."""
-        m = self.module
-        return m.head(last_hidden_state, attention_mask) if isinstance(m, MutBertForSequenceClassification) \
-            else m.cls(last_hidden_state)
+        words = probs @ self.stack.embedder().part("word").weight
+        last, states, attn = self.stack(None, mask, inputs_embeds=words,
+                                        output_hidden_states=output_hidden_states,
+                                        output_attentions=output_attentions)
+        return EncoderOutput(last_hidden_state=last, attention_mask=mask, hidden_states=states,
+                             attentions=attn, logits=self.head_logits(last, mask) if with_logits else None)
 
     def embed_probabilities(self, probabilities: torch.Tensor | np.ndarray,
                             attention_mask: torch.Tensor | np.ndarray | None = None, *, pooling: str = "mean",
@@ -105,9 +117,18 @@ class MutBERTEncoder(DNAEncoder):
         with torch.inference_mode():
             for i in range(0, probs.shape[0], batch_size):
                 p, m = probs[i:i + batch_size], mask[i:i + batch_size]
-                res = self._run(None, p, m, layer != -1, False, False)
-                h = res.last_hidden_state if layer == -1 else res.hidden_states[layer]  # type: ignore[index]
-                out.extend(_pooled(h.float(), m, pooling))
+                res = self.forward_probabilities(p, m, output_hidden_states=layer != -1)
+                states = res.hidden_states
+                h = (res.last_hidden_state if states is None else states[layer]).float()
+                if pooling == "none":
+                    out += [h[j, m[j].bool()].cpu().numpy() for j in range(h.shape[0])]
+                elif pooling == "cls":
+                    out += list(h[:, 0].cpu().numpy())
+                elif pooling == "max":
+                    low = torch.finfo(h.dtype).min
+                    out += list(h.masked_fill(m[..., None] == 0, low).amax(1).cpu().numpy())
+                else:
+                    out += list(_mean(h, m).cpu().numpy())
         return out if pooling == "none" else np.stack(out).astype(np.float32)
 
     def _checked(self, probabilities: torch.Tensor | np.ndarray,
@@ -121,34 +142,26 @@ class MutBERTEncoder(DNAEncoder):
         if not probs.is_floating_point():
             raise InputError(f"probabilities must be floating point, not {probs.dtype}")
         mask = torch.ones(probs.shape[:2], dtype=torch.long) if attention_mask is None \
-            else torch.as_tensor(attention_mask).long()
+            else torch.as_tensor(attention_mask).long().to(probs.device)
         if tuple(mask.shape) != tuple(probs.shape[:2]):
             raise InputError(f"attention_mask is {list(mask.shape)}, probabilities {list(probs.shape)}")
         if probs.shape[1] > self.max_length:
             raise SequenceTooLongError(
                 f"{probs.shape[1]} tokens; {self.spec.id} takes at most {self.max_length}")
         p = probs.double()
-        real = mask.bool()
-        bad = real & ((p.sum(-1) - 1).abs().gt(1e-4) | (p < 0).any(-1) | ~torch.isfinite(p).all(-1))
+        bad = mask.bool() & ((p.sum(-1) - 1).abs().gt(1e-4) | (p < 0).any(-1) | ~torch.isfinite(p).all(-1))
         if bad.any():
             where = bad.nonzero().tolist()
             named = ", ".join(f"[{b}, {t}] (sum {p[b, t].sum().item():.6g})" for b, t in where[:20])
             more = f" and {len(where) - 20} more" if len(where) > 20 else ""
             raise InputError(f"probabilities: {len(where)} rows are not distributions over the {vocab} "
-                             "tokens "
-                             f"(non-negative, summing to 1): [batch, token] {named}{more}")
+                             f"tokens (non-negative, summing to 1): [batch, token] {named}{more}")
         return probs.to(self.device, self.dtype), mask.to(self.device)
 
 
-def _pooled(h: torch.Tensor, mask: torch.Tensor, pooling: str) -> list[np.ndarray]:
-    """Rows of `h` [B, T, H] pooled over the tokens where `mask` is 1, as `embed` pools."""
-    if pooling == "none":
-        return [h[i, mask[i].bool()].cpu().numpy() for i in range(h.shape[0])]
-    m = mask.unsqueeze(-1).to(h.dtype)
-    if pooling == "cls":
-        v = h[:, 0]
-    elif pooling == "max":
-        v = h.masked_fill(m == 0, torch.finfo(h.dtype).min).amax(1)
-    else:
-        v = (h * m).sum(1) / m.sum(1).clamp_min(1)
-    return list(v.cpu().numpy())
+def _factor(config: Mapping[str, Any]) -> float | None:
+    """The linear rope_scaling factor (> 1), else None."""
+    s = config.get("rope_scaling")
+    if isinstance(s, dict) and s.get("type") == "linear" and float(s.get("factor", 0)) > 1.0:
+        return float(s["factor"])
+    return None
