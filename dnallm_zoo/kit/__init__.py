@@ -32,7 +32,7 @@ from ._heads import BERT_HEAD_ARCHITECTURES, BERT_HEAD_KEYS, BERT_HEAD_MODULES
 from ._vocab import BERT_SPECIALS, KmerVocab, kmers
 
 if TYPE_CHECKING:
-    from ._bert import StockBertEncoder, write_bert_checkpoint, write_stock_checkpoint
+    from ._bert import StockBertEncoder, write_bert_checkpoint, write_stock_checkpoint, write_tokenizer_files
     from ._block_encoder import BlockEncoder, write_block_checkpoint
     from ._blocks import BERT_LAYOUT, BlockLayer, BlockStack, Layout, Net, alibi_slopes
     from ._native import NativeEncoder, write_native_checkpoint
@@ -53,6 +53,7 @@ __getattr__ = lazy_getattr(__name__, {
     "write_bert_checkpoint": "._bert",
     "write_native_checkpoint": "._native",
     "write_stock_checkpoint": "._bert",
+    "write_tokenizer_files": "._bert",
 })
 
 __all__ = [
@@ -96,5 +97,6 @@ __all__ = [
     "write_block_checkpoint",
     "write_native_checkpoint",
     "write_stock_checkpoint",
+    "write_tokenizer_files",
     "write_weights",
 ]

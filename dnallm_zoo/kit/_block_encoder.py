@@ -43,7 +43,7 @@ class BlockEncoder(DNAEncoder):
     at ``bert.pooler`` and ``classifier`` for sequences, ``classifier`` on every token.
 
     A subclass implements `net` (config.json -> `Net`) and may change `layout` (the paths of the parts
-    inside ``bert``) and `prefix`.
+    inside ``bert``; `layout_for` when they depend on the config) and `prefix`.
     """
 
     layout: ClassVar[Layout] = BERT_LAYOUT
@@ -65,6 +65,11 @@ class BlockEncoder(DNAEncoder):
         """The network config.json describes (a `CheckpointError` for one the family does not compute)."""
 
     @classmethod
+    def layout_for(cls, config: Mapping[str, Any]) -> Layout:
+        """The layout of a checkpoint (`layout` unless the family's keys depend on its config)."""
+        return cls.layout
+
+    @classmethod
     def build_module(cls, spec: ModelSpec, config: dict[str, Any]) -> nn.Module:
         from transformers.models.bert.modeling_bert import BertOnlyMLMHead, BertPooler
 
@@ -79,7 +84,7 @@ class BlockEncoder(DNAEncoder):
         hc = _bert_head_config(net, config, labels)
         root = nn.Module()
         with torch.device("meta"):
-            root.add_module(cls.prefix, BlockStack(net, cls.layout))
+            root.add_module(cls.prefix, BlockStack(net, cls.layout_for(config)))
             if spec.task == "sequence-classification":
                 getattr(root, cls.prefix).add_module("pooler", BertPooler(hc))
             if labels:
