@@ -9,7 +9,6 @@ from typing import Any
 from dnallm_zoo import ArchitectureSpec, Capabilities, ModelSpec, TokenizerSpec, WeightsSource, kit
 
 __all__ = ["SPECS", "family"]
-# shape NOT read (no config.json was readable): ModernBertConfig's defaults; the checkpoint's config decides
 _SHAPE = ArchitectureSpec(kind="modernbert", hidden_size=768, num_layers=22, num_heads=12,
                           intermediate_size=1152, max_tokens=8192)
 _GENA = ("@misc{moderngena2026, title = {Back to {BERT} in 2026: {ModernGENA} as a Strong, Efficient "
@@ -21,7 +20,8 @@ _MOURAD = ("@misc{mourad2025llmgenomics, title = {Training on large language mod
 def _spec(model_id: str, repo: str, license: str, citation: str, bases: int) -> ModelSpec:
     return ModelSpec(
         id=model_id, family="modernbert-dna", aliases=(repo,), license=license, citation=citation,
-        description=f"{repo}: transformers' ModernBERT over a DNA BPE (shape from its config.json)",
+        description=f"{repo}: transformers' ModernBERT over a DNA BPE; shape NOT read: the one listed is "
+        "ModernBertConfig's default, the checkpoint's config.json builds the network",
         task="masked-lm", tokenizer=TokenizerSpec(kind="bpe", vocab_file="tokenizer.json", max_tokens=512),
         architecture=_SHAPE, weights=WeightsSource(repo_id=repo),
         capabilities=Capabilities(max_bases=bases, chunk_overlap=64),
