@@ -102,3 +102,35 @@ def test_no_shape_is_claimed_as_read(zoo: Any) -> None:
     """The hub configs were not readable: every spec says so, and a directory's config decides the shape."""
     for spec in zoo.list_models(family="modernbert-dna"):
         assert "shape NOT read" in spec.description
+
+
+def _gena_tokenizer_json() -> str:
+    """A small tokenizer.json in GENA's layout (ModernGENA ships GENA's): specials 0-4, `-` 5, the normaliser
+    (strip, runs of 10+ N -> `-`), a `-` split, BertProcessing."""
+    from tokenizers import AddedToken, Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    from dnallm_zoo import kit
+
+    specials = ("[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]", "-")
+    merges = kit.dna_merges((2, 3))
+    vocab = {t: i for i, t in enumerate((*specials, *"ACGNT", *(a + b for a, b in merges)))}
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=merges, unk_token="[UNK]", fuse_unk=False))
+    tok.normalizer = normalizers.Sequence([normalizers.Strip(), normalizers.Replace(Regex("N{10,}"), "-")])
+    tok.pre_tokenizer = pre_tokenizers.Split("-", behavior="isolated")
+    tok.post_processor = processors.BertProcessing(("[SEP]", 2), ("[CLS]", 1))
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in specials])
+    return tok.to_str()
+
+
+def test_genas_tokenizer_layout_gives_transformers_ids(zoo: Any, tiny: Path, tmp_path: Path) -> None:
+    from transformers import AutoTokenizer
+
+    for f in tiny.iterdir():
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "tokenizer.json").write_text(_gena_tokenizer_json())
+    (tmp_path / "tokenizer_config.json").write_text('{"tokenizer_class": "PreTrainedTokenizerFast"}')
+    hf = AutoTokenizer.from_pretrained(str(tmp_path))
+    tok = zoo.load(tmp_path, device="cpu").tokenizer
+    for s in [*SEQS, "ACGT" + "N" * 25 + "GGCA", "NNNNACGT", "A"]:
+        assert tok.encode(s).tolist() == hf(s)["input_ids"], s
+    assert 5 in tok.encode("ACGT" + "N" * 12 + "A").tolist()  # the run became `-`
