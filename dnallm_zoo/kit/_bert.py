@@ -25,7 +25,7 @@ from ._weights import random_state_dict
 if TYPE_CHECKING:
     from ._family import StockFamily
 
-__all__ = ["StockBertEncoder", "write_bert_checkpoint", "write_stock_checkpoint"]
+__all__ = ["StockBertEncoder", "write_bert_checkpoint", "write_stock_checkpoint", "write_tokenizer_files"]
 
 _ROLES = ("pad", "unk", "cls", "sep", "mask")
 
@@ -191,6 +191,29 @@ def write_stock_checkpoint(
     `config` replaces the tiny config.json; `weights` the family's weights format.
     """
     path = Path(path)
+    specials, size = write_tokenizer_files(family, spec, path)
+    classifier = spec.task == "sequence-classification"
+    extra: dict[str, Any] = {}
+    if "[PAD]" in specials:
+        extra["pad_token_id"] = specials.index("[PAD]")
+    if classifier:
+        labels = spec.labels or ()
+        extra["id2label"] = {str(i): name for i, name in enumerate(labels)}
+        extra["label2id"] = {name: i for i, name in enumerate(labels)}
+    config = config if config is not None else tiny_bert_config(
+        size,
+        max_positions=spec.architecture.max_tokens,
+        architectures=("BertForSequenceClassification" if classifier else "BertForMaskedLM",),
+        model_type=next((t for t in family.model_types if t is not None), None),
+        **{**extra, **family.config},
+    )
+    st = (weights or family.weights) == "safetensors"
+    return write_bert_checkpoint(path, config, classifier=classifier, seed=seed, safetensors=st)
+
+
+def write_tokenizer_files(family: StockFamily, spec: ModelSpec, path: Path) -> tuple[tuple[str, ...], int]:
+    """The tokenizer files of a stock family's spec (vocab.txt or tokenizer.json, the special-token maps);
+    returns the specials and the vocabulary size."""
     path.mkdir(parents=True, exist_ok=True)
     ts = spec.tokenizer
     vocab = family.vocab(spec)
@@ -212,20 +235,4 @@ def write_stock_checkpoint(
     (path / "special_tokens_map.json").write_text(json.dumps(roles, indent=2) + "\n")
     (path / "tokenizer_config.json").write_text(json.dumps(
         {"do_lower_case": False, "model_max_length": ts.max_tokens, **roles}, indent=2) + "\n")
-    classifier = spec.task == "sequence-classification"
-    extra: dict[str, Any] = {}
-    if "[PAD]" in specials:
-        extra["pad_token_id"] = specials.index("[PAD]")
-    if classifier:
-        labels = spec.labels or ()
-        extra["id2label"] = {str(i): name for i, name in enumerate(labels)}
-        extra["label2id"] = {name: i for i, name in enumerate(labels)}
-    config = config if config is not None else tiny_bert_config(
-        size,
-        max_positions=spec.architecture.max_tokens,
-        architectures=("BertForSequenceClassification" if classifier else "BertForMaskedLM",),
-        model_type=next((t for t in family.model_types if t is not None), None),
-        **{**extra, **family.config},
-    )
-    st = (weights or family.weights) == "safetensors"
-    return write_bert_checkpoint(path, config, classifier=classifier, seed=seed, safetensors=st)
+    return specials, size
