@@ -130,6 +130,10 @@ def main(argv: list[str] | None = None) -> None:
                           (2, LIST_GOAL, "a batch to Python lists")):
         verdict = "met" if ratios[i] >= goal else "MISSED"
         print(f"goal: >= {goal:.0f}x on {what}: {verdict} ({ratios[i]:.1f}x)")
+    ids = zoo(seqs, padding=True, return_tensors="np")["input_ids"]
+    t_list, t_tolist = best_pair(lambda: zoo(seqs), ids.tolist, args.repeat)
+    print(f"list form vs ndarray.tolist() of its ids alone: {t_list * 1e3:.1f} vs {t_tolist * 1e3:.1f} ms, "
+          f"{t_list / t_tolist:.2f}x (the list form also tokenizes and builds the attention masks)")
     t = best_of(lambda: zoo.encode(genome), args.repeat)
     print(f"whole genome as one sequence ({len(genome):,} bp, no model limit): "
           f"{len(genome) / t / 1e6:.1f} Mbp/s")
