@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._checkpoint import read_config
-from ._discovery import call_each, get_manager
+from ._discovery import get_manager
 from ._hub import looks_like_hub_id
 from ._registry import Entry, get_registry
 from ._spec import HEAD_TASKS, ModelSpec, NormalizationPolicy
@@ -22,19 +22,34 @@ __all__ = ["directory_spec", "load", "match_directory", "spec_of", "weights_dir"
 
 
 def match_directory(path: str | Path, config: dict[str, Any] | None = None) -> Entry:
-    """The registered model a checkpoint directory belongs to, asking each plugin in turn (`config`:
-    its config.json, when the caller has read it)."""
+    """The registered model a checkpoint directory belongs to: every plugin is asked, one family claims it
+    (`config`: its config.json, when the caller has read it).
+
+    Two families claiming the same directory (a config.json that says `model_type: bert` over another
+    network, say) is a `CheckpointError` naming the candidates, as is a directory no plugin claims.
+    """
     p = Path(path)
     config = read_config(p) if config is None else config
     reg = get_registry()
-    for _plugin, model_id in call_each(
-        get_manager(), "match_checkpoint", firstresult=True, path=p, config=config
-    ):
-        return reg.resolve(model_id)
+    claims: dict[str, Entry] = {}
+    for _plugin, model_id in get_manager().call("match_checkpoint", path=p, config=config).answers:
+        entry = reg.resolve(model_id)
+        claims.setdefault(entry.spec.family, entry)
+    if len(claims) == 1:
+        return next(iter(claims.values()))
     kind = config.get("model_type", "?")
+    if claims:
+        named = ", ".join(f"{e.spec.plugin}:{e.spec.id} ({fam})" for fam, e in sorted(claims.items()))
+        raise CheckpointError(
+            f"{p}: more than one family claims this checkpoint (model_type {kind!r}): {named}; "
+            "load it by model id (`dnallm_zoo.load('plugin:id')` after placing it as that model's "
+            "weights) or remove the plugin that should not claim it"
+        )
+    same = sorted({s.family for s in reg.list() if s.architecture.kind == kind}) if kind != "?" else []
     raise CheckpointError(
         f"{p}: no installed plugin recognises this checkpoint (model_type {kind!r}, "
         f"files {sorted(x.name for x in p.iterdir())}); `dnallm-zoo plugins` lists the plugins"
+        + (f"; families of architecture {kind!r}: {same}" if same else "")
     )
 
 
@@ -80,11 +95,9 @@ def _shape_from_config(spec: ModelSpec, config: dict[str, Any]) -> ModelSpec:
 def weights_dir(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Path:
     """A local directory with the weights of `spec`, asking the plugins' resolvers first."""
     cd = Path(cache_dir) if cache_dir else None
-    for _name, result in call_each(
-        get_manager(), "resolve_weights", firstresult=True,
-        spec=spec, source=spec.weights, cache_dir=cd,
-    ):
-        return Path(result)
+    answer = get_manager().call("resolve_weights", spec=spec, source=spec.weights, cache_dir=cd).first
+    if answer is not None:
+        return Path(answer[1])
     raise CheckpointError(f"no resolver could provide the weights of {spec.id!r}")
 
 
