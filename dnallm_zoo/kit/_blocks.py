@@ -155,7 +155,7 @@ class BlockEmbeddings(_Parts):
             x = x + self.part("token_type").weight[0]
         if self.net.embed_norm:
             x = self.part("embed_norm")(x)
-        return self.dropout(x)  # type: ignore[no-any-return]
+        return self.dropout(x)
 
 
 class BlockLayer(_Parts):
@@ -205,7 +205,7 @@ class BlockLayer(_Parts):
             y = self.act(a) * g
         else:
             y = self.act(y)
-        return self.part("ffn_out")(y)  # type: ignore[no-any-return]
+        return self.part("ffn_out")(y)
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor,
                 rope: tuple[torch.Tensor, torch.Tensor] | None = None,
