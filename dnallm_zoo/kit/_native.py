@@ -201,9 +201,9 @@ class NativeEncoder(DNAEncoder):
 
 class BigBirdEncoder(NativeEncoder):
     """transformers' BigBird. The attention type is set for every batch by transformers' own rule
-    (block-sparse from `(5 + 2 * num_random_blocks) * block_size` tokens on, full below), before the call: transformers
-    otherwise switches a model to full attention for good after one short batch. Attention weights are read
-    from each layer's attention module (its output's second element)."""
+    (block-sparse from `(5 + 2 * num_random_blocks) * block_size` tokens on, full below), before the
+    call: transformers otherwise switches a model to full attention for good after one short batch.
+    Attention weights are read from each layer's attention module (its output's second element)."""
 
     architecture = ARCHITECTURES["big_bird"]
 
