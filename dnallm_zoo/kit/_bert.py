@@ -125,18 +125,19 @@ class StockBertEncoder(DNAEncoder):
         output_hidden_states: bool = False,
         with_logits: bool = False,
     ) -> EncoderOutput:
-        out = self.module.bert(
+        m: Any = self.module  # a transformers Bert*: its children are attributes torch types loosely
+        out = m.bert(
             input_ids=input_ids, attention_mask=attention_mask,
             output_hidden_states=output_hidden_states, return_dict=True,
         )
         logits = None
         if with_logits:
             if self.spec.task == "sequence-classification":  # the pooler ran inside BertModel
-                logits = self.module.classifier(self.module.dropout(out.pooler_output))
+                logits = m.classifier(m.dropout(out.pooler_output))
             elif self.spec.task == "token-classification":
                 logits = self.head_logits(out.last_hidden_state, attention_mask)
             else:
-                logits = self.module.cls(out.last_hidden_state)
+                logits = m.cls(out.last_hidden_state)
         return EncoderOutput(
             last_hidden_state=out.last_hidden_state,
             attention_mask=attention_mask,
@@ -146,7 +147,7 @@ class StockBertEncoder(DNAEncoder):
 
     def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """transformers' heads: pooler (tanh on token 0), dropout, classifier; or dropout, classifier."""
-        m = self.module
+        m: Any = self.module
         if self.spec.task == "sequence-classification":
             return m.classifier(m.dropout(m.bert.pooler(last_hidden_state)))
         if self.spec.task == "token-classification":

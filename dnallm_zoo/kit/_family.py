@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal
 
 from .._hooks import RegisterFn, hookimpl
+from .._refs import resolve_ref
 from .._spec import ModelSpec
 from ._architectures import ARCHITECTURES
 from ._architectures import architecture as _architecture
@@ -39,17 +39,6 @@ _NATIVE_ENCODERS = {"bert": _STOCK_ENCODER, "big_bird": "dnallm_zoo.kit._native:
                     "roberta": "dnallm_zoo.kit._native:RobertaEncoder",
                     "esm": "dnallm_zoo.kit._native:EsmEncoder",
                     "modernbert": "dnallm_zoo.kit._native:ModernBertEncoder"}
-
-
-def _resolve(ref: str | Callable[..., Any]) -> Callable[..., Any]:
-    """An object given as itself or as ``"module:name"``."""
-    if not isinstance(ref, str):
-        return ref
-    module, _, name = ref.partition(":")
-    obj: Any = import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj  # type: ignore[no-any-return]
 
 
 class Family:
@@ -100,14 +89,14 @@ class Family:
             raise ValueError(f"{spec.id!r} is not a model of family {self.family!r}")
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
-        _resolve(self._checkpoint)(spec, p)
+        resolve_ref(self._checkpoint)(spec, p)
         return p
 
     def match(self, path: str | Path, config: Mapping[str, Any]) -> str | None:
         """The id of this family's model that the directory holds, or None."""
         if self._match is None:
             return None
-        return _resolve(self._match)(Path(path), config)  # type: ignore[no-any-return]
+        return resolve_ref(self._match)(Path(path), config)
 
     @hookimpl
     def register_models(self, register: RegisterFn) -> None:
@@ -192,7 +181,7 @@ class StockFamily(Family):
         return self.specials or BERT_SPECIALS
 
     def _write_stock(self, spec: ModelSpec, path: Path) -> None:
-        _resolve(_STOCK_WRITER if self.architecture == "bert" else _NATIVE_WRITER)(self, spec, path)
+        resolve_ref(_STOCK_WRITER if self.architecture == "bert" else _NATIVE_WRITER)(self, spec, path)
 
     def _match_stock(self, path: Path, config: Mapping[str, Any]) -> str | None:
         real = os.path.realpath(path)
