@@ -81,7 +81,7 @@ def build_native(arch: Architecture, task: str, cfg: Any) -> torch.nn.Module:
             owners.add(owner_name)
     for owner_name in sorted(owners):  # transformers computes them in _init_weights (v5)
         module._init_weights(module.get_submodule(owner_name))
-    return module  # type: ignore[no-any-return]
+    return module
 
 
 def _pool_modernbert(m: Any, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -155,7 +155,7 @@ class NativeEncoder(DNAEncoder):
     @property
     def base(self) -> torch.nn.Module:
         """The encoder without its head (``module.<prefix>``)."""
-        return getattr(self.module, self.architecture.prefix)  # type: ignore[no-any-return]
+        return getattr(self.module, self.architecture.prefix)
 
     def run_base(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
                  output_hidden_states: bool, output_attentions: bool) -> Any:
