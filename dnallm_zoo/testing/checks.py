@@ -21,6 +21,7 @@ import torch
 
 from .._checkpoint import find_weights_file, load_state_dict_strict, read_state_dict
 from .._encoder import DNAEncoder, EncoderOutput
+from .._names import Pooling
 from .._registry import get_registry
 from .._runtime import available_devices
 from .._spec import ModelSpec, Pooling
