@@ -24,7 +24,7 @@ from .._encoder import DNAEncoder, EncoderOutput
 from .._names import Pooling
 from .._registry import get_registry
 from .._runtime import available_devices
-from .._spec import ModelSpec, Pooling
+from .._spec import ModelSpec
 from ..errors import (
     CheckpointError,
     EmptySequenceError,
