@@ -181,8 +181,7 @@ class NTTokenizer(tokenize.DNATokenizer):
         other = np.flatnonzero(codes == 4)
         if not len(other):  # one run of A/C/G/T: the usual case
             m = n // K
-            starts = np.arange(m + n % K, dtype=np.int64)
-            starts[m:] = np.arange(m * K, n)
+            starts = np.concatenate((np.arange(0, m * K, K, dtype=np.int64), np.arange(m * K, n)))
             idx = np.empty(len(starts), dtype=np.int64)
             idx[:m] = codes[: m * K].reshape(m, K).astype(np.int64) @ _POWERS
             idx[m:] = arr[m * K:].astype(np.int64) + 4**K
