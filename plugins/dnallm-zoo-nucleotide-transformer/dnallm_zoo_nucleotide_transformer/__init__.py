@@ -1,4 +1,4 @@
-"""Nucleotide Transformer v1, v2 and AgroNT for dnallm-zoo: the spec table and the family object (no torch)."""
+"""Nucleotide Transformer v1, v2 and AgroNT for dnallm-zoo: the spec table and the family (no torch)."""
 
 from __future__ import annotations
 

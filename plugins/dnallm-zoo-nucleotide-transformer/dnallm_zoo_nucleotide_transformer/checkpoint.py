@@ -26,7 +26,9 @@ from .modeling import NTv2Config, NTv2ForMaskedLM
 from .specs import BY_ID
 from .tokenizer import nt_vocab_tokens, write_tokenizer_files
 
-__all__ = ["EXECUTED_MARKER", "original_config", "random_weights", "write_checkpoint", "write_test_checkpoint"]
+__all__ = [
+    "EXECUTED_MARKER", "original_config", "random_weights", "write_checkpoint", "write_test_checkpoint",
+]
 
 EXECUTED_MARKER = "REMOTE_CODE_EXECUTED"
 _REMOTE_CODE = '''"""Stand-in for the original remote code: dnallm-zoo must never import or execute it."""
@@ -61,7 +63,8 @@ def original_config(
     }
     if version == 2:
         cfg = {"add_bias_fnn": False,
-               "architectures": ["EsmForMaskedLM", "EsmForTokenClassification", "EsmForSequenceClassification"],
+               "architectures": ["EsmForMaskedLM", "EsmForTokenClassification",
+                                 "EsmForSequenceClassification"],
                "auto_map": dict(_AUTO_MAP), **common, "max_position_embeddings": 2050,
                "position_embedding_type": "rotary", "token_dropout": False,
                "transformers_version": "4.32.0.dev0", "vocab_size": 4107}

@@ -11,7 +11,7 @@ contract, so ``state_dict()`` keys are exactly the original ones::
     esm.encoder.layer.N.attention.self.rotary_embeddings.inv_freq   # a saved buffer
     esm.encoder.layer.N.attention.output.dense.*
     esm.encoder.layer.N.LayerNorm.*                    # pre-LN before the feed-forward
-    esm.encoder.layer.N.intermediate.dense.weight      # [2 * intermediate, hidden]: gate rows, then value rows
+    esm.encoder.layer.N.intermediate.dense.weight      # [2 * intermediate, hidden]: gate rows, value rows
     esm.encoder.layer.N.output.dense.weight            # [hidden, intermediate]
     esm.encoder.emb_layer_norm_after.*
     esm.contact_head.regression.*                      # in the files, unused
@@ -90,7 +90,9 @@ class NTv2Output:
     attentions: tuple[torch.Tensor, ...] | None = None
 
 
-def rotary_tables(inv_freq: torch.Tensor, length: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+def rotary_tables(
+    inv_freq: torch.Tensor, length: int, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
     """cos, sin [length, head_dim] in float32: positions 0..length-1, frequencies repeated twice."""
     t = torch.arange(length, device=device, dtype=torch.float32)
     freqs = torch.outer(t, inv_freq.to(device=device, dtype=torch.float32))
@@ -105,6 +107,8 @@ def _rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tens
 
 class NTv2RotaryEmbedding(nn.Module):
     """Holds the original's saved ``inv_freq`` buffer (1 / 10000^(2i/d))."""
+
+    inv_freq: torch.Tensor
 
     def __init__(self, dim: int) -> None:
         super().__init__()
@@ -164,7 +168,7 @@ class NTv2Layer(nn.Module):
 
     def forward(
         self, x: torch.Tensor, *, index: torch.Tensor, shape: tuple[int, int], key_mask: torch.Tensor,
-        cos: torch.Tensor, sin: torch.Tensor, want_attention: bool,
+        want_attention: bool,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """`x`: [real tokens, hidden]; `index` their flat positions in the padded [batch, T] grid."""
         att = self.attention
@@ -175,6 +179,8 @@ class NTv2Layer(nn.Module):
         grid = torch.zeros(3, b * t, q.shape[-1], dtype=q.dtype, device=q.device)
         grid[:, index] = torch.stack((q, k, v))
         q, k, v = grid.view(3, b, t, sa.num_heads, sa.head_dim).transpose(2, 3).unbind(0)
+        rotary: NTv2RotaryEmbedding = sa.rotary_embeddings  # type: ignore[assignment]  # a submodule
+        cos, sin = rotary_tables(rotary.inv_freq, t, q.device)  # this layer's saved buffer
         q = _rotate(q * sa.head_dim**-0.5, cos, sin)
         k = _rotate(k, cos, sin)
         dropout = sa.dropout if self.training else 0.0
@@ -252,16 +258,11 @@ class NTv2Model(nn.Module):
         real = attention_mask.reshape(-1).bool()
         index = real.nonzero().squeeze(1)
         key_mask = attention_mask.bool()[:, None, None, :]
-        layers = self.encoder.layer
-        inv_freq = layers[0].attention.self.rotary_embeddings.inv_freq if len(layers) else None
-        cos = sin = x.new_zeros(())
-        if inv_freq is not None:
-            cos, sin = rotary_tables(inv_freq, t, x.device)
         hidden: list[torch.Tensor] = [x] if output_hidden_states else []
         probs: list[torch.Tensor] = []
         flat = x.reshape(b * t, -1)[index]
-        for layer in layers:
-            flat, p = layer(flat, index=index, shape=(b, t), key_mask=key_mask, cos=cos, sin=sin,
+        for layer in self.encoder.layer:
+            flat, p = layer(flat, index=index, shape=(b, t), key_mask=key_mask,
                             want_attention=output_attentions)
             if output_hidden_states:
                 hidden.append(self._pad(flat, index, b, t))

@@ -22,7 +22,7 @@ import numpy as np
 
 from dnallm_zoo import CheckpointError, InputError, NormalizationPolicy, tokenize
 
-__all__ = ["K", "NT_SPECIALS", "NTTokenizer", "check_nt_vocab", "read_special_tokens", "read_vocab_lines"]
+__all__ = ["NT_SPECIALS", "K", "NTTokenizer", "check_nt_vocab", "read_special_tokens", "read_vocab_lines"]
 
 K = 6
 #: the first ids of every NT vocabulary (v1, v2 and AgroNT alike)
@@ -48,7 +48,7 @@ def read_vocab_lines(file: Path) -> list[str]:
 
 
 def check_nt_vocab(tokens: Sequence[str], file: Path) -> None:
-    """A `CheckpointError` naming the file unless it is an NT vocabulary (specials, every 6-mer, A T C G N)."""
+    """A `CheckpointError` naming the file unless it is NT's: specials, every 6-mer, A T C G N."""
     if tuple(tokens[: len(NT_SPECIALS)]) != NT_SPECIALS:
         raise CheckpointError(
             f"{file}: not a Nucleotide Transformer vocabulary: its first tokens are "

@@ -1,4 +1,4 @@
-"""The plugin registered (its entry point, or in-process from a checkout); the reference under a unique name."""
+"""The plugin registered (its entry point, or in-process from a checkout); the reference, uniquely named."""
 
 from __future__ import annotations
 
@@ -51,7 +51,8 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     def get(version: int, **kw: object) -> Path:
         key = f"{version}-{sorted(kw.items())}"
         if key not in made:
-            made[key] = write_checkpoint(tmp_path_factory.mktemp("nt") / f"v{version}", version, **kw)  # type: ignore[arg-type]
+            where = tmp_path_factory.mktemp("nt") / f"v{version}"
+            made[key] = write_checkpoint(where, version, **kw)  # type: ignore[arg-type]
         return made[key]
 
     return get
