@@ -109,6 +109,8 @@ class NTTokenizer(tokenize.DNATokenizer):
     """
 
     tokenizer_class = "EsmTokenizer"
+    #: chunks of a long sequence start on multiples of 6 bases (the core's chunking reads it)
+    chunk_grid = K
 
     def __init__(
         self,

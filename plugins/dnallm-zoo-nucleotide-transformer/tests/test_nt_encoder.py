@@ -187,3 +187,12 @@ def test_too_long_is_refused_or_chunked_on_the_6mer_grid(tiny: Callable[..., Pat
     assert len(segments) == 2 and all(s.start % 6 == 0 for s in segments)
     whole = enc.embed([seq])
     assert whole.shape == (1, 32) and np.isfinite(whole).all()
+
+
+def test_chunks_split_again_for_ns_stay_on_the_6mer_grid(tiny: Callable[..., Path]) -> None:
+    enc = dnallm_zoo.load(tiny(1))
+    seq = "ACGTTGCA" * 300 + "N" * 1500 + "GGCATT" * 500  # the Ns give a token each: over 1,000
+    caps = enc.spec.capabilities
+    segments = list(enc.embed_segments([seq], segment_bases=caps.max_bases, overlap=caps.chunk_overlap))
+    assert len(segments) > 2 and all(s.start % 6 == 0 for s in segments)
+    assert segments[-1].end == len(seq)
