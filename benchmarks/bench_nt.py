@@ -91,7 +91,8 @@ def bench_encoder(args: argparse.Namespace) -> None:
     pad = 1 - real / mask.numel()
     print(f"encoder: NT v2 {args.size} dims (hidden {hidden}, {heads} heads, intermediate {inter}), "
           f"{args.layers} layers, batch {args.batch} of {args.min_len}-{args.max_len} tokens "
-          f"({real} real, {pad:.0%} padding), fp32, {torch.get_num_threads()} thread(s), best of {args.repeat}")
+          f"({real} real, {pad:.0%} padding), fp32, {torch.get_num_threads()} thread(s), "
+          f"best of {args.repeat}")
     print(f"  reference (eager original): {real / t_ref:9.0f} tokens/s  ({t_ref:.3f} s)")
     print(f"  zoo native v2:              {real / t_zoo:9.0f} tokens/s  ({t_zoo:.3f} s)")
     print(f"  ratio zoo / reference: {t_ref / t_zoo:.2f}x (goal >= {ENCODER_GOAL}x); max |diff| {diff:.2e}")
@@ -109,15 +110,15 @@ def random_dna(n: int, seed: int) -> list[str]:
 
 
 def bench_tokenizer(args: argparse.Namespace) -> None:
-    from dnallm_zoo_nucleotide_transformer.tokenizer import NTTokenizer, nt_vocab_tokens, write_tokenizer_files
+    from dnallm_zoo_nucleotide_transformer import tokenizer as nt
     from transformers import EsmTokenizer
 
     with tempfile.TemporaryDirectory() as tmp:
         p = Path(tmp)
-        (p / "vocab.txt").write_text("\n".join(nt_vocab_tokens(2)))
-        write_tokenizer_files(p, max_length=2048)
+        (p / "vocab.txt").write_text("\n".join(nt.nt_vocab_tokens(2)))
+        nt.write_tokenizer_files(p, max_length=2048)
         esm = EsmTokenizer.from_pretrained(str(p))
-        ours = NTTokenizer.from_pretrained(p, max_length=2048)
+        ours = nt.NTTokenizer.from_pretrained(p, max_length=2048)
     seqs = random_dna(args.n_seqs, seed=2)
     bases = sum(map(len, seqs))
     same = esm(seqs, padding=False)["input_ids"] == ours(seqs, padding=False)["input_ids"]
