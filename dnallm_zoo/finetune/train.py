@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,6 +36,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from .._names import FinetuneMethod
 from ..errors import InputError, one_line
 from .augment import with_reverse_complements
 from .data import LabeledData, Task
@@ -44,7 +45,7 @@ from .progress import sequence_bar
 
 __all__ = ["HEADS", "Method", "TrainConfig", "encode", "finetune", "head_arguments"]
 
-Method = Literal["full", "lora", "probe"]
+Method = FinetuneMethod
 Echo = Callable[[str], None]
 
 #: task -> (dnallm_zoo.load's task, problem_type)
@@ -252,7 +253,8 @@ def _trainer_run(model: str, train: LabeledData, eval_data: LabeledData | None, 
         label_names=["labels"],
     )
     token = train.task == "token"
-    collator = DataCollatorForTokenClassification(tok) if token else DataCollatorWithPadding(tok)
+    hf_tok: Any = tok  # duck-typed: the collators read `pad` and `model_input_names`, which it has
+    collator = DataCollatorForTokenClassification(hf_tok) if token else DataCollatorWithPadding(hf_tok)
     trainer = Trainer(
         model=net,
         args=args,
@@ -341,7 +343,7 @@ def _label(data: LabeledData, i: int) -> Any:
     return values[0] if data.task == "regression" and len(values) == 1 else values
 
 
-class _InOrder(IterableDataset):  # type: ignore[type-arg]
+class _InOrder(IterableDataset):
     """An evaluation split read in the given order (an iterable dataset: no sampler reorders it)."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
@@ -412,7 +414,7 @@ def _best_epoch(epochs: list[dict[str, Any]], metric: str) -> int | None:
     return max(scored, key=lambda t: (sign * t[0], -t[1]))[1]
 
 
-class _Report(TrainerCallback):  # type: ignore[misc]
+class _Report(TrainerCallback):
     """A step bar on stderr and one line per epoch: the training loss and the evaluation's figures."""
 
     def __init__(self, epochs: int, metric: str, say: Echo, progress: bool) -> None:
