@@ -95,7 +95,7 @@ def _module(version: int, config: dict[str, Any], head: Head | None, n_labels: i
         ecfg = transformers.EsmConfig.from_dict({k: v for k, v in config.items() if k != "auto_map"})
         ecfg.num_labels = max(n_labels, 1)
         cls = _HEAD_CLASS.get(head or "", "EsmForMaskedLM")
-        return getattr(transformers, cls)(ecfg)  # type: ignore[no-any-return]
+        return getattr(transformers, cls)(ecfg)
 
 
 def random_weights(version: int, config: dict[str, Any], *, seed: int = 0, head: Head | None = None,

@@ -149,7 +149,7 @@ class NTEncoder(DNAEncoder):
     ) -> EncoderOutput:
         """Hidden states (embeddings first, the last after the final layer norm, as transformers' ESM),
         attentions [batch, heads, T, T] as the eager original computes them, and the head's logits."""
-        module = self.module
+        module: Any = self.module
         attentions: tuple[torch.Tensor, ...] | None = None
         if self.native:
             out = module.esm(input_ids, attention_mask, output_hidden_states=output_hidden_states,
@@ -172,11 +172,11 @@ class NTEncoder(DNAEncoder):
 
     def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """ESM's heads: dense and tanh on `<cls>` then out_proj (dropout around); or a linear per token."""
-        m = self.module
+        m: Any = self.module
         if self.spec.task == "sequence-classification":
-            return m.classifier(last_hidden_state)  # type: ignore[no-any-return]
+            return m.classifier(last_hidden_state)
         if self.spec.task == "token-classification":
-            return m.classifier(m.dropout(last_hidden_state))  # type: ignore[no-any-return]
+            return m.classifier(m.dropout(last_hidden_state))
         return super().head_logits(last_hidden_state, attention_mask)
 
 
@@ -194,9 +194,5 @@ def _eager(config: Any, on: bool) -> Any:
 
 def _output(last: torch.Tensor, mask: torch.Tensor, hidden: tuple[torch.Tensor, ...] | None,
             logits: torch.Tensor | None, attentions: tuple[torch.Tensor, ...] | None) -> EncoderOutput:
-    out = EncoderOutput(last_hidden_state=last, attention_mask=mask, hidden_states=hidden, logits=logits)
-    if attentions is not None:
-        if "attentions" not in getattr(EncoderOutput, "__dataclass_fields__", {}):
-            raise NotImplementedError("this dnallm-zoo's EncoderOutput has no attentions field")
-        out.attentions = attentions  # type: ignore[attr-defined]
-    return out
+    return EncoderOutput(last_hidden_state=last, attention_mask=mask, hidden_states=hidden, logits=logits,
+                         attentions=attentions)

@@ -42,7 +42,7 @@ class NTv2ForSequenceClassification(nn.Module):
 
     def head(self, last_hidden_state: torch.Tensor) -> torch.Tensor:
         """Logits [batch, labels]."""
-        return self.classifier(last_hidden_state)  # type: ignore[no-any-return]
+        return self.classifier(last_hidden_state)
 
 
 class NTv2ForTokenClassification(nn.Module):
@@ -57,4 +57,4 @@ class NTv2ForTokenClassification(nn.Module):
 
     def head(self, last_hidden_state: torch.Tensor) -> torch.Tensor:
         """Logits [batch, tokens, labels]."""
-        return self.classifier(self.dropout(last_hidden_state))  # type: ignore[no-any-return]
+        return self.classifier(self.dropout(last_hidden_state))

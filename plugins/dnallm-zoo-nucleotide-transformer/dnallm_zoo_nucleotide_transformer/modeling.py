@@ -179,7 +179,7 @@ class NTv2Layer(nn.Module):
         grid = torch.zeros(3, b * t, q.shape[-1], dtype=q.dtype, device=q.device)
         grid[:, index] = torch.stack((q, k, v))
         q, k, v = grid.view(3, b, t, sa.num_heads, sa.head_dim).transpose(2, 3).unbind(0)
-        rotary: NTv2RotaryEmbedding = sa.rotary_embeddings  # type: ignore[assignment]  # a submodule
+        rotary: NTv2RotaryEmbedding = sa.rotary_embeddings  # a submodule
         cos, sin = rotary_tables(rotary.inv_freq, t, q.device)  # this layer's saved buffer
         q = _rotate(q * sa.head_dim**-0.5, cos, sin)
         k = _rotate(k, cos, sin)
