@@ -41,10 +41,14 @@ AGRO_CITATION = """@article{mendozarevilla2024foundational,
   doi = {10.1038/s42003-024-06465-2}
 }"""
 
-V1_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "vocab.txt",
-            "tokenizer_config.json", "special_tokens_map.json")
-# the v2 repositories also hold the remote code (esm_config.py, modeling_esm.py): never fetched
-V2_FILES = V1_FILES
+_TOKENIZER_FILES = ("vocab.txt", "tokenizer_config.json", "special_tokens_map.json")
+# safetensors only where the repository has them (v1 and v2 do; the 2.5B ones may be sharded): the
+# pytorch_model.bin beside them is never fetched. The v2 repositories also hold the remote code
+# (esm_config.py, modeling_esm.py): never fetched either.
+HUB_FILES = ("config.json", "model.safetensors", "model-*.safetensors", "model.safetensors.index.json",
+             *_TOKENIZER_FILES)
+# AgroNT publishes pytorch_model.bin only (read with torch.load(weights_only=True))
+AGRO_FILES = ("config.json", "pytorch_model.bin", *_TOKENIZER_FILES)
 
 
 def chunking(max_tokens: int) -> Capabilities:
@@ -64,7 +68,7 @@ class Checkpoint:
     layers: int
     heads: int
     intermediate: int
-    parameters: int | None
+    parameters: int | None  # every tensor of the files, where the shape was read (see the README)
     about: str
     revision: str | None = None
     sha256: tuple[tuple[str, str], ...] = ()
@@ -80,11 +84,11 @@ class Checkpoint:
 
 CHECKPOINTS = (
     Checkpoint("nt-v1-500m-human-ref", "InstaDeepAI/nucleotide-transformer-500m-human-ref", 1,
-               1280, 24, 20, 5120, None, "NT v1, 500M parameters, pre-trained on the human reference "
+               1280, 24, 20, 5120, 485_699_306, "NT v1, 500M parameters, pre-trained on the human reference "
                "genome (GRCh38)"),
     Checkpoint("nt-v1-500m-1000g", "InstaDeepAI/nucleotide-transformer-500m-1000g", 1,
-               1280, 24, 20, 5120, None, "NT v1, 500M parameters, pre-trained on 3,202 human genomes of "
-               "the 1000 Genomes Project"),
+               1280, 24, 20, 5120, 485_699_306, "NT v1, 500M parameters, pre-trained on 3,202 human "
+               "genomes of the 1000 Genomes Project"),
     Checkpoint("nt-v1-2.5b-1000g", "InstaDeepAI/nucleotide-transformer-2.5b-1000g", 1,
                2560, 32, 20, 10240, None, "NT v1, 2.5B parameters, pre-trained on 3,202 human genomes "
                "of the 1000 Genomes Project"),
@@ -95,7 +99,7 @@ CHECKPOINTS = (
                512, 12, 16, 2048, 55_905_164, "NT v2, 50M parameters (rotary positions, SwiGLU without "
                "biases), pre-trained on 850 genomes", revision="81b29e5786726d891dbf929404ef20adca5b36f1"),
     Checkpoint("nt-v2-100m-multi-species", "InstaDeepAI/nucleotide-transformer-v2-100m-multi-species", 2,
-               512, 22, 16, 2048, None, "NT v2, 100M parameters (rotary positions, SwiGLU without "
+               512, 22, 16, 2048, 97_889_484, "NT v2, 100M parameters (rotary positions, SwiGLU without "
                "biases), pre-trained on 850 genomes"),
     Checkpoint("nt-v2-250m-multi-species", "InstaDeepAI/nucleotide-transformer-v2-250m-multi-species", 2,
                768, 24, 16, 3072, None, "NT v2, 250M parameters (rotary positions, SwiGLU without "
@@ -104,7 +108,7 @@ CHECKPOINTS = (
                1024, 29, 16, 4096, None, "NT v2, 500M parameters (rotary positions, SwiGLU without "
                "biases), pre-trained on 850 genomes"),
     Checkpoint("agront-1b", "InstaDeepAI/agro-nucleotide-transformer-1b", 3,
-               1500, 40, 20, 5120, None, "AgroNT, 1B parameters (NT v1's design), pre-trained on 48 "
+               1500, 40, 20, 5120, 991_261_206, "AgroNT, 1B parameters (NT v1's design), pre-trained on 48 "
                "plant genomes", revision="b0e1ea1f53a2bf5bb29f8eab7a7e553bf06c1ab1",
                sha256=(
                    ("config.json", "4063f8250f32d922611d8b36f0def1bb53b7ae129d6439c50c8b6c340e8eb0bd"),
@@ -140,8 +144,8 @@ def _spec(c: Checkpoint) -> ModelSpec:
             intermediate_size=c.intermediate, vocab_size=c.vocab_size, max_tokens=c.max_tokens,
             parameters=c.parameters,
         ),
-        weights=WeightsSource(repo_id=c.repo, revision=c.revision, files=V2_FILES if c.version == 2
-                              else V1_FILES, sha256=dict(c.sha256)),
+        weights=WeightsSource(repo_id=c.repo, revision=c.revision, files=AGRO_FILES if agro else HUB_FILES,
+                              sha256=dict(c.sha256)),
         capabilities=chunking(c.max_tokens),
     )
 
