@@ -129,10 +129,11 @@ def _chunk(tok: DNATokenizer, index: int, item: SeqRecord, norm: bytes, window: 
            where: str, max_length: int) -> Iterator[Unit]:
     for start, end in chunk_spans(len(norm), window, overlap):
         ids = tok.encode_normalized(norm[start:end])
-        if len(ids) > max_length:  # BPE can exceed the base budget: split again
+        if len(ids) > max_length:  # BPE, or Ns among non-overlapping 6-mers, can exceed it: split again
             if end - start <= 2 * max(overlap, 1):
                 raise SequenceTooLongError(f"{where}: cannot chunk below the token limit")
-            half = (end - start) // 2 + overlap
+            grid = getattr(tok, "chunk_grid", 1)  # chunk starts stay on multiples of it (NT: 6-mers)
+            half = (end - start) // 2 // grid * grid + overlap
             for u in _chunk(tok, index, item, norm[start:end], half, overlap, where, max_length):
                 yield Unit(index, item, start + u.start, start + u.end, u.ids)
             continue

@@ -261,8 +261,8 @@ class ZooModel(PreTrainedModel):
         targets = list(self.lora_target_modules if target_modules is None else target_modules)
         if not targets:
             raise ZooError(f"{spec.id}: its family names no LoRA targets; pass target_modules")
-        leaves = {n.rpartition(".")[2] for n, _ in self.named_modules()}
-        unknown = [t for t in targets if t not in leaves]
+        names = [n for n, _ in self.named_modules()]  # peft matches a name or a dotted suffix of one
+        unknown = [t for t in targets if not any(n == t or n.endswith("." + t) for n in names)]
         if unknown:
             raise ZooError(f"LoRA target modules {unknown} are not modules of {spec.id}")
         keep = list(self.head_module_names if modules_to_save is None else modules_to_save)

@@ -1,0 +1,58 @@
+"""The plugin registered (its entry point, or in-process from a checkout); the reference, uniquely named."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+_TESTS = Path(__file__).resolve().parent
+if importlib.util.find_spec("dnallm_zoo_nucleotide_transformer") is None:  # a checkout, uninstalled
+    sys.path.insert(0, str(_TESTS.parent))
+
+# registered as "nt_reference", not "reference", so other plugins' helpers cannot clash
+if "nt_reference" not in sys.modules:
+    _spec = importlib.util.spec_from_file_location("nt_reference", _TESTS / "reference.py")
+    assert _spec is not None and _spec.loader is not None
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules["nt_reference"] = _module
+    _spec.loader.exec_module(_module)
+
+import dnallm_zoo_nucleotide_transformer  # noqa: E402
+from dnallm_zoo_nucleotide_transformer.checkpoint import write_checkpoint  # noqa: E402
+
+from dnallm_zoo.testing import registered  # noqa: E402
+
+# at collection, so that the conformance suites see the models
+zoo = registered(dnallm_zoo_nucleotide_transformer.family, name="nucleotide_transformer",
+                 distribution="dnallm-zoo-nucleotide-transformer")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread() -> Iterator[None]:
+    """Single-threaded: on a busy 2-core machine OpenMP spinning costs 10-40x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """`tiny(version, **kw)`: a tiny checkpoint directory (1 v1, 2 v2, 3 AgroNT), one per arguments."""
+    made: dict[str, Path] = {}
+
+    def get(version: int, **kw: object) -> Path:
+        key = f"{version}-{sorted(kw.items())}"
+        if key not in made:
+            where = tmp_path_factory.mktemp("nt") / f"v{version}"
+            made[key] = write_checkpoint(where, version, **kw)  # type: ignore[arg-type]
+        return made[key]
+
+    return get
