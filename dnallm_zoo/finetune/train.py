@@ -145,7 +145,7 @@ def finetune(
 
 
 _RUN_FILES = ("probe.json", "probe.safetensors", "config.json", "model.safetensors", "metrics.json",
-              "learning_curves.png", "lora_adapter")
+              "config.yaml", "learning_curves.png", "lora_adapter")
 
 
 def _clear_previous_run(out: Path) -> None:
