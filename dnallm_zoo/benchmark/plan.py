@@ -248,36 +248,37 @@ def _read_dataset(entry: DatasetEntry, settings: BenchmarkSettings) -> Dataset:
 
 
 def infer_task(path: Path, *, sequence_column: str, label_column: list[str]) -> Task:
-    """binary or multiclass (class names or integers; by their count), or regression (other numbers).
+    """binary or multiclass (class names, or class indices 0..19; by their count), or regression
+    (numbers that are not all integers).
 
-    Multilabel, several targets and per-base labels are never guessed: such labels are an error
-    asking for the task.
+    Multilabel, several targets, per-base labels and many integers are never guessed: they are an
+    error asking for the task.
     """
     if len(label_column) > 1:
         return "regression"
     detect_format(path)
-    raw = read_labeled(path, "multiclass", sequence_column=sequence_column, label_column=label_column,
-                       training=False)
-    names = raw.label_names
-    if any(";" in n for n in names):
-        raise InputError(f"{path}: labels with ';' ({names[0]!r}, ...) are multilabel or several targets; "
-                         "name the task (--task, or the dataset's task)")
-    numbers = [_float(n) for n in names]
-    if all(x is not None for x in numbers):
-        if any(not float(x).is_integer() for x in numbers if x is not None):
-            return "regression"
-        long = [n for n in names if len(n) >= 8]
-        if long:
-            raise InputError(f"{path}: labels like {long[0]!r} look like per-base labels; name the task "
-                             "(--task token)")
-    return "binary" if len(names) == 2 else "multiclass"
-
-
-def _float(text: str) -> float | None:
+    columns = {"sequence_column": sequence_column, "label_column": label_column}
+    ask = "name the task (--task, or the dataset's task in a settings file)"
     try:
-        return float(text)
-    except ValueError:
-        return None
+        numbers = read_labeled(path, "regression", training=False, **columns).labels
+    except InputError:
+        numbers = None
+    if numbers is not None:
+        if numbers.shape[1] > 1:
+            raise InputError(f"{path}: labels with several numbers (';') are several targets or multilabel; "
+                             + ask)
+        values = numbers[:, 0]
+        if not np.all(values == np.round(values)):
+            return "regression"
+        distinct = np.unique(values)
+        if distinct.min() < 0 or distinct.max() >= 20:  # class indices are 0..k-1
+            raise InputError(f"{path}: {len(distinct)} distinct integer labels ({distinct.min():g} to "
+                             f"{distinct.max():g}): classes, a regression target or per-base labels? " + ask)
+        return "binary" if distinct.max() <= 1 else "multiclass"
+    names = read_labeled(path, "multiclass", training=False, **columns).label_names
+    if any(";" in n for n in names):
+        raise InputError(f"{path}: labels with ';' ({names[0]!r}, ...) are multilabel; " + ask)
+    return "binary" if len(names) == 2 else "multiclass"
 
 
 def _check_dataset(ds: Dataset, settings: BenchmarkSettings, problems: list[str]) -> None:
