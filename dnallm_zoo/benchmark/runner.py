@@ -202,6 +202,7 @@ def run_cell(plan: Plan, cell: Cell, out: Path) -> dict[str, Any]:
         cfg = s.train_config(cell.method, cell.seed, progress=False)  # type: ignore[arg-type]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NewWeightsWarning)  # every cell builds a new head
+            warnings.filterwarnings("ignore", message="Could not find a config file")  # peft, LoRA saves
             run = finetune(cell.model, split.train, None if cell.method == "probe" else split.eval, work, cfg,
                            overwrite=True, echo=lambda _: None)
             trained = load_trained(work, device=s.device)
