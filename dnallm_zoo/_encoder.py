@@ -22,8 +22,9 @@ from ._checkpoint import (
     report_new_weights,
     write_weights,
 )
-from ._chunking import LongPolicy, Record
-from ._pipeline import Progress, Segment
+from ._chunking import Record
+from ._names import CORE_TOKENIZER_KINDS, LongPolicy, Pooling
+from ._pipeline import Progress, Row, Segment
 from ._runtime import resolve_device, resolve_dtype
 from ._spec import HEAD_TASKS, ModelSpec, NormalizationPolicy
 from ._tasks import config_with_head
@@ -45,11 +46,11 @@ class EncoderOutput:
     attention_mask: torch.Tensor  # [batch, tokens], 1 on real tokens
     hidden_states: tuple[torch.Tensor, ...] | None = None  # embeddings first, then each layer
     logits: torch.Tensor | None = None  # the checkpoint's head: masked-LM or classifier
+    attentions: tuple[torch.Tensor, ...] | None = None  # per layer [batch, heads, T, T] softmax weights
 
-    def to_tuple(self) -> tuple[torch.Tensor, ...]:
-        return tuple(
-            t for t in (self.last_hidden_state, self.hidden_states, self.logits) if t is not None
-        )  # type: ignore[misc]
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The set fields in order: tensors, and the hidden states as a tuple of tensors."""
+        return tuple(t for t in (self.last_hidden_state, self.hidden_states, self.logits) if t is not None)
 
     def __getitem__(self, i: int) -> Any:
         return self.to_tuple()[i]
@@ -128,7 +129,7 @@ class DNAEncoder(ABC):
         """
         ts = spec.tokenizer
         file = path / ts.vocab_file
-        if ts.kind not in ("kmer", "lca", "bpe"):
+        if ts.kind not in CORE_TOKENIZER_KINDS:
             raise NotImplementedError(f"{cls.__name__} must build {ts.kind!r} tokenizers itself")
         if not file.is_file():
             present = sorted(x.name for x in path.iterdir()) if path.is_dir() else []
@@ -225,7 +226,8 @@ class DNAEncoder(ABC):
         dt = resolve_dtype(spec, dev, dtype)
         module = cls.build_module(spec, config)
         weights = find_weights_file(p)
-        ignore, new = cls.ignorable_keys + cls.head_ignorable_keys.get(spec.task, ()), ()
+        ignore = cls.ignorable_keys + cls.head_ignorable_keys.get(spec.task, ())
+        new: tuple[str, ...] = ()
         if new_head:
             new = cls.head_keys.get(spec.task, ())
             ignore += tuple(k for task, keys in cls.head_keys.items() if task != spec.task for k in keys)
@@ -317,7 +319,7 @@ class DNAEncoder(ABC):
         self,
         seqs: Iterable[Record] | str,
         *,
-        pooling: str = "mean",
+        pooling: Pooling = "mean",
         layer: int = -1,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long: LongPolicy = "chunk",
@@ -335,14 +337,15 @@ class DNAEncoder(ABC):
         self,
         seqs: Iterable[Record],
         *,
-        pooling: str = "mean",
+        pooling: Pooling = "mean",
         layer: int = -1,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long: LongPolicy = "chunk",
         overlap: int | None = None,
         progress: Progress | None = None,
-    ) -> Iterator[np.ndarray]:
-        """Stream embeddings in input order; memory is bounded by the token budget, not the input."""
+    ) -> Iterator[Row]:
+        """Stream one `Row` per sequence (`.record`: its id, source and fields; `.vector`: its embedding)
+        in input order; memory is bounded by the token budget, not the input."""
         return _pipeline.embed_iter(self, seqs, pooling=pooling, layer=layer, token_budget=token_budget,
                                     long=long, overlap=overlap, progress=progress)
 
@@ -352,7 +355,7 @@ class DNAEncoder(ABC):
         *,
         segment_bases: int | None = None,
         overlap: int = 0,
-        pooling: str = "mean",
+        pooling: Pooling = "mean",
         layer: int = -1,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
     ) -> Iterator[Segment]:
@@ -377,8 +380,9 @@ class DNAEncoder(ABC):
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long: LongPolicy = "error",
         progress: Progress | None = None,
-    ) -> Iterator[np.ndarray]:
-        """Stream `predict`'s rows in input order; memory is bounded by the token budget."""
+    ) -> Iterator[Row]:
+        """Stream `predict`'s rows (`.record`, `.vector`: the probabilities) in input order; memory is
+        bounded by the token budget."""
         return _pipeline.predict_iter(self, seqs, token_budget=token_budget, long=long, progress=progress)
 
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
+from .._names import FINETUNE_METHODS, FINETUNE_TASKS
 from ._training import command_line_values, require, training_options
 
 __all__ = ["evaluate", "finetune"]
 
-# the tasks of dnallm_zoo.finetune.data (not imported here: listing commands stay light)
-TASK_CHOICES = ("binary", "multiclass", "multilabel", "regression", "token")
+TASK_CHOICES = FINETUNE_TASKS  # the tasks of dnallm_zoo.finetune.data
 
 
 def _table(metrics: dict[str, Any]) -> str:
@@ -39,7 +39,7 @@ def _echo_err(line: str) -> None:
 @click.option("--task", default=None, type=click.Choice(TASK_CHOICES), help="Required (here or in --config).")
 @click.option("--output", "-o", default=None, metavar="DIR",
               help="Where the model, metrics.json and config.yaml go. Required (here or in --config).")
-@click.option("--method", type=click.Choice(["full", "lora", "probe"]), default="full", show_default=True,
+@click.option("--method", type=click.Choice(FINETUNE_METHODS), default="full", show_default=True,
               help="full: every weight; lora: adapters (peft), merged on save; probe: a linear head on "
                    "frozen embeddings.")
 @click.option("--seed", type=int, default=0, show_default=True)

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -38,6 +38,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from .._names import FinetuneMethod
 from ..errors import InputError, one_line
 from .augment import with_reverse_complements
 from .data import LabeledData, Task
@@ -47,7 +48,7 @@ from .sampler import GroupedTrainer
 
 __all__ = ["HEADS", "Method", "TrainConfig", "encode", "finetune", "head_arguments"]
 
-Method = Literal["full", "lora", "probe"]
+Method = FinetuneMethod
 Echo = Callable[[str], None]
 
 #: task -> (dnallm_zoo.load's task, problem_type)
@@ -261,7 +262,8 @@ def _trainer_run(model: str, train: LabeledData, eval_data: LabeledData | None, 
         label_names=["labels"],
     )
     token = train.task == "token"
-    collator = DataCollatorForTokenClassification(tok) if token else DataCollatorWithPadding(tok)
+    hf_tok: Any = tok  # duck-typed: the collators read `pad` and `model_input_names`, which it has
+    collator = DataCollatorForTokenClassification(hf_tok) if token else DataCollatorWithPadding(hf_tok)
     callbacks: list[TrainerCallback] = [_Report(cfg.epochs, metric, say, cfg.progress)]
     if cfg.patience is not None and has_eval:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
@@ -358,7 +360,7 @@ def _label(data: LabeledData, i: int) -> Any:
     return values[0] if data.task == "regression" and len(values) == 1 else values
 
 
-class _InOrder(IterableDataset):  # type: ignore[type-arg]
+class _InOrder(IterableDataset):
     """An evaluation split read in the given order (an iterable dataset: no sampler reorders it)."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
@@ -429,7 +431,7 @@ def _best_epoch(epochs: list[dict[str, Any]], metric: str) -> int | None:
     return max(scored, key=lambda t: (sign * t[0], -t[1]))[1]
 
 
-class _Report(TrainerCallback):  # type: ignore[misc]
+class _Report(TrainerCallback):
     """A step bar on stderr and one line per epoch: the training loss and the evaluation's figures."""
 
     def __init__(self, epochs: int, metric: str, say: Echo, progress: bool) -> None:
