@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, ZooError, one_line
+from ..errors import InputError, UnknownModelError, ZooError, one_line
 from ..finetune.config import BenchmarkSettings, DatasetEntry
 from ..finetune.data import LabeledData, Task, detect_format, read_labeled
 from ..finetune.metrics import DEFAULT_METRIC, metric_names
@@ -179,9 +179,10 @@ def _check_models(settings: BenchmarkSettings, problems: list[str]) -> dict[str,
                 keys[name] = f"{slug(p.resolve().name)}-{digest}"
             else:
                 keys[name] = slug(get_registry().resolve(name).spec.id)
+        except UnknownModelError as exc:
+            problems.append(one_line(exc))  # "unknown model 'x'; did you mean ...?"
         except ZooError as exc:
-            what = "model directory" if p.is_dir() else "unknown model"
-            problems.append(f"{what} {name!r}: {one_line(exc)}")
+            problems.append(f"model directory {name!r}: {one_line(exc)}")
     if "lora" in settings.methods and find_spec("peft") is None:
         problems.append("method lora needs peft: pip install 'dnallm-zoo[finetune]'")
     return keys
