@@ -237,13 +237,14 @@ def _read_dataset(entry: DatasetEntry, settings: BenchmarkSettings) -> Dataset:
         default_name = Path(str(entry.train)).parent.name or Path(str(entry.train)).stem
     first = files.get("data", files.get("train"))
     assert first is not None
-    columns = {"sequence_column": settings.sequence_column, "label_column": settings.label_column}
+    seq_col, label_col = settings.sequence_column, settings.label_column
     task = entry.task or settings.task
     inferred = task is None
     if task is None:
-        task = infer_task(first, **columns)
-    data = read_labeled(first, task, **columns)
-    others = {k: read_labeled(files[k], task, label_names=data.label_names, training=False, **columns)
+        task = infer_task(first, sequence_column=seq_col, label_column=label_col)
+    data = read_labeled(first, task, sequence_column=seq_col, label_column=label_col)
+    others = {k: read_labeled(files[k], task, sequence_column=seq_col, label_column=label_col,
+                              label_names=data.label_names, training=False)
               for k in ("eval", "test") if k in files}
     return Dataset(entry.name or default_name, task, data, others.get("eval"), others.get("test"), inferred)
 
@@ -258,10 +259,10 @@ def infer_task(path: Path, *, sequence_column: str, label_column: list[str]) -> 
     if len(label_column) > 1:
         return "regression"
     detect_format(path)
-    columns = {"sequence_column": sequence_column, "label_column": label_column}
     ask = "name the task (--task, or the dataset's task in a settings file)"
     try:
-        numbers = read_labeled(path, "regression", training=False, **columns).labels
+        numbers = read_labeled(path, "regression", sequence_column=sequence_column, label_column=label_column,
+                               training=False).labels
     except InputError:
         numbers = None
     if numbers is not None:
@@ -276,7 +277,8 @@ def infer_task(path: Path, *, sequence_column: str, label_column: list[str]) -> 
             raise InputError(f"{path}: {len(distinct)} distinct integer labels ({distinct.min():g} to "
                              f"{distinct.max():g}): classes, a regression target or per-base labels? " + ask)
         return "binary" if distinct.max() <= 1 else "multiclass"
-    names = read_labeled(path, "multiclass", training=False, **columns).label_names
+    names = read_labeled(path, "multiclass", sequence_column=sequence_column, label_column=label_column,
+                         training=False).label_names
     if any(";" in n for n in names):
         raise InputError(f"{path}: labels with ';' ({names[0]!r}, ...) are multilabel; " + ask)
     return "binary" if len(names) == 2 else "multiclass"

@@ -102,12 +102,15 @@ class DatasetEntry(_Strict):
         return self
 
 
+_PROBE: list[Method] = ["probe"]
+
+
 class BenchmarkSettings(TrainingSettings):
     """`dnallm-zoo benchmark`: every model x dataset x method, over folds and seeds."""
 
     models: list[str] = Field(min_length=1)
     data: list[DatasetEntry] = Field(min_length=1)
-    methods: list[Method] = Field(default_factory=lambda: ["probe"], min_length=1)
+    methods: list[Method] = Field(default_factory=lambda: list(_PROBE), min_length=1)
     task: Task | None = Field(None, description="every dataset's task unless it names its own; "
                                "None: inferred")
     folds: int = Field(5, ge=2, description="k of the cross-validation of single-file datasets")

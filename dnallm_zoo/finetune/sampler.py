@@ -10,7 +10,7 @@ as the training dataloader's `batch_sampler`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Sequence, Sized
 from typing import Any
 
 import torch
@@ -56,7 +56,7 @@ class LengthGroupedBatchSampler(Sampler[list[int]]):
         return math.ceil(len(self.lengths) / self.batch_size)
 
 
-class GroupedTrainer(Trainer):  # type: ignore[misc]  # transformers is untyped here
+class GroupedTrainer(Trainer):
     """`Trainer` whose training batches come from a `LengthGroupedBatchSampler` over `lengths`."""
 
     def __init__(self, *args: Any, lengths: Sequence[int] | None = None, **kwargs: Any) -> None:
@@ -66,11 +66,13 @@ class GroupedTrainer(Trainer):  # type: ignore[misc]  # transformers is untyped 
     def get_train_dataloader(self) -> Any:
         if self.lengths is None:
             return super().get_train_dataloader()
-        if self.train_dataset is None or len(self.lengths) != len(self.train_dataset):
+        data: Any = self.train_dataset  # a map-style dataset: the sampler indexes it
+        size = len(data) if isinstance(data, Sized) else None
+        if size != len(self.lengths):
             raise ValueError("lengths must give one length per training example")
         sampler = LengthGroupedBatchSampler(self.lengths, self._train_batch_size, seed=self._data_seed())
-        loader = DataLoader(
-            self.train_dataset,
+        loader: DataLoader[Any] = DataLoader(
+            data,
             batch_sampler=sampler,
             collate_fn=self.data_collator,
             num_workers=self.args.dataloader_num_workers,
