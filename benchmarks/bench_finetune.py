@@ -3,7 +3,8 @@
 (a) Training throughput in real (non-pad) tokens per second, on one DNABERT-6-shaped checkpoint with
     random weights in the original layout (hidden 256, 4 layers, 4 heads, intermediate 1024; 512
     positions), written to a temporary directory. The zoo: `dnallm_zoo.finetune.finetune` (the
-    `dnallm-zoo finetune` path: Trainer, DataCollatorWithPadding, batches grouped by length). The
+    `dnallm-zoo finetune` path: Trainer, DataCollatorWithPadding, batches grouped by length over the
+    whole training set, their order shuffled each epoch: `LengthGroupedBatchSampler`). The
     baseline, as the DNABERT/DNABERT-2 fine-tuning scripts run it: transformers'
     `BertForSequenceClassification` from the same directory, `BertTokenizer` ids (the same ids),
     `Trainer` with DataCollatorWithPadding and its default random batches. Same data, batch size,
@@ -19,8 +20,8 @@ The machine may be shared: --repeat times each side of (a), interleaved, and kee
 (`time.process_time` around `trainer.train()`) is printed beside wall time, as contention moves it
 less. Figures are measured in this run and printed with their ratios; nothing is asserted.
 
-    python benchmarks/bench_finetune.py [--sequences 256] [--epochs 1] [--batch-size 16] [--repeat 1]
-        [--skip-probe | --skip-throughput] [--full-epochs 5]
+    python benchmarks/bench_finetune.py [--sequences 1024] [--epochs 1] [--batch-size 16] [--repeat 1]
+        [--hidden 256 --layers 4] [--skip-probe | --skip-throughput] [--full-epochs 5]
 """
 
 from __future__ import annotations
@@ -120,34 +121,38 @@ def throughput(name: str, model_dir: Path, seqs: list[str], args: argparse.Names
         b = best[side]
         print(f"    {label:<28} {b['seconds']:7.1f} s wall {real / b['seconds']:8,.0f} real tokens/s | "
               f"{b['cpu']:7.1f} s CPU {real / b['cpu']:8,.0f} real tokens/CPU-s | last loss {b['loss']:.4f}")
-    grouped, shuffled = padded_tokens([len(s) - 3 for s in seqs], args.batch_size)
+    grouped, mega, shuffled = padded_tokens([len(s) - 3 for s in seqs], args.batch_size)
     once = real / args.epochs
-    print(f"    padded tokens of the batches (one draw of each sampler): length-grouped {grouped:,}, random "
-          f"{shuffled:,}; real share {once / grouped:.0%} vs {once / shuffled:.0%}; "
-          f"ceiling of the ratio where cost is linear in tokens {shuffled / grouped:.2f}x")
+    print(f"    padded tokens of the batches (one draw of each sampler): zoo length-grouped {grouped:,}, "
+          f"transformers' LengthGroupedSampler {mega:,}, random {shuffled:,}; real share "
+          f"{once / grouped:.0%} / {once / mega:.0%} / {once / shuffled:.0%}; ceiling of the ratio where "
+          f"cost is linear in tokens {shuffled / grouped:.2f}x "
+          f"(transformers' sampler: {shuffled / mega:.2f}x)")
     wall = best["transformers"]["seconds"] / best["zoo"]["seconds"]
     cpu = best["transformers"]["cpu"] / best["zoo"]["cpu"]
     print(f"    ratio zoo / transformers: {wall:.2f}x wall clock, {cpu:.2f}x CPU time")
     return wall, cpu
 
 
-def padded_tokens(lengths: list[int], batch: int) -> tuple[int, int]:
-    """Tokens after padding each batch to its longest: transformers' LengthGroupedSampler order vs random.
-
-    The sampler sorts within mega-batches of min(N // (4 * batch), 50) batches, so a small data set is
-    grouped only within a quarter of itself.
-    """
+def padded_tokens(lengths: list[int], batch: int) -> tuple[int, int, int]:
+    """Tokens after padding each batch to its longest: the zoo's batches, transformers' LengthGroupedSampler
+    order (sorted within mega-batches of min(N // (4 * batch), 50) batches), and random batches."""
     import torch
     from transformers.trainer_pt_utils import get_length_grouped_indices
 
-    grouped = get_length_grouped_indices(lengths, batch, generator=torch.Generator().manual_seed(0))
+    from dnallm_zoo.finetune.sampler import LengthGroupedBatchSampler
+
+    zoo = LengthGroupedBatchSampler(lengths, batch, seed=0).batches(0)
+    mega = get_length_grouped_indices(lengths, batch, generator=torch.Generator().manual_seed(0))
     shuffled = torch.randperm(len(lengths), generator=torch.Generator().manual_seed(0)).tolist()
 
-    def total(order: list[int]) -> int:
-        return sum(max(lengths[i] for i in order[j: j + batch]) * len(order[j: j + batch])
-                   for j in range(0, len(order), batch))
+    def cut(order: list[int]) -> list[list[int]]:
+        return [order[j: j + batch] for j in range(0, len(order), batch)]
 
-    return total(grouped), total(shuffled)
+    def total(batches: list[list[int]]) -> int:
+        return sum(max(lengths[i] for i in b) * len(b) for b in batches)
+
+    return total(zoo), total(cut(mega)), total(cut(shuffled))
 
 
 def cli(*args: str) -> tuple[float, str]:
@@ -183,7 +188,9 @@ def probe_vs_full(args: argparse.Namespace, tmp: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sequences", type=int, default=256)
+    p.add_argument("--sequences", type=int, default=1024)
+    p.add_argument("--hidden", type=int, default=256)
+    p.add_argument("--layers", type=int, default=4)
     p.add_argument("--min-bases", type=int, default=64)
     p.add_argument("--max-bases", type=int, default=509, help="at most 509: 510 6-mers + 2 specials = 512")
     p.add_argument("--uniform-bases", type=int, default=300)
@@ -210,12 +217,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU fp32")
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
-        model_dir = tmp / "dnabert6-256x4"
-        cfg: dict[str, Any] = original_config(6, hidden=256, layers=4, heads=4, intermediate=1024)
+        model_dir = tmp / f"dnabert6-{args.hidden}x{args.layers}"
+        heads = max(1, args.hidden // 64)
+        cfg: dict[str, Any] = original_config(6, hidden=args.hidden, layers=args.layers, heads=heads,
+                                              intermediate=4 * args.hidden)
         write_checkpoint(model_dir, 6, config=cfg, seed=0)
         if not args.skip_throughput:
-            print("(a) training throughput, DNABERT-6 shape (hidden 256, 4 layers, 4 heads, intermediate "
-                  "1024), random weights, original layout:")
+            print(f"(a) training throughput, DNABERT-6 shape (hidden {args.hidden}, {args.layers} layers, "
+                  f"{heads} heads, intermediate {4 * args.hidden}), random weights, original layout:")
             mixed_wall, mixed_cpu = throughput("mixed lengths", model_dir, mixed, args, tmp)
             uniform_wall, uniform_cpu = throughput("uniform lengths", model_dir, uniform, args, tmp)
             print(f"    goal mixed >= 1.5x: {mixed_wall:.2f}x wall, {mixed_cpu:.2f}x CPU "

@@ -9,7 +9,9 @@ last 20% of phiX174 and pPCP1 are kept for evaluation, and for the chloroplast t
 `dnabert-demo` model was not pre-trained on (bases 112,000-122,000; the rest of the chloroplast,
 its inverted repeats included, is training ground).
 
-Writes OUT/train.csv and OUT/eval.csv with the columns id, sequence, label (the genome's name).
+Writes OUT/train.csv and OUT/eval.csv with the columns id, sequence, label (the genome's name);
+with --test-per-genome also OUT/test.csv, other windows of the evaluation stretches (a test split
+for `dnallm-zoo benchmark`: eval.csv picks the epoch, test.csv is scored).
 
 Usage: python scripts/make_genome_windows.py -o data/genomes [--length 150] [--min-length 50
 --max-length 500 for mixed lengths] [--train-per-genome 200] [--eval-per-genome 100] [--seed 0]
@@ -86,23 +88,29 @@ def main() -> None:
     ap.add_argument("--max-length", type=int, default=None)
     ap.add_argument("--train-per-genome", type=int, default=200)
     ap.add_argument("--eval-per-genome", type=int, default=100)
+    ap.add_argument("--test-per-genome", type=int, default=0,
+                    help="also OUT/test.csv: other windows of the evaluation stretch (none by default)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if (args.min_length is None) != (args.max_length is None):
         ap.error("--min-length and --max-length go together")
     rng = np.random.default_rng(args.seed)
     splits: dict[str, list[tuple[str, str, str]]] = {"train": [], "eval": []}
+    if args.test_per_genome:
+        splits["test"] = []
     for label, (file, held_out) in GENOMES.items():
         genome = read_genome(EXAMPLES / file)
         train_parts, eval_part = regions(len(genome), held_out)
+        held = args.eval_per_genome + args.test_per_genome  # drawn together: no window in both
         for split, parts, count in (("train", train_parts, args.train_per_genome),
-                                    ("eval", [eval_part], args.eval_per_genome)):
+                                    ("eval", [eval_part], held)):
             if args.min_length is None:
                 lengths = np.full(count, args.length)
             else:
                 lengths = rng.integers(args.min_length, args.max_length + 1, size=count)
-            for rid, seq in sample(genome, parts, count, lengths, rng, label):
-                splits[split].append((rid, seq, label))
+            for i, (rid, seq) in enumerate(sample(genome, parts, count, lengths, rng, label)):
+                where = "test" if split == "eval" and i >= args.eval_per_genome else split
+                splits[where].append((rid, seq, label))
     args.output.mkdir(parents=True, exist_ok=True)
     for split, rows in splits.items():
         order = rng.permutation(len(rows))  # classes interleaved, the same for a seed

@@ -1,7 +1,8 @@
 """The `dnallm-zoo` command group, its error handling and the console script.
 
 The commands live beside it: `_listing` (list, info, plugins, schema: neither torch nor transformers is
-imported), `_run` (embed, predict), `_check` (check); terminal rendering in `_render` and `_progress`.
+imported), `_run` (embed, predict), `_check` (check), `_finetune` (finetune, evaluate), `_benchmark`
+(benchmark); terminal rendering in `_render` and `_progress`.
 Every `ZooError` becomes a one-line message and exit status 1; usage errors exit with 2.
 """
 
@@ -16,6 +17,7 @@ import click
 
 from .. import __version__
 from ..errors import UnknownModelError, ZooError
+from ._benchmark import benchmark
 from ._check import check
 from ._finetune import evaluate, finetune
 from ._listing import info, list_cmd, plugins, schema
@@ -83,5 +85,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else None, prog_name="dnallm-zoo")
 
 
-for _command in (list_cmd, info, plugins, schema, embed, predict, check, new_plugin, finetune, evaluate):
+for _command in (list_cmd, info, plugins, schema, embed, predict, check, new_plugin, finetune, evaluate,
+                 benchmark):
     cli.add_command(_command)

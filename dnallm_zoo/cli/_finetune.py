@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-from importlib.util import find_spec
+from pathlib import Path
 from typing import Any
 
 import click
 
-from .._names import FINETUNE_METHODS, FINETUNE_TASKS, FinetuneMethod, FinetuneTask
-from ..errors import ZooError
+from .._names import FINETUNE_METHODS, FINETUNE_TASKS
+from ._training import command_line_values, require, training_options
 
 __all__ = ["evaluate", "finetune"]
 
 TASK_CHOICES = FINETUNE_TASKS  # the tasks of dnallm_zoo.finetune.data
-_EXTRA = ("accelerate", "sklearn", "scipy")
-
-
-def _require(*modules: str) -> None:
-    missing = [m for m in modules if find_spec(m) is None]
-    if missing:
-        names = ", ".join("scikit-learn" if m == "sklearn" else m for m in missing)
-        raise ZooError(f"fine-tuning needs {names}: pip install 'dnallm-zoo[finetune]'")
 
 
 def _table(metrics: dict[str, Any]) -> str:
@@ -38,67 +30,55 @@ def _echo_err(line: str) -> None:
 
 
 @click.command()
-@click.option("--model", "-m", required=True, metavar="NAME|DIR",
+@click.option("--model", "-m", default=None, metavar="NAME|DIR",
               help="The base model: a zoo id, alias, 'plugin:id' or a checkpoint directory.")
-@click.option("--train", "train_path", required=True, metavar="FILE",
+@click.option("--train", "train", default=None, metavar="FILE",
               help="Training data: .csv, .tsv, .parquet, or FASTA (the label: the header's last '|' field).")
-@click.option("--eval", "eval_path", default=None, metavar="FILE",
+@click.option("--eval", "eval", default=None, metavar="FILE",
               help="Evaluation data (same format): scored each epoch; the best epoch is kept.")
-@click.option("--task", required=True, type=click.Choice(TASK_CHOICES))
-@click.option("--output", "-o", required=True, metavar="DIR", help="Where the model and metrics.json go.")
+@click.option("--task", default=None, type=click.Choice(TASK_CHOICES), help="Required (here or in --config).")
+@click.option("--output", "-o", default=None, metavar="DIR",
+              help="Where the model, metrics.json and config.yaml go. Required (here or in --config).")
 @click.option("--method", type=click.Choice(FINETUNE_METHODS), default="full", show_default=True,
               help="full: every weight; lora: adapters (peft), merged on save; probe: a linear head on "
                    "frozen embeddings.")
-@click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True)
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Default: 5e-5 (full), 1e-4 (lora).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--metric", default=None,
-              help="The evaluation metric that picks the kept epoch. Default: mcc (binary, multiclass, "
-                   "token), f1 (multilabel), r2 (regression).")
-@click.option("--sequence-column", default="sequence", show_default=True)
-@click.option("--label-column", multiple=True, default=("label",), show_default=True,
-              help="Repeat for several regression targets.")
 @click.option("--num-labels", type=click.IntRange(min=1), default=None,
               help="Classes (or labels) when the file uses indices and not every class occurs.")
-@click.option("--rc-augment", is_flag=True, help="Add the reverse complement of every training sequence.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+@training_options
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty output directory.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
-def finetune(
-    model: str, train_path: str, eval_path: str | None, task: FinetuneTask, output: str,
-    method: FinetuneMethod, epochs: int, learning_rate: float | None, batch_size: int, seed: int,
-    metric: str | None, sequence_column: str, label_column: tuple[str, ...], num_labels: int | None,
-    rc_augment: bool, device: str, overwrite: bool, quiet: bool,
-) -> None:
+@click.pass_context
+def finetune(ctx: click.Context, config: str | None, quiet: bool, overwrite: bool, **_: Any) -> None:
     """Train MODEL on a labelled file: a new task head (full or LoRA fine-tuning), or a linear probe.
 
     Every bad row of the data (a label outside the classes, one class only, a missing column, an
     empty or ragged file, a target that is no number, per-base labels of the wrong length, a
-    sequence the model cannot read) is named before training starts. Writes DIR/metrics.json and,
-    with matplotlib, DIR/learning_curves.png; prints the evaluation's metrics.
+    sequence the model cannot read) is named before training starts. Writes DIR/metrics.json,
+    DIR/config.yaml (the settings: `--config DIR/config.yaml` reruns it) and, with matplotlib,
+    DIR/learning_curves.png; prints the evaluation's metrics.
     """
-    _require(*_EXTRA, *(("peft",) if method == "lora" else ()))
+    require()
+    from ..finetune.config import FinetuneSettings, read_settings, write_settings
     from ..finetune.data import read_labeled
-    from ..finetune.train import TrainConfig
     from ..finetune.train import finetune as run
 
-    columns = list(label_column)
-    train = read_labeled(train_path, task, sequence_column=sequence_column,
-                         label_column=columns, num_labels=num_labels)
+    s = read_settings(FinetuneSettings, config, command_line_values(ctx))
+    if s.method == "lora":
+        require("peft")
+    train = read_labeled(s.train, s.task, sequence_column=s.sequence_column, label_column=s.label_column,
+                         num_labels=s.num_labels)
     evald = None
-    if eval_path is not None:
-        evald = read_labeled(eval_path, task, sequence_column=sequence_column,
-                             label_column=columns, label_names=train.label_names, training=False)
-    cfg = TrainConfig(method=method, epochs=epochs, learning_rate=learning_rate,
-                      batch_size=batch_size, seed=seed, metric=metric, rc_augment=rc_augment, device=device,
-                      progress=not quiet)
-    record = run(model, train, evald, output, cfg, overwrite=overwrite, echo=_echo_err)
+    if s.eval is not None:
+        evald = read_labeled(s.eval, s.task, sequence_column=s.sequence_column, label_column=s.label_column,
+                             label_names=train.label_names, training=False)
+    cfg = s.train_config(s.method, s.seed, progress=not quiet)
+    record = run(s.model, train, evald, s.output, cfg, overwrite=overwrite, echo=_echo_err)
+    write_settings(s, Path(s.output) / "config.yaml", header="dnallm-zoo finetune settings; rerun: "
+                   "dnallm-zoo finetune --config config.yaml")
     shown = record.get("eval_metrics") or record.get("train_metrics")
     if shown:
         where = "evaluation" if record.get("eval_metrics") else "training"
-        click.echo(f"# {where} metrics ({method}, {output})")
+        click.echo(f"# {where} metrics ({s.method}, {s.output})")
         click.echo(_table(shown))
 
 
@@ -114,7 +94,7 @@ def finetune(
 def evaluate(model_dir: str, data: str, sequence_column: str | None, label_column: tuple[str, ...],
              device: str, as_json: bool, quiet: bool) -> None:
     """Score a fine-tuned model or a linear probe on labelled data: the metrics finetune prints."""
-    _require(*_EXTRA)
+    require()
     from ..finetune.evaluation import evaluate as run
     from ..finetune.metrics import for_json
 

@@ -2,8 +2,9 @@
 
 Modules: `data` (CSV/TSV/Parquet/FASTA with labels, bad rows named), `augment` (reverse complements),
 `metrics` (scikit-learn/scipy), `probe` (a linear head on frozen embeddings), `train` (full or LoRA
-fine-tuning under `transformers.Trainer`), `evaluation` (scoring a trained directory). Needs the extra
-`dnallm-zoo[finetune]`; the training names are imported on first use.
+fine-tuning under `transformers.Trainer`), `sampler` (batches grouped by length over the whole set),
+`evaluation` (scoring a trained directory), `config` (the settings files of finetune and benchmark).
+Needs the extra `dnallm-zoo[finetune]`; the training names are imported on first use.
 """
 
 from __future__ import annotations

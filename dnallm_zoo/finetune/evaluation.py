@@ -15,7 +15,7 @@ from .metrics import compute_metrics
 from .probe import LinearProbe, embed_features, is_probe_dir
 from .progress import sequence_bar
 
-__all__ = ["Trained", "evaluate", "load_trained"]
+__all__ = ["Trained", "evaluate", "load_trained", "score"]
 
 
 @dataclass
@@ -116,5 +116,10 @@ def evaluate(
                             sequence_column=sequence_column or trained.sequence_column,
                             label_column=label_column or trained.label_columns,
                             label_names=trained.label_names or None, training=False)
+    return score(trained, data, progress=progress)[0]
+
+
+def score(trained: Trained, data: LabeledData, *, progress: bool = False) -> tuple[dict[str, float], Any]:
+    """The metrics `evaluate` gives for read data, and the scores they come from (`Trained.scores`)."""
     scores = trained.scores(data.sequences, progress=sequence_bar(len(data), "scoring", progress))
-    return compute_metrics(trained.task, data.labels, scores, label_names=data.label_names)
+    return compute_metrics(trained.task, data.labels, scores, label_names=data.label_names), scores

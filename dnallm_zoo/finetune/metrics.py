@@ -24,6 +24,7 @@ __all__ = [
     "for_json",
     "greater_is_better",
     "metric_names",
+    "prediction_scores",
     "trainer_metrics",
 ]
 
@@ -90,6 +91,19 @@ def trainer_metrics(task: Task, label_names: Sequence[str] | None = None
         return compute_metrics(task, pred.label_ids, scores, label_names=label_names)
 
     return fn
+
+
+def prediction_scores(task: Task, scores: Any) -> np.ndarray:
+    """Scores as curves read them: class probabilities [N, C], label probabilities [N, L] (multilabel),
+    predictions [N, T] (regression)."""
+    s = np.asarray(scores, dtype=np.float64)
+    if task in ("binary", "multiclass"):
+        return _probabilities(s)
+    if task == "multilabel":
+        return _sigmoid(s)
+    if task == "regression":
+        return s.reshape(len(s), -1)
+    raise ValueError(f"no per-row scores for the {task} task")
 
 
 def for_json(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,10 @@ merged, its adapters in `lora_adapter/`; the probe: `probe.json` + `probe.safete
 matplotlib is installed, `learning_curves.png`.
 
 Training is deterministic for a seed on a CPU: `transformers.set_seed`, the new head seeded, one
-data-loading process, the data order drawn from the seed. Batches are grouped by length (less
-padding); evaluation runs in order of length, and the kept epoch is the best by `metric`. On a GPU
+data-loading process, the data order drawn from the seed. Batches are grouped by length over the
+whole training set, their order shuffled each epoch (`sampler`: less padding); evaluation runs in
+order of length, and the kept epoch is the best by `metric`; `patience` stops early
+(transformers' `EarlyStoppingCallback`). On a GPU
 the run autocasts to bf16 where the spec lists it for cuda, else fp16 where listed.
 """
 
@@ -30,8 +32,8 @@ from torch.utils.data import IterableDataset
 from transformers import (
     DataCollatorForTokenClassification,
     DataCollatorWithPadding,
+    EarlyStoppingCallback,
     PrinterCallback,
-    Trainer,
     TrainerCallback,
     TrainingArguments,
 )
@@ -42,6 +44,7 @@ from .augment import with_reverse_complements
 from .data import LabeledData, Task
 from .metrics import DEFAULT_METRIC, compute_metrics, for_json, greater_is_better, metric_names
 from .progress import sequence_bar
+from .sampler import GroupedTrainer
 
 __all__ = ["HEADS", "Method", "TrainConfig", "encode", "finetune", "head_arguments"]
 
@@ -62,7 +65,10 @@ _CHECKPOINTS = ".checkpoints"
 
 @dataclass
 class TrainConfig:
-    """The settings of a run (`learning_rate` None: 5e-5 full, 1e-4 LoRA; `metric` None: the task's)."""
+    """The settings of a run (`learning_rate` None: 5e-5 full, 1e-4 LoRA; `metric` None: the task's).
+
+    `patience`: stop after that many epochs without a better evaluation `metric` (needs evaluation data).
+    """
 
     method: Method = "full"
     epochs: int = 3
@@ -70,6 +76,7 @@ class TrainConfig:
     batch_size: int = 16
     seed: int = 0
     metric: str | None = None
+    patience: int | None = None
     rc_augment: bool = False
     device: str = "auto"
     weight_decay: float = 0.0
@@ -121,6 +128,9 @@ def finetune(
         "eval": None if eval_data is None else {"path": eval_data.path, "rows": len(eval_data)},
         "metric": metric, "settings": asdict(cfg),
     }
+    if cfg.patience is not None and cfg.method != "probe" and eval_data is None:
+        raise InputError(f"--patience {cfg.patience} stops on the evaluation metric; give evaluation data "
+                         "(--eval)")
     if cfg.method == "probe":
         result = _probe_run(model, data, eval_data, out, cfg, say)
     elif cfg.method in ("full", "lora"):
@@ -136,7 +146,7 @@ def finetune(
 
 
 _RUN_FILES = ("probe.json", "probe.safetensors", "config.json", "model.safetensors", "metrics.json",
-              "learning_curves.png", "lora_adapter")
+              "config.yaml", "learning_curves.png", "lora_adapter")
 
 
 def _clear_previous_run(out: Path) -> None:
@@ -238,7 +248,6 @@ def _trainer_run(model: str, train: LabeledData, eval_data: LabeledData | None, 
         bf16=bf16,
         fp16=fp16,
         dataloader_num_workers=0,
-        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         eval_strategy="epoch" if has_eval else "no",
         save_strategy="epoch" if has_eval else "no",
         save_only_model=True,
@@ -255,14 +264,18 @@ def _trainer_run(model: str, train: LabeledData, eval_data: LabeledData | None, 
     token = train.task == "token"
     hf_tok: Any = tok  # duck-typed: the collators read `pad` and `model_input_names`, which it has
     collator = DataCollatorForTokenClassification(hf_tok) if token else DataCollatorWithPadding(hf_tok)
-    trainer = Trainer(
+    callbacks: list[TrainerCallback] = [_Report(cfg.epochs, metric, say, cfg.progress)]
+    if cfg.patience is not None and has_eval:
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.patience))
+    trainer = GroupedTrainer(
         model=net,
         args=args,
         train_dataset=train_feats,
         eval_dataset=_InOrder([eval_feats[i] for i in order]) if eval_feats is not None and order else None,
         data_collator=collator,
         compute_metrics=_eval_metrics(eval_data, eval_feats, order, tok, metric) if has_eval else None,
-        callbacks=[_Report(cfg.epochs, metric, say, cfg.progress)],
+        callbacks=callbacks,
+        lengths=[len(f["input_ids"]) for f in train_feats] if cfg.group_by_length else None,
     )
     trainer.remove_callback(PrinterCallback)  # _Report prints one line per epoch instead
     device = "cuda" if cuda else "cpu"
@@ -286,9 +299,13 @@ def _trainer_run(model: str, train: LabeledData, eval_data: LabeledData | None, 
     final.to(torch.device("cpu"))
     final.save_pretrained(out)
     shutil.rmtree(out / _CHECKPOINTS, ignore_errors=True)
-    tokens = sum(len(f["input_ids"]) for f in train_feats) * cfg.epochs
-    say(f"trained in {seconds:.1f} s ({tokens / seconds:,.0f} tokens/s); kept epoch {best} -> {out}")
-    result: dict[str, Any] = {"epochs": epochs, "best_epoch": best, "train_seconds": seconds,
+    ran = round(trainer.state.epoch or 0)
+    stopped = ran < cfg.epochs
+    tokens = sum(len(f["input_ids"]) for f in train_feats) * ran
+    early = f"; stopped early after epoch {ran} (patience {cfg.patience})" if stopped else ""
+    say(f"trained in {seconds:.1f} s ({tokens / seconds:,.0f} tokens/s){early}; kept epoch {best} -> {out}")
+    result: dict[str, Any] = {"epochs": epochs, "best_epoch": best, "epochs_trained": ran,
+                              "stopped_early": stopped, "train_seconds": seconds,
                               "train_cpu_seconds": cpu_seconds, "train_tokens_per_second": tokens / seconds,
                               "device": device, "dtype": dtype}
     if eval_data is not None:

@@ -126,3 +126,41 @@ def test_missing_column_and_unknown_metric(gc_task: tuple[Path, Path], tmp_path:
 def test_evaluate_refuses_a_base_model(gc_task: tuple[Path, Path]) -> None:
     code, _, stderr = run("evaluate", "-m", "dnabert-demo", "--data", str(gc_task[1]))
     assert code == 1 and "no task head" in stderr
+
+
+@pytest.mark.slow
+def test_finetune_from_a_settings_file(gc_task: tuple[Path, Path], tmp_path: Path) -> None:
+    import yaml
+
+    train, evald = gc_task
+    cfg = tmp_path / "ft.yaml"
+    cfg.write_text(f"model: dnabert-demo\ntrain: {train}\neval: {evald}\ntask: binary\nmethod: full\n"
+                   f"output: {tmp_path / 'a'}\nprobe_c: 0.5\n")
+    code, stdout, stderr = run("finetune", "--config", str(cfg), "--method", "probe", "-q")
+    assert code == 0, stderr
+    saved = yaml.safe_load((tmp_path / "a" / "config.yaml").read_text())
+    assert saved["method"] == "probe" and saved["probe_c"] == 0.5  # the option wins over the file
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["settings"]["probe_c"] == 0.5
+    code, again, stderr = run("finetune", "--config", str(tmp_path / "a" / "config.yaml"),
+                              "-o", str(tmp_path / "b"), "-q")
+    assert code == 0, stderr
+    assert table(again) == table(stdout)  # the written settings rerun the run
+
+
+def test_a_bad_settings_file_names_every_field(tmp_path: Path) -> None:
+    cfg = tmp_path / "ft.yaml"
+    cfg.write_text("model: dnabert-demo\nepochs: 0\nlearning-rate: -1\n")
+    code, _, stderr = run("finetune", "--config", str(cfg))
+    msg = " ".join(stderr.split())
+    assert code == 1 and f"{cfg}: 5 bad setting(s)" in msg
+    for part in ("epochs: Input should be greater than or equal to 1",
+                 "learning_rate: Input should be greater than 0",
+                 "train: missing (--train or the key 'train')",
+                 "task: missing", "output: missing"):
+        assert part in msg
+    cfg.write_text("- a list\n")
+    code, _, stderr = run("finetune", "--config", str(cfg))
+    assert code == 1 and "must be a mapping of names to values, not a list" in stderr
+    code, _, stderr = run("finetune", "-m", "dnabert-demo", "--task", "binary", "-o", str(tmp_path / "o"))
+    msg = " ".join(stderr.split())
+    assert code == 1 and "the command line: 1 bad setting(s): train: missing (--train" in msg

@@ -52,3 +52,18 @@ def test_mixed_lengths(tmp_path: Path) -> None:
     make(tmp_path, "--min-length", "60", "--max-length", "90")
     lengths = {len(r["sequence"]) for r in rows(tmp_path / "train.csv")}
     assert min(lengths) >= 60 and max(lengths) <= 90 and len(lengths) > 5
+
+
+def test_a_test_split_from_the_evaluation_stretch(tmp_path: Path) -> None:
+    make(tmp_path / "a")
+    make(tmp_path / "t", "--test-per-genome", "10")
+    assert not (tmp_path / "a" / "test.csv").exists()  # only when asked for
+    evald, test = rows(tmp_path / "t" / "eval.csv"), rows(tmp_path / "t" / "test.csv")
+    assert len(evald) == 90 and len(test) == 30
+    assert not {r["id"] for r in evald} & {r["id"] for r in test}
+    held_out = {"phix174": (5386 - 5386 // 5, 5386), "yersinia_pPCP1": (9609 - 9609 // 5, 9609),
+                "arabidopsis_chloroplast": (112_000, 122_000)}
+    for r in test:  # wholly inside the stretch no training window touches
+        start, end = (int(x) for x in r["id"].split(":")[1].split("-"))
+        lo, hi = held_out[r["label"]]
+        assert lo <= start and end <= hi, r["id"]

@@ -154,3 +154,26 @@ def test_overwrite_replaces_an_earlier_run(gc_task: tuple[Path, Path], tmp_path:
     finetune(MODEL, train, evald, out, quick(), overwrite=True, echo=lambda _: None)
     assert not is_probe_dir(out) and (out / "model.safetensors").is_file()
     assert json.loads((out / "metrics.json").read_text())["method"] == "full"
+
+
+@pytest.mark.slow
+def test_patience_stops_early_and_keeps_the_best_epoch(gc_task: tuple[Path, Path], tmp_path: Path) -> None:
+    train, evald = splits(gc_task)
+    lines: list[str] = []
+    # a learning rate too small to move the evaluation MCC: no epoch after the first is better
+    record = finetune(MODEL, train, evald, tmp_path / "run", quick(epochs=6, learning_rate=1e-12, patience=2),
+                      echo=lines.append)
+    assert record["epochs_trained"] == 3 and record["stopped_early"]
+    assert [r["epoch"] for r in record["epochs"]] == [1, 2, 3]
+    assert record["best_epoch"] == 1
+    assert any("stopped early after epoch 3 (patience 2)" in line for line in lines)
+    full = finetune(MODEL, train, evald, tmp_path / "all", quick(epochs=2, learning_rate=1e-12),
+                    echo=lambda _: None)
+    assert full["epochs_trained"] == 2 and not full["stopped_early"]
+
+
+def test_patience_needs_evaluation_data(gc_task: tuple[Path, Path], tmp_path: Path) -> None:
+    train, _ = splits(gc_task)
+    with pytest.raises(InputError, match="--patience 2 stops on the evaluation metric"):
+        finetune(MODEL, train, None, tmp_path / "o", quick(patience=2))
+    assert not (tmp_path / "o").exists()
