@@ -88,6 +88,15 @@ class DNAEncoder(ABC):
     #: tokenizer kind (kmer/lca k > 1: overlapping_kmer; k = 1: single_base; bpe: bpe)
     variant_rule: ClassVar[str | None] = None
 
+    def masked_lm_head(self) -> torch.nn.Module | None:
+        """The masked-LM head as a per-token module (last hidden state -> vocabulary logits), so that
+        variant scoring runs it at the tokens it reads only; by default the module's `cls` (the name
+        transformers gives it), else None: scoring then takes `forward(..., with_logits=True)`."""
+        head = getattr(self.module, "cls", None)
+        if self.spec.task not in ("masked-lm", "embedding") or not isinstance(head, torch.nn.Module):
+            return None
+        return head
+
     @classmethod
     def variant_rule_for(cls, spec: ModelSpec) -> str | None:
         """The variant rule of one model: `variant_rule`; a family whose models use several tokenizer

@@ -146,6 +146,7 @@ class _Scorer:
         self.strands = (False, True) if strand == "both" else (False,)
         self.masked = marginal == "masked"
         self.embedding, self.window_fn, self.rule, self.mask_id = embedding, window_fn, rule, mask_id
+        self.head = encoder.masked_lm_head()
         self._window: tuple[tuple[str, int, int], bytes | str] | None = None
         self._tokens: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -218,16 +219,20 @@ class _Scorer:
             ids, mask = enc.tokenizer.pad([group.passes[i] for i in batch])
             input_ids = torch.from_numpy(ids).to(enc.device)
             attn = torch.from_numpy(mask).to(enc.device)
-            res = enc.forward(input_ids, attn, with_logits=True)
-            if res.logits is None or res.logits.dim() != 3:
-                raise InputError(f"{enc.spec.id}: this checkpoint has no masked-LM head (its forward "
-                                 "gives no per-token logits)")
             rows, cols = [], []
             for r, i in enumerate(batch):
                 at = sorted(group.read_at[i])
                 rows += [r] * len(at)
                 cols += at
-            picked = res.logits[torch.tensor(rows, device=enc.device), torch.tensor(cols, device=enc.device)]
+            where = (torch.tensor(rows, device=enc.device), torch.tensor(cols, device=enc.device))
+            if self.head is not None:  # the head at the tokens read only
+                picked = self.head(enc.forward(input_ids, attn).last_hidden_state[where])
+            else:
+                res = enc.forward(input_ids, attn, with_logits=True)
+                if res.logits is None or res.logits.dim() != 3:
+                    raise InputError(f"{enc.spec.id}: this checkpoint has no masked-LM head (its forward "
+                                     "gives no per-token logits)")
+                picked = res.logits[where]
             lp = torch.log_softmax(picked.float(), dim=-1).cpu().numpy()
             k = 0
             for i in batch:

@@ -130,3 +130,19 @@ def test_bpe_resegmentation_is_a_status(tiny) -> None:
     assert "ok" in statuses
     for r in rows:
         assert (r["llr"] is None) == (r["status"] != "ok")
+
+
+@pytest.mark.parametrize("model_id", ["dnabert-3", "plant-dnabert-bpe"])
+def test_the_head_at_the_read_tokens_equals_every_token_logits(tiny, genome, model_id, monkeypatch) -> None:
+    enc, _ = tiny(model_id)
+    assert enc.masked_lm_head() is not None
+    variants = [("chr1", p, genome["chr1"][p - 1], "N" if p % 2 else "ACGT"[p % 4])
+                for p in range(40, 700, 37)]
+    variants = [v for v in variants if v[2] != v[3]]
+    fast = score_variants(enc, variants, genome, window=90, embedding=False)
+    monkeypatch.setattr(type(enc), "masked_lm_head", lambda self: None)
+    full = score_variants(enc, variants, genome, window=90, embedding=False)
+    assert [r["status"] for r in fast] == [r["status"] for r in full]
+    for a, b in zip(fast, full, strict=True):
+        if b["llr"] is not None:
+            assert a["llr"] == pytest.approx(b["llr"], abs=1e-5)
