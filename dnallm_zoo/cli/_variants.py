@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,14 +20,21 @@ if TYPE_CHECKING:
 
 __all__ = ["mutagenesis", "vep"]
 
+DEFAULT_SHARD_ROWS = 10_000
+
 
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Model, output and scoring options shared by vep and mutagenesis."""
     opts = [
         click.option("--model", "-m", required=True, metavar="NAME|DIR",
                      help="A masked-LM model: id, alias, hub id, 'plugin:id' or a checkpoint directory."),
-        click.option("--output", "-o", required=True, metavar="OUT.parquet",
-                     help="A Parquet file, written atomically (complete or absent)."),
+        click.option("--output", "-o", required=True, metavar="OUT.parquet|DIR/",
+                     help="A Parquet file, written atomically (complete or absent), or a directory "
+                     "(trailing '/') of Parquet shards and _manifest.json, resumable."),
+        click.option("--shard-size", type=click.IntRange(min=1), default=None,
+                     help=f"Rows per shard of a directory output. [default: {DEFAULT_SHARD_ROWS}]"),
+        click.option("--resume", is_flag=True,
+                     help="Continue the killed run in the output directory after the rows it wrote."),
         click.option("--window", type=click.IntRange(min=1), default=None,
                      help="Bases around each variant. Default: the most the model takes in one pass."),
         click.option("--strand", type=click.Choice(["both", "forward"]), default="both", show_default=True,
@@ -55,15 +62,36 @@ def _load(model: str, device: str, dtype: str, cache_dir: Path | None) -> DNAEnc
     return load(model, device=device, dtype=dtype.lower(), cache_dir=cache_dir)
 
 
-def _check_output(output: str) -> Path:
+def _check_output(output: str, shard_size: int | None, resume: bool) -> tuple[Path, bool]:
+    """The output path, and whether it is a directory of shards."""
+    from .._shards import is_shard_dir
+
     p = Path(output)
-    if output.endswith("/") or p.is_dir():
-        raise click.UsageError(f"{output}: write the rows to one .parquet file")
+    if is_shard_dir(output):
+        return p, True
+    if resume:
+        raise click.UsageError("--resume continues a directory output (-o DIR/)")
+    if shard_size is not None:
+        raise click.UsageError("--shard-size applies to a directory output (-o DIR/)")
     if p.suffix.lower() not in (".parquet", ".pq"):
-        raise click.UsageError(f"{output}: the output is Parquet (.parquet)")
+        raise click.UsageError(f"{output}: the output is Parquet (.parquet), or a directory DIR/")
     if not p.parent.is_dir():
         raise InputError(f"{output}: its directory {p.parent} does not exist")
-    return p
+    return p, False
+
+
+def _write(out: Path, sharded: bool, rows_after: Callable[[int], Iterator[dict[str, Any]]],
+           columns: Sequence[str], meta: dict[str, str], *, expected: int, key_at: Callable[[int], str],
+           shard_size: int | None, resume: bool) -> tuple[int, int]:
+    """The one place rows are written: a Parquet file, or shards resumed after the rows written.
+    Returns (rows written now, rows a resumed run had written)."""
+    from ..variants._output import RowShards, row_key, write_parquet
+
+    if not sharded:
+        return write_parquet(out, rows_after(0), columns, meta), 0
+    shards = RowShards(out, columns, meta, shard_size=shard_size or DEFAULT_SHARD_ROWS, expected=expected)
+    done = shards.start(resume=resume, key_at=key_at)
+    return shards.write(rows_after(done), row_key) - done, done
 
 
 def _metadata(encoder: DNAEncoder, **options: Any) -> dict[str, str]:
@@ -95,9 +123,9 @@ def _summary(progress: Progress, n: int, what: str, output: Path) -> str:
 @click.option("--no-embedding", is_flag=True, help="Leave out embed_l2 and embed_cosine (two passes fewer).")
 @click.option("--skip-invalid", is_flag=True,
               help="Score the good variants; the bad ones are listed in OUT.parquet.skipped.tsv.")
-def vep(variants: str, reference: str, model: str, output: str, window: int | None, strand: str,
-        marginal: str, device: str, dtype: str, cache_dir: Path | None, token_budget: int,
-        no_embedding: bool, skip_invalid: bool) -> None:
+def vep(variants: str, reference: str, model: str, output: str, shard_size: int | None, resume: bool,
+        window: int | None, strand: str, marginal: str, device: str, dtype: str, cache_dir: Path | None,
+        token_budget: int, no_embedding: bool, skip_invalid: bool) -> None:
     """Zero-shot scores of every variant of VARIANTS against the reference genome, into OUTPUT.
 
     VARIANTS is a VCF (plain or bgzipped) or a table (.csv, .tsv, .parquet) with columns chrom, pos
@@ -110,10 +138,10 @@ def vep(variants: str, reference: str, model: str, output: str, window: int | No
     """
     from .._validation import BadRecordsError, skipped_path, write_skipped
     from ..variants import COLUMNS, ScoreStats, open_reference, screen_variants
-    from ..variants._output import write_parquet
+    from ..variants._output import row_key
     from ..variants._scoring import score_iter
 
-    out = _check_output(output)
+    out, sharded = _check_output(output, shard_size, resume)
     ref = open_reference(reference)
     good, problems = screen_variants(variants, ref)
     if problems and not skip_invalid:
@@ -123,14 +151,20 @@ def vep(variants: str, reference: str, model: str, output: str, window: int | No
                      variants=variants, reference=reference)
     stats = ScoreStats()
     with Progress("scoring") as progress:
-        rows = score_iter(encoder, good, ref, window=window, strand=strand, marginal=marginal,
-                          embedding=not no_embedding, token_budget=token_budget, stats=stats)
-        n = write_parquet(out, _counted(rows, progress), COLUMNS, meta)
+        def rows_after(done: int) -> Iterator[dict[str, Any]]:
+            return _counted(score_iter(encoder, good[done:], ref, window=window, strand=strand,
+                                       marginal=marginal, embedding=not no_embedding,
+                                       token_budget=token_budget, stats=stats), progress)
+
+        n, resumed = _write(out, sharded, rows_after, COLUMNS, meta, expected=len(good),
+                            key_at=lambda i: row_key(good[i].__dict__), shard_size=shard_size, resume=resume)
     if skip_invalid:
         path = skipped_path(output)
         write_skipped(path, problems)
         click.echo(f"skipped {len(problems)} bad variant{'s' * (len(problems) != 1)} (listed in {path})",
                    err=True)
+    if resumed:
+        click.echo(f"resumed: {resumed:,} rows were already written in {out}", err=True)
     click.echo(_summary(progress, n, "variants", out), err=True)
 
 
@@ -145,8 +179,9 @@ def vep(variants: str, reference: str, model: str, output: str, window: int | No
               help="A heatmap (positions x bases, reference bases marked); needs matplotlib "
               "(dnallm-zoo[plot]).")
 def mutagenesis(sequences: str | None, regions: tuple[str, ...], reference: str | None, model: str,
-                output: str, window: int | None, strand: str, marginal: str, device: str, dtype: str,
-                cache_dir: Path | None, token_budget: int, plot: Path | None) -> None:
+                output: str, shard_size: int | None, resume: bool, window: int | None, strand: str,
+                marginal: str, device: str, dtype: str, cache_dir: Path | None, token_budget: int,
+                plot: Path | None) -> None:
     """In-silico saturation mutagenesis: the llr of each of the three other bases at every position.
 
     Every sequence of SEQS.fa whole, or each --region of --reference. The masked marginal takes one
@@ -154,8 +189,16 @@ def mutagenesis(sequences: str | None, regions: tuple[str, ...], reference: str 
     wildtype one pass per window, read at every position it holds. Rows: chrom, pos, ref, alt, llr,
     llr_forward, llr_reverse, window_start, window_end, status.
     """
-    from ..variants import ISM_COLUMNS, ScoreStats, mutagenesis_iter, open_reference, parse_region
-    from ..variants._output import write_parquet
+    from ..variants import (
+        ISM_COLUMNS,
+        ScoreStats,
+        mutagenesis_iter,
+        open_reference,
+        parse_region,
+        regions_of,
+        substitutions,
+    )
+    from ..variants._output import row_key
 
     if (sequences is None) == (reference is None):
         raise click.UsageError("give SEQS.fa, or --region with --reference")
@@ -163,34 +206,45 @@ def mutagenesis(sequences: str | None, regions: tuple[str, ...], reference: str 
         raise click.UsageError("--region needs --reference")
     if reference is not None and not regions:
         raise click.UsageError("--reference needs --region (or give SEQS.fa to mutate every sequence)")
-    out = _check_output(output)
+    out, sharded = _check_output(output, shard_size, resume)
     if plot is not None:
         _check_plot(plot)
     ref = open_reference(sequences or reference)  # type: ignore[arg-type]
-    chosen = [parse_region(r, ref) for r in regions] if regions else None
+    chosen = regions_of(ref, [parse_region(r, ref) for r in regions] if regions else None)
+    subs = [row_key(v.__dict__) for region in chosen for v in substitutions(region, ref)]
     encoder = _load(model, device, dtype, cache_dir)
     meta = _metadata(encoder, window=window, strand=strand, marginal=marginal,
                      input=sequences or reference, regions=list(regions))
     stats = ScoreStats()
+    kept: list[dict[str, Any]] = []
     with Progress("mutating") as progress:
-        rows: list[dict[str, Any]] = []
-
-        def keep(it: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-            for row in it:
+        def rows_after(done: int) -> Iterator[dict[str, Any]]:
+            for row in _counted(mutagenesis_iter(encoder, ref, chosen, window=window, strand=strand,
+                                                 marginal=marginal, token_budget=token_budget, stats=stats,
+                                                 skip=done), progress):
                 if plot is not None:
-                    rows.append(row)
+                    kept.append(row)
                 yield row
 
-        n = write_parquet(out, keep(_counted(mutagenesis_iter(
-            encoder, ref, chosen, window=window, strand=strand, marginal=marginal,
-            token_budget=token_budget, stats=stats), progress)), ISM_COLUMNS, meta)
+        n, resumed = _write(out, sharded, rows_after, ISM_COLUMNS, meta, expected=len(subs),
+                            key_at=subs.__getitem__, shard_size=shard_size, resume=resume)
     if plot is not None:
         from ..variants._plot import heatmap
 
-        heatmap(rows, plot, title=f"{encoder.spec.id}: in-silico mutagenesis ({marginal} marginal)")
+        if resumed:
+            kept = _read_rows(out)
+        heatmap(kept, plot, title=f"{encoder.spec.id}: in-silico mutagenesis ({marginal} marginal)")
         click.echo(f"heatmap -> {plot}", err=True)
+    if resumed:
+        click.echo(f"resumed: {resumed:,} rows were already written in {out}", err=True)
     click.echo(f"{stats.llr_passes:,} forward passes ({stats.llr_tokens:,} tokens)", err=True)
     click.echo(_summary(progress, n, "substitutions", out), err=True)
+
+
+def _read_rows(out: Path) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    return pq.read_table(str(out)).to_pylist()  # type: ignore[no-any-return]
 
 
 def _check_plot(plot: Path) -> None:

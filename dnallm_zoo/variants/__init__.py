@@ -41,12 +41,14 @@ __all__ = [
     "mutagenesis_iter",
     "open_reference",
     "parse_region",
+    "regions_of",
     "resolve_rule",
     "reverse_complement",
     "score_variants",
     "score_variants_iter",
     "screen_variants",
     "snv_site",
+    "substitutions",
 ]
 
 log = logging.getLogger(__name__)
@@ -122,18 +124,30 @@ def mutagenesis_iter(
     marginal: str = "masked",
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     stats: ScoreStats | None = None,
+    skip: int = 0,
 ) -> Iterator[dict[str, Any]]:
     """The three substitutions of every A/C/G/T position of each region (default: every contig
-    whole), as rows of `ISM_COLUMNS`; positions that are N in the reference give no rows."""
+    whole), as rows of `ISM_COLUMNS`; positions that are N in the reference give no rows. `skip`:
+    leave out the first rows (a resumed run)."""
     ref = open_reference(reference)
-    chosen = [Region(c, 0, n) for c, n in ref.lengths.items()] if regions is None else [
-        r if isinstance(r, Region) else parse_region(r, ref) for r in regions]
-    for region in chosen:
+    for region in regions_of(ref, regions):
         window_fn = tiled(region.start) if marginal == "wildtype" else centred
-        for row in score_iter(encoder, substitutions(region, ref), ref, window=window, strand=strand,
+        subs: Iterator[Variant] = substitutions(region, ref)
+        while skip:
+            if next(subs, None) is None:
+                break
+            skip -= 1
+        for row in score_iter(encoder, subs, ref, window=window, strand=strand,
                               marginal=marginal, embedding=False, token_budget=token_budget,
                               window_fn=window_fn, stats=stats):
             yield {c: row[c] for c in ISM_COLUMNS}
+
+
+def regions_of(reference: Reference, regions: Sequence[Region | str] | None) -> list[Region]:
+    """The regions as `Region`s; None: every contig of the reference whole."""
+    if regions is None:
+        return [Region(c, 0, n) for c, n in reference.lengths.items()]
+    return [r if isinstance(r, Region) else parse_region(r, reference) for r in regions]
 
 
 def mutagenesis(encoder: DNAEncoder, reference: ReferenceLike, regions: Sequence[Region | str] | None = None,

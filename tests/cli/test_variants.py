@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -103,3 +107,78 @@ def test_mutagenesis_usage(tmp_path, model_dir, data) -> None:
     code, _, err = run("mutagenesis", "--region", "chr1:5-1000", "-r", str(genome), "-m", str(model_dir),
                        "-o", str(tmp_path / "x.parquet"))
     assert code == 1 and "<= 400" in err
+
+
+def _many_snvs(tmp_path: Path, seq: str, n: int) -> Path:
+    rng = random.Random(11)
+    lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr1>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for i, pos in enumerate(sorted(rng.sample(range(1, len(seq) + 1), n))):
+        ref = seq[pos - 1]
+        lines.append(f"chr1\t{pos}\ts{i}\t{ref}\t{rng.choice([b for b in 'ACGT' if b != ref])}\t.\t.\t.")
+    path = tmp_path / "many.vcf"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_vep_into_shards_and_resume_checks(tmp_path, model_dir, data) -> None:
+    _, genome, seq = data
+    vcf = _many_snvs(tmp_path, seq, 30)
+    out = tmp_path / "run"
+    args = ["vep", str(vcf), "-r", str(genome), "-m", str(model_dir), "-o", f"{out}/", "--shard-size", "7",
+            "--window", "40"]
+    code, _, err = run(*args)
+    assert code == 0, err
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert manifest["complete"] and manifest["rows"] == 30 and len(manifest["shards"]) == 5
+    whole = tmp_path / "whole.parquet"
+    assert run(*args[:7], str(whole), *args[10:])[0] == 0
+    assert pq.read_table(out).to_pylist() == pq.read_table(whole).to_pylist()
+    code, _, err = run(*args)
+    assert code == 1 and "holds a run already" in err
+    code, _, err = run(*args[:-1], "41", "--resume")
+    assert code == 1 and "cannot resume" in err and "window" in err
+
+
+CHILD = """
+import sys, time
+from dnallm_zoo.kit import StockBertEncoder
+forward = StockBertEncoder.forward
+def slow(self, *a, **k):  # a model slow enough to be killed mid-run
+    time.sleep(float(sys.argv[1]))
+    return forward(self, *a, **k)
+StockBertEncoder.forward = slow
+from dnallm_zoo.cli import main
+main(sys.argv[2:])
+"""
+
+
+@pytest.mark.slow
+def test_vep_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(tmp_path, model_dir, data) -> None:
+    _, genome, seq = data
+    vcf = _many_snvs(tmp_path, seq, 60)
+    out = tmp_path / "run"
+    args = ["vep", str(vcf), "-r", str(genome), "-m", str(model_dir), "-o", f"{out}/", "--shard-size", "5",
+            "--window", "40", "--token-budget", "64"]
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, "0.05", *args], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_dir() and len([f for f in os.listdir(out) if f.startswith("part-")]) >= 2:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the run ended before the kill: {proc.stderr.read() if proc.stderr else ''}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    manifest = json.loads((out / "_manifest.json").read_text())
+    assert not manifest["complete"] and 1 <= len(manifest["shards"]) < 12  # the last shard may be unlisted
+    (out / ".part-000099.parquet.deadbeef.tmp").write_bytes(b"PAR1 cut short")
+    code, _, err = run(*args, "--resume")
+    assert code == 0, err
+    assert "resumed: " in err and not [f for f in os.listdir(out) if f.endswith(".tmp")]
+    assert json.loads((out / "_manifest.json").read_text())["complete"]
+    whole = tmp_path / "whole.parquet"
+    assert run(*args[:7], str(whole), *args[10:])[0] == 0
+    resumed, uninterrupted = pq.read_table(out).to_pylist(), pq.read_table(whole).to_pylist()
+    assert [r["id"] for r in resumed] == [r["id"] for r in uninterrupted] == [f"s{i}" for i in range(60)]
+    for a, b in zip(resumed, uninterrupted, strict=True):
+        for col, value in b.items():
+            assert a[col] == (pytest.approx(value, abs=1e-5) if isinstance(value, float) else value), col
