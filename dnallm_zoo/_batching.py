@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
+    from ._names import RowPooling
+
 __all__ = [
     "ATTENTION_WIDTH",
     "BATCH_OVERHEAD",
@@ -151,7 +153,7 @@ def _longest_run(i: int, width: list[int], work: list[int], cum: list[int], toke
     return ok
 
 
-def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: RowPooling) -> torch.Tensor:
     """Pool [B, S, H] over the tokens where `mask` is 1: mean, max, or the first ([CLS]) token."""
     import torch
 
