@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from .._batching import DEFAULT_TOKEN_BUDGET
+from .._names import DTYPE_CHOICES
 from ..errors import InputError
-from ._options import _DTYPES, _check_device
+from ._options import _check_device
 from ._progress import Progress
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--device", default="auto", show_default=True, callback=_check_device,
                      help="auto, cpu, cuda, cuda:N or mps."),
         click.option("--dtype", default="auto", show_default=True,
-                     type=click.Choice(_DTYPES, case_sensitive=False)),
+                     type=click.Choice(DTYPE_CHOICES, case_sensitive=False)),
         click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
                      help="Hub cache to read and fill."),
         click.option("--token-budget", type=click.IntRange(min=1), default=DEFAULT_TOKEN_BUDGET,

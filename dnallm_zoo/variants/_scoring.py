@@ -248,7 +248,8 @@ class _Scorer:
         lps = self._log_probs(group, token_budget, stats) if group.passes else []
         vectors: list[np.ndarray] = []
         if group.windows:
-            vectors = list(embed_iter(self.encoder, group.windows, pooling="mean", token_budget=token_budget))
+            vectors = [np.asarray(row) for row in
+                       embed_iter(self.encoder, group.windows, pooling="mean", token_budget=token_budget)]
             stats.embed_windows += len(group.windows)
         for job in jobs:
             stats.variants += 1
