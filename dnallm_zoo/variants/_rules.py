@@ -15,6 +15,8 @@ log P(alt window's token there) - log P(ref window's token there). By rule:
   piece alone (same token count).
 
 A rule that expects one token (all but overlapping_kmer) and finds several is a status, not a score.
+K-mer tokenizers (`KmerTokenizer`: DNABERT, LCA) are local, so only the covering k-mers of the alt
+window are tokenized: the same ids, without a pass over the whole alt window.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
+from ..tokenize.kmer_tokenizer import KmerTokenizer
 from ..tokenize.offsets import body_spans
 
 if TYPE_CHECKING:
@@ -78,19 +81,30 @@ def snv_site(tokenizer: DNATokenizer, rule: str, window: bytes, offset: int, alt
         return "N allele"
     if ids is None:
         ids = tokenizer.encode_normalized(window)
-    alt_window = window[:offset] + alt + window[offset + 1 :]
-    alt_ids = tokenizer.encode_normalized(alt_window)
-    if len(alt_ids) != len(ids):
-        return "re-segmented"
     lead = len(tokenizer.prefix_ids)
+    if isinstance(tokenizer, KmerTokenizer):  # k-mers are local: only the covering ones change
+        k, stride = tokenizer.k, tokenizer.stride
+        n = len(ids) - lead - len(tokenizer.suffix_ids)
+        first, last = max(0, -(-(offset - k + 1) // stride)), min(offset // stride, n - 1)
+        if first > last:
+            return "not covered by a token"
+        if rule != "overlapping_kmer" and last > first:
+            return f"{last - first + 1} tokens cover the variant; rule {rule} takes one"
+        local = window[first * stride : offset] + alt + window[offset + 1 : last * stride + k]
+        cover = np.arange(first + lead, last + lead + 1)
+        return Site(ids, cover, ids[cover], tokenizer.encode_normalized(local, add_special_tokens=False))
     if spans is None:
         spans = body_spans(tokenizer, window, ids[lead : len(ids) - len(tokenizer.suffix_ids)])
     cover = np.flatnonzero((spans[:, 0] <= offset) & (spans[:, 1] > offset)) + lead
     if not len(cover):
         return "not covered by a token"
-    differ = np.flatnonzero(ids != alt_ids)
-    if not np.isin(differ, cover).all():
-        return "re-segmented"
     if rule != "overlapping_kmer" and len(cover) != 1:
         return f"{len(cover)} tokens cover the variant; rule {rule} takes one"
+    alt_ids = tokenizer.encode_normalized(window[:offset] + alt + window[offset + 1 :])
+    if len(alt_ids) != len(ids):
+        return "re-segmented"
+    differ = ids != alt_ids
+    differ[cover] = False
+    if differ.any():  # a token other than those covering the variant changed
+        return "re-segmented"
     return Site(ids, cover, ids[cover], alt_ids[cover])

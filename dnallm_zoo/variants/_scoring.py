@@ -131,10 +131,12 @@ def score_iter(
     jobs: list[_Job] = []
     group = _Group()
     for v in variants:
-        jobs.append(scorer.prepare(v, group))
-        if group.tokens >= 4 * token_budget:
+        last = jobs[-1].variant if jobs else v
+        if group.tokens >= 4 * token_budget and (v.chrom, v.pos) != (last.chrom, last.pos):
+            # a full group is run, but never between the alleles of one site: they share their passes
             yield from scorer.run(jobs, group, token_budget, stats, progress)
             jobs, group = [], _Group()
+        jobs.append(scorer.prepare(v, group))
     if jobs:
         yield from scorer.run(jobs, group, token_budget, stats, progress)
 
@@ -148,7 +150,7 @@ class _Scorer:
         self.embedding, self.window_fn, self.rule, self.mask_id = embedding, window_fn, rule, mask_id
         self.head = encoder.masked_lm_head()
         self._window: tuple[tuple[str, int, int], bytes | str] | None = None
-        self._tokens: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        self._tokens: dict[bytes, tuple[np.ndarray, np.ndarray | None]] = {}
 
     def _fetch(self, chrom: str, start: int, end: int) -> bytes | str:
         """The normalised window (bytes), or why it cannot be normalised; the last one is kept."""
@@ -163,14 +165,17 @@ class _Scorer:
             self._tokens.clear()
         return self._window[1]
 
-    def _ids(self, seq: bytes) -> tuple[np.ndarray, np.ndarray]:
+    def _ids(self, seq: bytes) -> tuple[np.ndarray, np.ndarray | None]:
+        """A window's ids and body spans (None for k-mer tokenizers: `snv_site` computes theirs)."""
         hit = self._tokens.get(seq)
         if hit is None:
+            from ..tokenize.kmer_tokenizer import KmerTokenizer
             from ..tokenize.offsets import body_spans
 
             tok = self.encoder.tokenizer
             ids = tok.encode_normalized(seq)
-            spans = body_spans(tok, seq, ids[len(tok.prefix_ids) : len(ids) - len(tok.suffix_ids)])
+            spans = None if isinstance(tok, KmerTokenizer) else body_spans(
+                tok, seq, ids[len(tok.prefix_ids) : len(ids) - len(tok.suffix_ids)])
             hit = self._tokens[seq] = (ids, spans)
         return hit
 
@@ -275,9 +280,8 @@ class _Scorer:
             scores.append(total)
         fwd = scores[0] if scores else None
         rev = scores[1] if len(scores) > 1 else None
-        llr = None
-        if all(s is not None for s in scores) and scores:
-            llr = float(np.mean([s for s in scores if s is not None]))
+        done = [s for s in scores if s is not None]
+        llr = sum(done) / len(done) if done and len(done) == len(scores) else None
         l2 = cos = None
         if isinstance(job.embed, tuple):
             a, b = vectors[job.embed[0]].astype(np.float64), vectors[job.embed[1]].astype(np.float64)
