@@ -25,7 +25,7 @@ from ._scoring import COLUMNS, ScoreStats, score_iter
 from ._windows import centred, reverse_complement, tiled
 
 if TYPE_CHECKING:
-    from .._encoder import DNAEncoder
+    from ._model import ScoringModel
 
 __all__ = [
     "COLUMNS",
@@ -79,7 +79,7 @@ def screen_variants(variants: VariantsLike, reference: Reference) -> tuple[list[
 
 
 def score_variants_iter(
-    encoder: DNAEncoder,
+    encoder: ScoringModel,
     variants: VariantsLike,
     reference: ReferenceLike,
     *,
@@ -108,14 +108,14 @@ def score_variants_iter(
                           embedding=embedding, token_budget=token_budget, stats=stats)
 
 
-def score_variants(encoder: DNAEncoder, variants: VariantsLike, reference: ReferenceLike,
+def score_variants(encoder: ScoringModel, variants: VariantsLike, reference: ReferenceLike,
                    **options: Any) -> list[dict[str, Any]]:
     """`score_variants_iter`'s rows as a list."""
     return list(score_variants_iter(encoder, variants, reference, **options))
 
 
 def mutagenesis_iter(
-    encoder: DNAEncoder,
+    encoder: ScoringModel,
     reference: ReferenceLike,
     regions: Sequence[Region | str] | None = None,
     *,
@@ -150,7 +150,7 @@ def regions_of(reference: Reference, regions: Sequence[Region | str] | None) -> 
     return [r if isinstance(r, Region) else parse_region(r, reference) for r in regions]
 
 
-def mutagenesis(encoder: DNAEncoder, reference: ReferenceLike, regions: Sequence[Region | str] | None = None,
-                **options: Any) -> list[dict[str, Any]]:
+def mutagenesis(encoder: ScoringModel, reference: ReferenceLike,
+                regions: Sequence[Region | str] | None = None, **options: Any) -> list[dict[str, Any]]:
     """`mutagenesis_iter`'s rows as a list."""
     return list(mutagenesis_iter(encoder, reference, regions, **options))

@@ -31,8 +31,8 @@ from ..tokenize.kmer_tokenizer import KmerTokenizer
 from ..tokenize.offsets import body_spans
 
 if TYPE_CHECKING:
-    from .._encoder import DNAEncoder
     from ..tokenize.base import DNATokenizer
+    from ._model import ScoringModel
 
 __all__ = ["RULES", "Site", "resolve_rule", "snv_site"]
 
@@ -50,9 +50,9 @@ class Site:
     alt_ids: np.ndarray
 
 
-def resolve_rule(encoder: DNAEncoder) -> str:
+def resolve_rule(encoder: ScoringModel) -> str:
     """The encoder's `variant_rule`, else the one its tokenizer kind implies."""
-    rule = type(encoder).variant_rule_for(encoder.spec)
+    rule = encoder.variant_rule_for(encoder.spec)
     ts = encoder.spec.tokenizer
     if rule is None:
         if ts.kind in ("kmer", "lca") and ts.k is not None:
@@ -67,7 +67,7 @@ def resolve_rule(encoder: DNAEncoder) -> str:
                 f"class sets `variant_rule` to one of {', '.join(RULES)}"
             )
     if rule not in RULES:
-        raise InputError(f"{type(encoder).__name__}.variant_rule = {rule!r}: use one of {', '.join(RULES)}")
+        raise InputError(f"{type(encoder).__name__}: variant rule {rule!r}; use one of {', '.join(RULES)}")
     return rule
 
 

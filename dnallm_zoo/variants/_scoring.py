@@ -25,7 +25,7 @@ from ._rules import OK, Site, resolve_rule, snv_site
 from ._windows import WindowFn, centred, reverse_complement
 
 if TYPE_CHECKING:
-    from .._encoder import DNAEncoder
+    from ._model import ScoringModel
 
 __all__ = ["COLUMNS", "ScoreStats", "score_iter"]
 
@@ -87,7 +87,7 @@ class _Group:
         return i
 
 
-def check_model(encoder: DNAEncoder) -> int:
+def check_model(encoder: ScoringModel) -> int:
     """The mask id; a model without a masked-LM head is refused."""
     spec = encoder.spec
     if spec.task not in ("masked-lm", "embedding"):
@@ -100,7 +100,7 @@ def check_model(encoder: DNAEncoder) -> int:
 
 
 def score_iter(
-    encoder: DNAEncoder,
+    encoder: ScoringModel,
     variants: Iterable[Variant],
     reference: Reference,
     *,
@@ -142,7 +142,7 @@ def score_iter(
 
 
 class _Scorer:
-    def __init__(self, encoder: DNAEncoder, reference: Reference, width: int, strand: str, marginal: str,
+    def __init__(self, encoder: ScoringModel, reference: Reference, width: int, strand: str, marginal: str,
                  embedding: bool, window_fn: WindowFn, rule: str, mask_id: int) -> None:
         self.encoder, self.reference, self.width = encoder, reference, width
         self.strands = (False, True) if strand == "both" else (False,)
