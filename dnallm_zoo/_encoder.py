@@ -46,11 +46,11 @@ class EncoderOutput:
     attention_mask: torch.Tensor  # [batch, tokens], 1 on real tokens
     hidden_states: tuple[torch.Tensor, ...] | None = None  # embeddings first, then each layer
     logits: torch.Tensor | None = None  # the checkpoint's head: masked-LM or classifier
+    attentions: tuple[torch.Tensor, ...] | None = None  # per layer [batch, heads, T, T] softmax weights
 
-    def to_tuple(self) -> tuple[torch.Tensor, ...]:
-        return tuple(
-            t for t in (self.last_hidden_state, self.hidden_states, self.logits) if t is not None
-        )  # type: ignore[misc]
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The set fields in order: tensors, and the hidden states as a tuple of tensors."""
+        return tuple(t for t in (self.last_hidden_state, self.hidden_states, self.logits) if t is not None)
 
     def __getitem__(self, i: int) -> Any:
         return self.to_tuple()[i]
@@ -245,7 +245,8 @@ class DNAEncoder(ABC):
         dt = resolve_dtype(spec, dev, dtype)
         module = cls.build_module(spec, config)
         weights = find_weights_file(p)
-        ignore, new = cls.ignorable_keys + cls.head_ignorable_keys.get(spec.task, ()), ()
+        ignore = cls.ignorable_keys + cls.head_ignorable_keys.get(spec.task, ())
+        new: tuple[str, ...] = ()
         if new_head:
             new = cls.head_keys.get(spec.task, ())
             ignore += tuple(k for task, keys in cls.head_keys.items() if task != spec.task for k in keys)

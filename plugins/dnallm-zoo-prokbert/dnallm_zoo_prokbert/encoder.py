@@ -151,7 +151,8 @@ class ProkBertEncoder(DNAEncoder):
     ) -> EncoderOutput:
         """hidden_states: embeddings, layers 1..N-1, then encoder.ln(layer N) as in MegatronBert."""
         module = self.module
-        out = module.bert(input_ids, attention_mask, None, output_hidden_states)
+        bert: Any = module.bert  # every head class holds the encoder as `bert`
+        out = bert(input_ids, attention_mask, None, output_hidden_states)
         if isinstance(module, (ProkBertForSequenceClassification, ProkBertForTokenClassification)):
             logits = module.head(out.last_hidden_state, attention_mask) if with_logits else None
         else:
