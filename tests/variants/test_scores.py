@@ -146,3 +146,33 @@ def test_the_head_at_the_read_tokens_equals_every_token_logits(tiny, genome, mod
     for a, b in zip(fast, full, strict=True):
         if b["llr"] is not None:
             assert a["llr"] == pytest.approx(b["llr"], abs=1e-5)
+
+
+def _one_per_family() -> list[str]:
+    import dnallm_zoo
+
+    chosen: dict[str, str] = {}
+    for spec in dnallm_zoo.list_models():
+        if spec.task == "masked-lm":
+            chosen.setdefault(f"{spec.family}/{spec.tokenizer.kind}", spec.id)
+    return sorted(chosen.values())
+
+
+@pytest.mark.parametrize("model_id", _one_per_family())
+def test_every_installed_family_scores_snvs_from_its_head(tiny, genome, model_id, monkeypatch) -> None:
+    """Each family's rule, finite scores, and the head at the read tokens equal to every token's logits."""
+    enc, _ = tiny(model_id)
+    assert resolve_rule(enc) in ("single_base", "overlapping_kmer", "nonoverlapping_kmer", "bpe")
+    chrom = genome["chr1"]
+    variants = [("chr1", p, chrom[p - 1], "ACGT"[("ACGT".index(chrom[p - 1]) + 1) % 4])
+                for p in (3, 120, 333, 698)]
+    rows = score_variants(enc, variants, genome, window=100)
+    ok = [r for r in rows if r["status"] == "ok"]
+    assert ok, [r["status"] for r in rows]
+    assert all(np.isfinite(r["llr"]) and np.isfinite(r["embed_l2"]) for r in ok)
+    monkeypatch.setattr(type(enc), "masked_lm_head", lambda self: None)
+    full = score_variants(enc, variants, genome, window=100, embedding=False)
+    for a, b in zip(rows, full, strict=True):
+        assert a["status"] == b["status"]
+        if b["llr"] is not None:
+            assert a["llr"] == pytest.approx(b["llr"], abs=1e-4)
