@@ -97,7 +97,7 @@ class BlockEncoder(DNAEncoder):
 
     @property
     def stack(self) -> BlockStack:
-        return getattr(self.module, self.prefix)  # type: ignore[no-any-return]
+        return getattr(self.module, self.prefix)
 
     def forward(
         self,
@@ -119,10 +119,10 @@ class BlockEncoder(DNAEncoder):
         """BERT's heads: pooler (tanh on token 0), dropout, classifier; dropout, classifier; the MLM head."""
         m: Any = self.module
         if self.spec.task == "sequence-classification":
-            return m.classifier(m.dropout(getattr(m, self.prefix).pooler(last_hidden_state)))  # type: ignore[no-any-return]
+            return m.classifier(m.dropout(getattr(m, self.prefix).pooler(last_hidden_state)))
         if self.spec.task == "token-classification":
-            return m.classifier(m.dropout(last_hidden_state))  # type: ignore[no-any-return]
-        return m.cls(last_hidden_state)  # type: ignore[no-any-return]
+            return m.classifier(m.dropout(last_hidden_state))
+        return m.cls(last_hidden_state)
 
 
 def write_block_checkpoint(

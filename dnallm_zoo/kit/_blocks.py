@@ -82,8 +82,8 @@ class Net:
     def head_dim(self) -> int:
         return self.hidden // self.heads
 
-    def with_(self, **changes: object) -> Net:
-        return replace(self, **changes)  # type: ignore[arg-type]
+    def with_(self, **changes: Any) -> Net:
+        return replace(self, **changes)
 
 
 _ACT = {"gelu": F.gelu, "gelu_new": lambda x: F.gelu(x, approximate="tanh"), "relu": F.relu, "silu": F.silu}
@@ -96,7 +96,9 @@ def _place(root: nn.Module, path: str, module: nn.Module) -> None:
     for name in parents:
         if name not in node._modules:
             node.add_module(name, nn.Module())
-        node = node._modules[name]  # type: ignore[assignment]
+        child = node._modules[name]
+        assert child is not None
+        node = child
     node.add_module(leaf, module)
 
 
@@ -155,7 +157,7 @@ class BlockEmbeddings(_Parts):
             x = x + self.part("token_type").weight[0]
         if self.net.embed_norm:
             x = self.part("embed_norm")(x)
-        return self.dropout(x)  # type: ignore[no-any-return]
+        return self.dropout(x)
 
 
 class BlockLayer(_Parts):
@@ -205,7 +207,7 @@ class BlockLayer(_Parts):
             y = self.act(a) * g
         else:
             y = self.act(y)
-        return self.part("ffn_out")(y)  # type: ignore[no-any-return]
+        return self.part("ffn_out")(y)
 
     def forward(self, x: torch.Tensor, bias: torch.Tensor,
                 rope: tuple[torch.Tensor, torch.Tensor] | None = None,
@@ -249,7 +251,9 @@ class BlockStack(_Parts):
 
     def embedder(self) -> BlockEmbeddings:
         """The embeddings module (at the layout's ``embeddings`` path)."""
-        return self.get_submodule(self._paths["word"].partition(".")[0])  # type: ignore[return-value]
+        embeddings = self.get_submodule(self._paths["word"].partition(".")[0])
+        assert isinstance(embeddings, BlockEmbeddings)
+        return embeddings
 
     def position_bias(self, attention_mask: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         """The additive attention bias: padding keys at the dtype's minimum, plus ALiBi's -slope * |i - j|."""

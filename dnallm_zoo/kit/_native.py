@@ -81,7 +81,7 @@ def build_native(arch: Architecture, task: str, cfg: Any) -> torch.nn.Module:
             owners.add(owner_name)
     for owner_name in sorted(owners):  # transformers computes them in _init_weights (v5)
         module._init_weights(module.get_submodule(owner_name))
-    return module  # type: ignore[no-any-return]
+    return module
 
 
 def _pool_modernbert(m: Any, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -155,7 +155,7 @@ class NativeEncoder(DNAEncoder):
     @property
     def base(self) -> torch.nn.Module:
         """The encoder without its head (``module.<prefix>``)."""
-        return getattr(self.module, self.architecture.prefix)  # type: ignore[no-any-return]
+        return getattr(self.module, self.architecture.prefix)
 
     def run_base(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
                  output_hidden_states: bool, output_attentions: bool) -> Any:
@@ -200,17 +200,36 @@ class NativeEncoder(DNAEncoder):
 
 
 class BigBirdEncoder(NativeEncoder):
-    """transformers' BigBird; block-sparse attention is reset for every batch (transformers switches a
-    model to full attention for good after one short batch)."""
+    """transformers' BigBird. The attention type is set for every batch by transformers' own rule
+    (block-sparse from `(5 + 2 * num_random_blocks) * block_size` tokens on, full below), before the
+    call: transformers otherwise switches a model to full attention for good after one short batch.
+    Attention weights are read from each layer's attention module (its output's second element)."""
 
     architecture = ARCHITECTURES["big_bird"]
 
     def run_base(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
                  output_hidden_states: bool, output_attentions: bool) -> Any:
         base: Any = self.base
-        base.set_attention_type(self.config.get("attention_type", "block_sparse"))
-        return super().run_base(input_ids, attention_mask, output_hidden_states=output_hidden_states,
-                                output_attentions=output_attentions)
+        want = self.config.get("attention_type", "block_sparse")
+        if want == "block_sparse" and input_ids.shape[1] <= (5 + 2 * base.config.num_random_blocks) * \
+                base.config.block_size:
+            want = "original_full"
+        base.set_attention_type(want)
+        if not output_attentions:
+            return super().run_base(input_ids, attention_mask, output_hidden_states=output_hidden_states,
+                                    output_attentions=False)
+        probs: list[torch.Tensor] = []
+        hooks = [layer.attention.self.register_forward_hook(lambda _m, _i, out: probs.append(out[1]))
+                 for layer in base.encoder.layer]
+        try:
+            out = super().run_base(input_ids, attention_mask, output_hidden_states=output_hidden_states,
+                                   output_attentions=True)
+        finally:
+            for hook in hooks:
+                hook.remove()
+        t = input_ids.shape[1]  # block-sparse pads to a multiple of the block: its weights are cut back
+        out.attentions = tuple(p[..., :t, :t] for p in probs)
+        return out
 
 
 class RobertaEncoder(NativeEncoder):

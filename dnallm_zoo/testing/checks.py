@@ -21,9 +21,10 @@ import torch
 
 from .._checkpoint import find_weights_file, load_state_dict_strict, read_state_dict
 from .._encoder import DNAEncoder, EncoderOutput
+from .._names import Pooling
 from .._registry import get_registry
 from .._runtime import available_devices
-from .._spec import ModelSpec
+from .._spec import ModelSpec, Pooling
 from ..errors import (
     CheckpointError,
     EmptySequenceError,
@@ -184,7 +185,7 @@ def _relative_error(got: torch.Tensor, want: torch.Tensor) -> float:
     return float((g - w).norm() / w.norm().clamp_min(1e-12))
 
 
-def _pooled_kinds(spec: ModelSpec) -> list[str]:
+def _pooled_kinds(spec: ModelSpec) -> list[Pooling]:
     return [p for p in spec.capabilities.poolings if p != "none"]
 
 
@@ -537,7 +538,7 @@ def check_long_input(m: ModelUnderTest) -> str:
     pooled = _pooled_kinds(m.spec)
     if not pooled:
         return f"{what} refused (no pooling to chunk with)"
-    pooling = "mean" if "mean" in pooled else pooled[0]
+    pooling: Pooling = "mean" if "mean" in pooled else pooled[0]
     chunked = enc.embed([seq], long="chunk", pooling=pooling)
     _check_vectors(chunked, (1, enc.hidden_size), f"embed(long='chunk') of {what}")
     segments = list(enc.embed_segments([seq], segment_bases=caps.max_bases, overlap=caps.chunk_overlap,

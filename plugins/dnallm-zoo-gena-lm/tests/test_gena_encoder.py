@@ -91,9 +91,9 @@ def test_hidden_states_attentions_and_logits_equal_the_reference(
     from dnallm_zoo_gena_lm.encoder import GenaEncoder
 
     if "pre_layer_norm" in config:  # claimed through the directory's keys
-        enc = zoo.load(d, device="cpu")  # type: ignore[attr-defined]
+        enc = zoo.load(d, device="cpu")
     else:  # GENA's code on a post-LN config is stock BERT: no family claims it as GENA's; load it as one
-        enc = GenaEncoder.from_pretrained(d, zoo.get_spec("gena-lm-bert-base"), device="cpu")  # type: ignore[attr-defined]
+        enc = GenaEncoder.from_pretrained(d, zoo.get_spec("gena-lm-bert-base"), device="cpu")
     assert isinstance(enc, GenaEncoder)
     sd = read_state_dict(d / "model.safetensors")
     assert ("bert.encoder.last_layer_ln.weight" in sd) == final_norm
@@ -121,12 +121,12 @@ def test_a_pre_ln_checkpoint_loads_strictly(zoo: Any, tmp_path: Path) -> None:
     sd["bert.encoder.layer.0.attention.output.LayerNorm.weight"] = torch.ones(32)  # a post-LN key
     save_file(sd, str(d / "model.safetensors"))
     with pytest.raises(CheckpointError, match=r"unexpected.*attention\.output\.LayerNorm"):
-        zoo.load(d, device="cpu")  # type: ignore[attr-defined]
+        zoo.load(d, device="cpu")
     del sd["bert.encoder.layer.0.attention.output.LayerNorm.weight"]
     del sd["bert.encoder.layer.1.post_attention_ln.bias"]
     save_file(sd, str(d / "model.safetensors"))
     with pytest.raises(CheckpointError, match=r"missing.*layer\.1\.post_attention_ln\.bias"):
-        zoo.load(d, device="cpu")  # type: ignore[attr-defined]
+        zoo.load(d, device="cpu")
 
 
 def test_the_original_position_ids_buffer_is_accepted(zoo: Any, tmp_path: Path) -> None:
@@ -137,4 +137,4 @@ def test_the_original_position_ids_buffer_is_accepted(zoo: Any, tmp_path: Path) 
     sd = read_state_dict(d / "model.safetensors")
     sd["bert.embeddings.position_ids"] = torch.arange(512)[None]
     save_file(sd, str(d / "model.safetensors"))
-    assert zoo.load(d, device="cpu").spec.family == "gena-lm"  # type: ignore[attr-defined]
+    assert zoo.load(d, device="cpu").spec.family == "gena-lm"

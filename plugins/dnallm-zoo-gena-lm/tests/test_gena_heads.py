@@ -46,7 +46,7 @@ def test_a_new_head_saves_in_airis_layout_and_reloads(zoo: Any, tmp_path: Path, 
     base = make_test_checkpoint("gena-lm-bert-base-lastln-t2t", tmp_path / "base")
     assert set(read_state_dict(base / "model.safetensors")) == airi_keys("masked-lm", 2, lastln=True)
     with pytest.warns(UserWarning, match="classifier"):
-        enc = zoo.load(base, device="cpu", task=task, labels=["a", "b", "c"], seed=0)  # type: ignore[attr-defined]
+        enc = zoo.load(base, device="cpu", task=task, labels=["a", "b", "c"], seed=0)
     saved = tmp_path / "tuned"
     enc.save_pretrained(saved)
     config = json.loads((saved / "config.json").read_text())
@@ -54,7 +54,7 @@ def test_a_new_head_saves_in_airis_layout_and_reloads(zoo: Any, tmp_path: Path, 
                                        else "BertForTokenClassification"]
     assert config["pre_layer_norm"] is True and "last_layer_norm" not in config  # the original's keys kept
     assert set(read_state_dict(saved / "model.safetensors")) == airi_keys(task, 2, lastln=True)
-    again = zoo.load(saved, device="cpu")  # type: ignore[attr-defined]
+    again = zoo.load(saved, device="cpu")
     assert (again.spec.family, again.spec.task, again.spec.labels) == ("gena-lm", task, ("a", "b", "c"))
     batch = enc.tokenizer(["ACGTTGCA" * 9, "GATTACA"], padding=True, return_tensors="pt")
     with torch.no_grad():
@@ -87,7 +87,7 @@ def test_bigbird_pretraining_checkpoint_equals_transformers(zoo: Any, tmp_path: 
     sd = random_state_dict(ref, seed=3, skip=tied)
     ref.load_state_dict(sd, strict=False)
     write_weights(d, sd)
-    enc = zoo.load(d, device="cpu")  # type: ignore[attr-defined]
+    enc = zoo.load(d, device="cpu")
     assert enc.spec.id == "gena-lm-bigbird-base-t2t"
     batch = enc.tokenizer(["ACGTTGCAGGTACCAGGATTACA" * 8, "GATTACA" * 3], padding=True, return_tensors="pt")
     assert batch["input_ids"].shape[1] > 28  # block-sparse, not the full-attention fallback

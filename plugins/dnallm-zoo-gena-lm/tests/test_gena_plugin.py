@@ -12,9 +12,9 @@ from dnallm_zoo import CheckpointError
 
 
 def test_the_table(zoo: Any) -> None:
-    ids = [s.id for s in zoo.list_models("gena-lm-*")]  # type: ignore[attr-defined]
+    ids = [s.id for s in zoo.list_models("gena-lm-*")]
     assert "gena-lm-bert-base-lastln-t2t" in ids and "gena-lm-bigbird-base-t2t" in ids and len(ids) == 9
-    spec = zoo.get_spec("AIRI-Institute/gena-lm-bert-large-t2t")  # type: ignore[attr-defined]
+    spec = zoo.get_spec("AIRI-Institute/gena-lm-bert-large-t2t")
     assert (spec.architecture.num_layers, spec.architecture.hidden_size, spec.license) == (24, 1024, "MIT")
     assert "10.1093/nar/gkae1310" in spec.citation
     assert not any("sparse" in i for i in ids)  # DeepSpeed-sparse: refused, not listed
@@ -30,9 +30,9 @@ def test_a_gena_directory_is_gena_s_even_with_stock_bert_families_installed(zoo:
 
     from dnallm_zoo.kit import StockFamily
 
-    stock = StockFamily("gena-lm", zoo.list_models("gena-lm-bert-*"), specials=SPECIALS)  # type: ignore[attr-defined]
+    stock = StockFamily("gena-lm", zoo.list_models("gena-lm-bert-*"), specials=SPECIALS)
     assert stock.match(d, config) is None  # the stock BERT matcher refuses GENA's pre-LN keys
-    assert zoo.load(d, device="cpu").spec.family == "gena-lm"  # type: ignore[attr-defined]
+    assert zoo.load(d, device="cpu").spec.family == "gena-lm"
 
 
 def test_pre_ln_weights_under_a_plain_bert_config_are_claimed_and_refused_strictly(
@@ -49,7 +49,7 @@ def test_pre_ln_weights_under_a_plain_bert_config_are_claimed_and_refused_strict
 
     assert match_directory(d).spec.family == "gena-lm"  # by the weights' pre_attention_ln keys
     with pytest.raises(CheckpointError, match="pre_attention_ln"):
-        zoo.load(d, device="cpu")  # type: ignore[attr-defined]
+        zoo.load(d, device="cpu")
 
 
 def test_deepspeed_sparse_checkpoints_are_refused_naming_what_they_need(zoo: Any, tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_deepspeed_sparse_checkpoints_are_refused_naming_what_they_need(zoo: Any
     (d / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError,
                        match=r"DeepSpeed.*deepspeed\.ops\.sparse_attention.*bigbird-base-t2t"):
-        zoo.load(d, device="cpu")  # type: ignore[attr-defined]
+        zoo.load(d, device="cpu")
 
 
 def test_a_pre_ln_bert_with_another_tokenizer_is_not_claimed(zoo: Any, tmp_path: Path) -> None:

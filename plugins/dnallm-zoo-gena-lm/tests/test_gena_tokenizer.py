@@ -32,7 +32,7 @@ def _seqs() -> list[str]:
 def test_ids_equal_transformers_reading_the_same_file(zoo: Any, gena_dir: Path) -> None:
     from transformers import PreTrainedTokenizerFast
 
-    enc = zoo.load(gena_dir, device="cpu")  # type: ignore[attr-defined]
+    enc = zoo.load(gena_dir, device="cpu")
     ref = PreTrainedTokenizerFast(tokenizer_file=str(gena_dir / "tokenizer.json"), unk_token="[UNK]",
                                   cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
                                   mask_token="[MASK]")
@@ -45,7 +45,7 @@ def test_ids_equal_transformers_reading_the_same_file(zoo: Any, gena_dir: Path) 
 
 
 def test_the_longest_accepted_input_and_one_token_more(zoo: Any, gena_dir: Path) -> None:
-    enc = zoo.load(gena_dir, device="cpu")  # type: ignore[attr-defined]
+    enc = zoo.load(gena_dir, device="cpu")
     body = "ACGT" * 510  # the tiny vocabulary's 4-mers: 510 tokens + [CLS] + [SEP]
     assert len(enc.tokenizer.encode(body)) == 512
     enc.embed([body], long="error")
@@ -55,7 +55,7 @@ def test_the_longest_accepted_input_and_one_token_more(zoo: Any, gena_dir: Path)
 
 
 def test_offsets_cover_each_base_and_an_n_run_is_one_token(zoo: Any, gena_dir: Path) -> None:
-    enc = zoo.load(gena_dir, device="cpu")  # type: ignore[attr-defined]
+    enc = zoo.load(gena_dir, device="cpu")
     seq = "ACGTAC" + "N" * 12 + "GGATC"
     ids = enc.tokenizer.encode(seq).tolist()
     spans = token_spans(enc.tokenizer, seq)

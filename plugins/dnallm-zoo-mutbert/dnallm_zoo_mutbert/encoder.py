@@ -84,7 +84,7 @@ class MutBERTEncoder(kit.BlockEncoder):
         """The classifier on the configured pooler, or the MLM logits."""
         m: Any = self.module
         if self.spec.task == "sequence-classification" and not hasattr(m.bert, "pooler"):
-            return m.classifier(m.dropout(_mean(last_hidden_state, attention_mask)))  # type: ignore[no-any-return]
+            return m.classifier(m.dropout(_mean(last_hidden_state, attention_mask)))
         return super().head_logits(last_hidden_state, attention_mask)
 
     def forward_probabilities(self, probabilities: torch.Tensor | np.ndarray,

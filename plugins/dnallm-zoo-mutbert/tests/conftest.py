@@ -53,12 +53,12 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
 
     made: dict[tuple[Any, ...], Path] = {}
 
-    def make(*, weights: str = "bin", tied_aliases: bool = True, seed: int = 0, **config: Any) -> Path:
+    def make(*, weights: Any = "bin", tied_aliases: bool = True, seed: int = 0, **config: Any) -> Path:
         key = (weights, tied_aliases, seed, tuple(sorted(config.items(), key=lambda kv: kv[0])).__repr__())
         if key not in made:
             path = tmp_path_factory.mktemp(f"mutbert-{weights}-{int(tied_aliases)}-{seed}")
             made[key] = write_checkpoint(path, config=original_config(**config), seed=seed,
-                                         weights=weights, tied_aliases=tied_aliases)  # type: ignore[arg-type]
+                                         weights=weights, tied_aliases=tied_aliases)
         return made[key]
 
     return make

@@ -76,7 +76,7 @@ def test_load_forward_embed_match_reference(
     rng = np.random.default_rng(len(model_id))
     lengths = LENGTHS[model_id] if flavour == "prokbert" else [300, *LENGTHS[model_id][1:]]
     seqs = [random_dna(rng, n) for n in lengths]
-    batch = enc.tokenizer(seqs, return_tensors="pt")
+    batch = enc.tokenizer(seqs, padding=True, return_tensors="pt")
     ids, mask = batch["input_ids"], batch["attention_mask"]
     if model_id == "prokbert-mini" and flavour == "prokbert":
         assert ids.shape[1] == enc.max_length == 1024

@@ -100,7 +100,7 @@ def test_zoo_equals_transformers4_megatron_bert(
     assert enc.spec.id == model_id
     rng = np.random.default_rng(11)
     seqs = ["".join(rng.choice(list("ACGTN"), size=n, p=[0.24] * 4 + [0.04])) for n in (300, 41, 7, 120)]
-    batch = enc.tokenizer(seqs, return_tensors="np")
+    batch = enc.tokenizer(seqs, padding=True, return_tensors="np")
     ids, mask = batch["input_ids"], batch["attention_mask"]
     info, want = _run_transformers4(path, ids, mask, tmp_path)
     # the original loads every tensor: nothing unexpected or misshaped, only the tied decoder (and the
