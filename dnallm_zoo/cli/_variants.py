@@ -210,7 +210,9 @@ def mutagenesis(sequences: str | None, regions: tuple[str, ...], reference: str 
     out, sharded = _check_output(output, shard_size, resume)
     if plot is not None:
         _check_plot(plot)
-    ref = open_reference(sequences or reference)  # type: ignore[arg-type]
+    source = sequences if sequences is not None else reference
+    assert source is not None  # checked above: one of the two is given
+    ref = open_reference(source)
     chosen = regions_of(ref, [parse_region(r, ref) for r in regions] if regions else None)
     subs = [row_key(v.__dict__) for region in chosen for v in substitutions(region, ref)]
     encoder = _load(model, device, dtype, cache_dir)
@@ -245,7 +247,8 @@ def mutagenesis(sequences: str | None, regions: tuple[str, ...], reference: str 
 def _read_rows(out: Path) -> list[dict[str, Any]]:
     import pyarrow.parquet as pq
 
-    return pq.read_table(str(out)).to_pylist()  # type: ignore[no-any-return]
+    rows: list[dict[str, Any]] = pq.read_table(str(out)).to_pylist()
+    return rows
 
 
 def _check_plot(plot: Path) -> None:
