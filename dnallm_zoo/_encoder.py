@@ -84,6 +84,25 @@ class DNAEncoder(ABC):
     #: the encoder's key prefix in the head models (transformers' `base_model_prefix`): a bare
     #: checkpoint without it gets it when a head is built over it, as transformers does
     base_model_prefix: ClassVar[str] = ""
+    #: how variant effects are scored from the masked-LM head ("single_base", "overlapping_kmer",
+    #: "nonoverlapping_kmer" or "bpe"; `dnallm_zoo.variants.RULES`); None: inferred from the
+    #: tokenizer kind (kmer/lca k > 1: overlapping_kmer; k = 1: single_base; bpe: bpe)
+    variant_rule: ClassVar[str | None] = None
+
+    def masked_lm_head(self) -> torch.nn.Module | None:
+        """The masked-LM head as a per-token module (last hidden state -> vocabulary logits), so that
+        variant scoring runs it at the tokens it reads only; by default the module's `cls` (the name
+        transformers gives it), else None: scoring then takes `forward(..., with_logits=True)`."""
+        head = getattr(self.module, "cls", None)
+        if self.spec.task not in ("masked-lm", "embedding") or not isinstance(head, torch.nn.Module):
+            return None
+        return head
+
+    @classmethod
+    def variant_rule_for(cls, spec: ModelSpec) -> str | None:
+        """The variant rule of one model: `variant_rule`; a family whose models use several tokenizer
+        kinds of its own (one class) answers per spec here. None: inferred from the kind."""
+        return cls.variant_rule
 
     def __init__(
         self,
@@ -384,6 +403,26 @@ class DNAEncoder(ABC):
         """Stream `predict`'s rows (`.record`, `.vector`: the probabilities) in input order; memory is
         bounded by the token budget."""
         return _pipeline.predict_iter(self, seqs, token_budget=token_budget, long=long, progress=progress)
+
+    # ----------------------------------------------------------------- variant effects (`variants`)
+    def score_variants(self, variants: Any, reference: Any, **options: Any) -> list[dict[str, Any]]:
+        """One row per alternative allele: llr (masked marginal, both strands), embedding distances,
+        window, status; see `dnallm_zoo.variants.score_variants_iter` for the options."""
+        from .variants import score_variants
+
+        return score_variants(self, variants, reference, **options)
+
+    def score_variants_iter(self, variants: Any, reference: Any, **options: Any) -> Iterator[dict[str, Any]]:
+        """Stream `score_variants`' rows in input order (every bad variant named before any model work)."""
+        from .variants import score_variants_iter
+
+        return score_variants_iter(self, variants, reference, **options)
+
+    def mutagenesis(self, reference: Any, regions: Any = None, **options: Any) -> list[dict[str, Any]]:
+        """The llr of each other base at every position of `regions` (default every contig of `reference`)."""
+        from .variants import mutagenesis
+
+        return mutagenesis(self, reference, regions, **options)
 
 
 def _check_vocab_fits(tokenizer: DNATokenizer, config: dict[str, Any], file: Path) -> None:

@@ -23,6 +23,7 @@ from ._finetune import evaluate, finetune
 from ._listing import info, list_cmd, plugins, schema
 from ._new_plugin import new_plugin
 from ._run import embed, predict
+from ._variants import mutagenesis, vep
 
 __all__ = ["cli", "main"]
 
@@ -86,5 +87,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 for _command in (list_cmd, info, plugins, schema, embed, predict, check, new_plugin, finetune, evaluate,
-                 benchmark):
+                 benchmark, vep, mutagenesis):
     cli.add_command(_command)

@@ -37,6 +37,12 @@ class PlantDNABERTEncoder(kit.StockBertEncoder):
         _check_pad(spec, config, tok)
         return tok
 
+    @classmethod
+    def variant_rule_for(cls, spec: ModelSpec) -> str | None:
+        """6-mers with single-base fallback: nonoverlapping_kmer; one base a token: single_base; BPE:
+        the core's inference (bpe)."""
+        return {"greedy-kmer": "nonoverlapping_kmer", "char": "single_base"}.get(spec.tokenizer.kind)
+
     def post_load(self) -> None:
         """Compare the label names of config.json's id2label with the spec's."""
         id2label = self.config.get("id2label") or {}
