@@ -45,11 +45,15 @@ class EncoderOutput:
     attention_mask: torch.Tensor  # [batch, tokens], 1 on real tokens
     hidden_states: tuple[torch.Tensor, ...] | None = None  # embeddings first, then each layer
     logits: torch.Tensor | None = None  # the checkpoint's head: masked-LM or classifier
+    #: one tensor per layer, [batch, heads, tokens, tokens]: the softmax weights of the original's
+    #: eager attention (`output_attentions=True`); a padded key gets (close to) 0, a real query row
+    #: sums to 1 over the real keys
+    attentions: tuple[torch.Tensor, ...] | None = None
 
-    def to_tuple(self) -> tuple[torch.Tensor, ...]:
-        return tuple(
-            t for t in (self.last_hidden_state, self.hidden_states, self.logits) if t is not None
-        )  # type: ignore[misc]
+    def to_tuple(self) -> tuple[Any, ...]:
+        """The fields that are set, in the order last_hidden_state, hidden_states, logits, attentions."""
+        fields = (self.last_hidden_state, self.hidden_states, self.logits, self.attentions)
+        return tuple(t for t in fields if t is not None)
 
     def __getitem__(self, i: int) -> Any:
         return self.to_tuple()[i]
@@ -110,8 +114,13 @@ class DNAEncoder(ABC):
         *,
         output_hidden_states: bool = False,
         with_logits: bool = False,
+        output_attentions: bool = False,
     ) -> EncoderOutput:
-        """Run the network on a padded batch; `with_logits` adds the checkpoint's head output."""
+        """Run the network on a padded batch; `with_logits` adds the checkpoint's head output.
+
+        `output_attentions` adds each layer's attention weights ([batch, heads, T, T], the softmax the
+        original's eager attention computes), `output_hidden_states` the embeddings and each layer's output.
+        """
 
     @classmethod
     def build_tokenizer(
@@ -278,6 +287,11 @@ class DNAEncoder(ABC):
     @property
     def num_layers(self) -> int:
         return int(self.config.get("num_hidden_layers", self.spec.architecture.num_layers))
+
+    @property
+    def num_heads(self) -> int:
+        """Attention heads per layer."""
+        return int(self.config.get("num_attention_heads", self.spec.architecture.num_heads))
 
     @property
     def max_length(self) -> int:

@@ -44,7 +44,8 @@ class _Model(Protocol):
     def hidden_size(self) -> int: ...
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
-                output_hidden_states: bool = False, with_logits: bool = False) -> Any: ...
+                output_hidden_states: bool = False, with_logits: bool = False,
+                output_attentions: bool = False) -> Any: ...
 
 
 @dataclass(frozen=True)

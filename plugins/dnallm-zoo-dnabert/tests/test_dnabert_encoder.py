@@ -192,3 +192,26 @@ def test_embed_chunks_long_sequences(tiny_dir: Callable[..., Path]) -> None:
     np.testing.assert_allclose(enc.embed(fits, long="error"), enc.embed(fits), atol=0, rtol=0)
     with pytest.raises(SequenceTooLongError):
         enc.embed(seq[: 510 + k], long="error")
+
+
+@pytest.mark.parametrize("k", [3, 6])
+def test_attentions_equal_bert_model_output_attentions(tiny_dir: Callable[..., Path], k: int) -> None:
+    """forward(output_attentions=True) gives transformers' eager BertModel weights, every layer and head."""
+    path = tiny_dir(k)
+    enc = load(path, k)
+    ref = reference_model(path)
+    batch = reference_batch(path, SEQS, k)
+    with torch.inference_mode():
+        out = enc.forward(batch["input_ids"], batch["attention_mask"], output_attentions=True)
+        plain = enc.forward(batch["input_ids"], batch["attention_mask"])
+        want = ref(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                   output_attentions=True)
+    assert plain.attentions is None and out.attentions is not None
+    assert len(out.attentions) == len(want.attentions) == enc.num_layers
+    real = batch["attention_mask"].bool()
+    for got, exp in zip(out.attentions, want.attentions, strict=True):
+        assert got.shape == exp.shape == (len(SEQS), enc.num_heads, real.shape[1], real.shape[1])
+        torch.testing.assert_close(got, exp, atol=1e-6, rtol=0)
+    # SDPA stays the attention of plain calls: asking for weights once does not switch it
+    assert enc.module.config._attn_implementation == "sdpa"
+    torch.testing.assert_close(out.last_hidden_state[real], plain.last_hidden_state[real], atol=ATOL, rtol=0)
