@@ -48,7 +48,7 @@ import torch
 
 import dnallm_zoo
 from dnallm_zoo import _batching, _pipeline
-from dnallm_zoo._fasta import read_fasta as fasta_records
+from dnallm_zoo.io import read_fasta as fasta_records
 
 ROOT = Path(__file__).resolve().parents[1]
 FASTA = ROOT / "examples" / "arabidopsis_chloroplast.fa"

@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
 
-    from dnallm_zoo._fasta import read_fasta
+    from dnallm_zoo.io import read_fasta
 
     genome = list(read_fasta(args.genome))
     bases = sum(len(s) for _, s in genome)

@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     from dnallm_zoo_dnabert.checkpoint import original_config, write_checkpoint
     from transformers.utils import logging as hf_logging
 
-    from dnallm_zoo._fasta import read_fasta
+    from dnallm_zoo.io import read_fasta
 
     hf_logging.set_verbosity_error()
     ((_, genome),) = list(read_fasta(FASTA))

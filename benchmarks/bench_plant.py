@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from dnallm_zoo._fasta import read_fasta as fasta_records
+from dnallm_zoo.io import read_fasta as fasta_records
 
 ROOT = Path(__file__).resolve().parents[1]
 FASTA = ROOT / "examples" / "arabidopsis_chloroplast.fa"

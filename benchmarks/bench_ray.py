@@ -46,7 +46,7 @@ def zoo_command() -> list[str]:
 
 
 def reads(n: int, length: int, seed: int) -> list[tuple[str, str]]:
-    from dnallm_zoo._fasta import read_fasta
+    from dnallm_zoo.io import read_fasta
 
     genome = "".join(seq for _, seq in read_fasta(GENOME))
     rng = np.random.default_rng(seed)

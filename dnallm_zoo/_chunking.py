@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from ._names import LongPolicy
+from ._records import SeqRecord
 from .errors import InputError, SequenceTooLongError
 
 if TYPE_CHECKING:
@@ -17,23 +19,35 @@ if TYPE_CHECKING:
 
     from .tokenize.base import DNATokenizer
 
-__all__ = ["LongPolicy", "Record", "Unit", "chunk_spans", "iter_units"]
+__all__ = ["LongPolicy", "Record", "Unit", "as_record", "chunk_spans", "iter_units"]
 
-Record = str | bytes | tuple[str, str]
-#: what to do with a sequence longer than one forward pass: cut it into chunks, refuse it, or (on
-#: networks that take any length, such as ALiBi) run it whole in one pass
-LongPolicy = Literal["chunk", "error", "whole"]
+#: what the pipeline takes: a bare sequence, an `(id, sequence)` pair, or a `SeqRecord`
+Record = str | bytes | tuple[str, str] | SeqRecord
+
+
+def as_record(rec: Record) -> SeqRecord:
+    """A `SeqRecord` of any form the pipeline takes (a bare sequence has no id)."""
+    if isinstance(rec, SeqRecord):
+        return rec
+    if isinstance(rec, tuple):
+        return SeqRecord(rec[0], rec[1])
+    return SeqRecord(None, rec)
 
 
 @dataclass
 class Unit:
-    """One forward-pass input: the token ids of bases [start, end) of sequence `index`."""
+    """One forward-pass input: the token ids of bases [start, end) of sequence `index` (`item`)."""
 
     index: int
-    record: str | None
+    item: SeqRecord
     start: int
     end: int
     ids: np.ndarray
+
+    @property
+    def record(self) -> str | None:
+        """The id of the record, when the input named one."""
+        return self.item.id
 
 
 def chunk_spans(n_bases: int, window: int, overlap: int) -> list[tuple[int, int]]:
@@ -74,15 +88,16 @@ def iter_units(
             "sequence whole; use long='chunk'"
         )
     for index, rec in enumerate(seqs):
-        record, seq = (rec if isinstance(rec, tuple) else (None, rec))
-        norm = tok.normalize(seq, record=record)
+        item = as_record(rec)
+        record = item.id
+        norm = tok.normalize(item.sequence, record=record)
         where = f"record {record!r}" if record is not None else f"sequence {index}"
         if segment is None:
             if long == "whole":
                 ids = tok.encode_normalized(norm)
                 if len(ids) <= tok.num_special_tokens:
                     raise InputError(f"{where}: {len(norm)} bases give no tokens")
-                yield Unit(index, record, 0, len(norm), ids)
+                yield Unit(index, item, 0, len(norm), ids)
                 continue
             n_tok = tok.count_tokens(len(norm))
             at_least = tok.min_tokens(len(norm))  # too long for sure: no whole tokenization
@@ -90,27 +105,27 @@ def iter_units(
             if whole is not None and len(whole) <= max_length:
                 if len(whole) <= tok.num_special_tokens:
                     raise InputError(f"{where}: {len(norm)} bases give no tokens")
-                yield Unit(index, record, 0, len(norm), whole)
+                yield Unit(index, item, 0, len(norm), whole)
                 continue
             if long != "chunk":
                 n = n_tok if n_tok is not None else (
                     len(whole) if whole is not None else f"at least {at_least}"
                 )
-                whole = " (or long='whole' to run it in one pass)" if any_length else ""
+                or_whole = " (or long='whole' to run it in one pass)" if any_length else ""
                 raise SequenceTooLongError(
                     f"{where}: {len(norm)} bases give {n} tokens; {model_id} takes at "
                     f"most {max_length} tokens ({max_bases} bases); "
-                    f"use long='chunk' to embed it in overlapping chunks{whole}"
+                    f"use long='chunk' to embed it in overlapping chunks{or_whole}"
                 )
         n_units = 0
-        for unit in _chunk(tok, index, record, norm, segment or max_bases, overlap, where, max_length):
+        for unit in _chunk(tok, index, item, norm, segment or max_bases, overlap, where, max_length):
             n_units += 1
             yield unit
         if not n_units:
             raise InputError(f"{where}: {len(norm)} bases give no tokens")
 
 
-def _chunk(tok: DNATokenizer, index: int, record: str | None, norm: bytes, window: int, overlap: int,
+def _chunk(tok: DNATokenizer, index: int, item: SeqRecord, norm: bytes, window: int, overlap: int,
            where: str, max_length: int) -> Iterator[Unit]:
     for start, end in chunk_spans(len(norm), window, overlap):
         ids = tok.encode_normalized(norm[start:end])
@@ -118,9 +133,9 @@ def _chunk(tok: DNATokenizer, index: int, record: str | None, norm: bytes, windo
             if end - start <= 2 * max(overlap, 1):
                 raise SequenceTooLongError(f"{where}: cannot chunk below the token limit")
             half = (end - start) // 2 + overlap
-            for u in _chunk(tok, index, record, norm[start:end], half, overlap, where, max_length):
-                yield Unit(index, record, start + u.start, start + u.end, u.ids)
+            for u in _chunk(tok, index, item, norm[start:end], half, overlap, where, max_length):
+                yield Unit(index, item, start + u.start, start + u.end, u.ids)
             continue
         if len(ids) <= tok.num_special_tokens:
             continue  # a tail too short for one token; its bases are in the previous chunk
-        yield Unit(index, record, start, end, ids)
+        yield Unit(index, item, start, end, ids)

@@ -22,8 +22,9 @@ from ._checkpoint import (
     report_new_weights,
     write_weights,
 )
-from ._chunking import LongPolicy, Record
-from ._pipeline import Progress, Segment
+from ._chunking import Record
+from ._names import CORE_TOKENIZER_KINDS, LongPolicy, Pooling
+from ._pipeline import Progress, Row, Segment
 from ._runtime import resolve_device, resolve_dtype
 from ._spec import HEAD_TASKS, ModelSpec, NormalizationPolicy
 from ._tasks import config_with_head
@@ -137,7 +138,7 @@ class DNAEncoder(ABC):
         """
         ts = spec.tokenizer
         file = path / ts.vocab_file
-        if ts.kind not in ("kmer", "lca", "bpe"):
+        if ts.kind not in CORE_TOKENIZER_KINDS:
             raise NotImplementedError(f"{cls.__name__} must build {ts.kind!r} tokenizers itself")
         if not file.is_file():
             present = sorted(x.name for x in path.iterdir()) if path.is_dir() else []
@@ -331,7 +332,7 @@ class DNAEncoder(ABC):
         self,
         seqs: Iterable[Record] | str,
         *,
-        pooling: str = "mean",
+        pooling: Pooling = "mean",
         layer: int = -1,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long: LongPolicy = "chunk",
@@ -349,14 +350,15 @@ class DNAEncoder(ABC):
         self,
         seqs: Iterable[Record],
         *,
-        pooling: str = "mean",
+        pooling: Pooling = "mean",
         layer: int = -1,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long: LongPolicy = "chunk",
         overlap: int | None = None,
         progress: Progress | None = None,
-    ) -> Iterator[np.ndarray]:
-        """Stream embeddings in input order; memory is bounded by the token budget, not the input."""
+    ) -> Iterator[Row]:
+        """Stream one `Row` per sequence (`.record`: its id, source and fields; `.vector`: its embedding)
+        in input order; memory is bounded by the token budget, not the input."""
         return _pipeline.embed_iter(self, seqs, pooling=pooling, layer=layer, token_budget=token_budget,
                                     long=long, overlap=overlap, progress=progress)
 
@@ -366,7 +368,7 @@ class DNAEncoder(ABC):
         *,
         segment_bases: int | None = None,
         overlap: int = 0,
-        pooling: str = "mean",
+        pooling: Pooling = "mean",
         layer: int = -1,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
     ) -> Iterator[Segment]:
@@ -391,8 +393,9 @@ class DNAEncoder(ABC):
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long: LongPolicy = "error",
         progress: Progress | None = None,
-    ) -> Iterator[np.ndarray]:
-        """Stream `predict`'s rows in input order; memory is bounded by the token budget."""
+    ) -> Iterator[Row]:
+        """Stream `predict`'s rows (`.record`, `.vector`: the probabilities) in input order; memory is
+        bounded by the token budget."""
         return _pipeline.predict_iter(self, seqs, token_budget=token_budget, long=long, progress=progress)
 
 

@@ -29,9 +29,9 @@ def read_fasta(path: str | Path) -> Iterator[tuple[str, str]]:
 
 def _strict(source: Source) -> Iterator[tuple[str, str]]:
     validator = Validator(None)
-    for n, rid, seq in read_rows(source, fileformat="fasta"):
-        problem = validator.check(source, n, rid, seq)
+    for raw in read_rows(source, fileformat="fasta"):
+        problem = validator.check_raw(source, raw)
         if problem is not None:
             raise InputError(str(problem))
-        assert rid is not None and seq is not None
-        yield rid, seq
+        assert raw.id is not None and raw.sequence is not None
+        yield raw.id, raw.sequence

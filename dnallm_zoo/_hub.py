@@ -13,7 +13,12 @@ from .errors import CheckpointError, IntegrityError, one_line
 if TYPE_CHECKING:
     from ._spec import WeightsSource
 
-__all__ = ["hub_download", "sha256_file", "verify_sha256"]
+__all__ = ["hub_download", "looks_like_hub_id", "sha256_file", "verify_sha256"]
+
+
+def looks_like_hub_id(name: str) -> bool:
+    """Whether a model name no plugin registers may name a hub repository (`owner/name`)."""
+    return name.count("/") == 1 and not name.startswith((".", "/"))
 
 
 def sha256_file(path: str | Path) -> str:

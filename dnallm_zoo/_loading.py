@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._checkpoint import read_config
 from ._discovery import call_each, get_manager
+from ._hub import looks_like_hub_id
 from ._registry import Entry, get_registry
 from ._spec import HEAD_TASKS, ModelSpec, NormalizationPolicy
 from ._tasks import head_spec, spec_from_config
@@ -17,13 +18,14 @@ if TYPE_CHECKING:
 
     from ._encoder import DNAEncoder
 
-__all__ = ["directory_spec", "load", "match_directory", "weights_dir"]
+__all__ = ["directory_spec", "load", "match_directory", "spec_of", "weights_dir"]
 
 
-def match_directory(path: str | Path) -> Entry:
-    """The registered model a checkpoint directory belongs to, asking each plugin in turn."""
+def match_directory(path: str | Path, config: dict[str, Any] | None = None) -> Entry:
+    """The registered model a checkpoint directory belongs to, asking each plugin in turn (`config`:
+    its config.json, when the caller has read it)."""
     p = Path(path)
-    config = read_config(p)
+    config = read_config(p) if config is None else config
     reg = get_registry()
     for _plugin, model_id in call_each(
         get_manager(), "match_checkpoint", firstresult=True, path=p, config=config
@@ -39,11 +41,24 @@ def match_directory(path: str | Path) -> Entry:
 def directory_spec(path: str | Path) -> ModelSpec:
     """The spec `load(path)` gives a checkpoint directory: its model's, with the head config.json names."""
     p = Path(path)
-    entry = match_directory(p)
-    cls = entry.encoder_class()
     config = read_config(p)
+    entry = match_directory(p, config)
+    cls = entry.encoder_class()
     return _shape_from_config(spec_from_config(entry.spec, cls.head_config(config), cls.head_architectures),
                               config)
+
+
+def spec_of(model: str) -> ModelSpec | None:
+    """The spec of a model without loading it (a checkpoint directory's with its head); None for a hub
+    repository no plugin registers (its spec is known once `load` has fetched it)."""
+    if Path(model).is_dir():
+        return directory_spec(model)
+    try:
+        return get_registry().resolve(model).spec
+    except UnknownModelError:
+        if looks_like_hub_id(model):
+            return None
+        raise
 
 
 #: ArchitectureSpec field <- the config.json key every BERT-family config names it by
@@ -107,7 +122,7 @@ def load(
         try:
             entry = get_registry().resolve(name)
         except UnknownModelError:
-            if name.count("/") == 1 and not name.startswith((".", "/")):
+            if looks_like_hub_id(name):
                 return _load_unregistered_hub(name, device, dtype, normalization, cache_dir, head, seed)
             raise
         spec = entry.spec

@@ -1,28 +1,32 @@
-"""The embedding pipeline over any `DNAEncoder`: units to batches to pooled vectors, in input order.
+"""The embedding pipeline over any `DNAEncoder`: records to batches to pooled vectors, in input order.
 
 normalise -> tokenize -> chunk long inputs in bases (`_chunking`) -> length-bucketed batches under a
 token budget (`_batching`) -> forward -> pool -> fold chunks back into one vector per sequence.
 Memory follows the token budget, not the input: units are run a window (a few budgets) at a time.
+The streaming forms yield rows that hold their record (`Row`, `Segment`): whoever writes them takes
+the id and the input from the row, never from its position.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
 
 from ._batching import DEFAULT_TOKEN_BUDGET, plan_batches, pool
-from ._chunking import LongPolicy, Record, Unit, iter_units
+from ._chunking import Record, Unit, iter_units
+from ._names import LongPolicy, Pooling
+from ._records import SeqRecord
 from .errors import InputError
 
 if TYPE_CHECKING:
     from ._spec import ModelSpec
     from .tokenize.base import DNATokenizer
 
-__all__ = ["Progress", "Segment", "embed", "embed_iter", "embed_segments", "predict", "predict_iter"]
+__all__ = ["Progress", "Row", "Segment", "embed", "embed_iter", "embed_segments", "predict", "predict_iter"]
 
 #: called with (sequences done, bases done) after each sequence
 Progress = Callable[[int, int], None]
@@ -48,6 +52,36 @@ class _Model(Protocol):
                 output_attentions: bool = False) -> Any: ...
 
 
+@dataclass(frozen=True, eq=False)
+class Row:
+    """One sequence's result: its record (id, source, extra fields), its position, its vector.
+
+    `vector` is the pooled embedding ([hidden]), every token's ([T, hidden], pooling 'none') or the
+    label probabilities of `predict_iter`. `numpy.asarray(row)` is the vector.
+    """
+
+    record: SeqRecord
+    index: int  # position of the sequence in the input
+    vector: np.ndarray
+
+    @property
+    def id(self) -> str | None:
+        return self.record.id
+
+    @property
+    def item(self) -> SeqRecord:
+        """The record (`OutRow.item`)."""
+        return self.record
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """The row's int columns: its length in bases."""
+        return (self.record.length,)
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        return np.asarray(self.vector, dtype=dtype)
+
+
 @dataclass(frozen=True)
 class Segment:
     """One window of one input sequence and its pooled embedding."""
@@ -58,9 +92,15 @@ class Segment:
     end: int
     n_tokens: int
     vector: np.ndarray
+    item: SeqRecord = field(default=SeqRecord(None, ""), repr=False, compare=False)  # the whole record
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """The row's int columns: start and end."""
+        return (self.start, self.end)
 
 
-def _check_pooling(model: _Model, pooling: str) -> None:
+def _check_pooling(model: _Model, pooling: Pooling) -> None:
     if pooling not in model.spec.capabilities.poolings:
         raise InputError(
             f"{model.spec.id} does not offer pooling {pooling!r}; "
@@ -86,15 +126,15 @@ def embed(
     model: _Model,
     seqs: Iterable[Record] | str,
     *,
-    pooling: str = "mean",
+    pooling: Pooling = "mean",
     layer: int = -1,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     long: LongPolicy = "chunk",
     overlap: int | None = None,
 ) -> np.ndarray | list[np.ndarray]:
     """One float32 vector per sequence ([N, hidden]); with pooling='none' a list of [T, H]."""
-    out = list(embed_iter(model, _as_list(seqs), pooling=pooling, layer=layer,
-                          token_budget=token_budget, long=long, overlap=overlap))
+    out = [row.vector for row in embed_iter(model, _as_list(seqs), pooling=pooling, layer=layer,
+                                            token_budget=token_budget, long=long, overlap=overlap)]
     if pooling == "none":
         return out
     if not out:
@@ -106,14 +146,15 @@ def embed_iter(
     model: _Model,
     seqs: Iterable[Record],
     *,
-    pooling: str = "mean",
+    pooling: Pooling = "mean",
     layer: int = -1,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     long: LongPolicy = "chunk",
     overlap: int | None = None,
     progress: Progress | None = None,
-) -> Iterator[np.ndarray]:
-    """Stream embeddings in input order; memory is bounded by the token budget, not the input."""
+) -> Iterator[Row]:
+    """Stream one `Row` per sequence (its record and embedding) in input order; memory is bounded by the
+    token budget, not the input."""
     _check_pooling(model, pooling)
     if pooling == "none" and long == "chunk":
         long = "error"  # per-token output of a chunked sequence would be ambiguous
@@ -128,7 +169,7 @@ def embed_segments(
     *,
     segment_bases: int | None = None,
     overlap: int = 0,
-    pooling: str = "mean",
+    pooling: Pooling = "mean",
     layer: int = -1,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
 ) -> Iterator[Segment]:
@@ -141,7 +182,7 @@ def embed_segments(
         raise InputError(f"segments of {size} bases exceed {model.spec.id}'s {model.max_bases}")
     units = _units(model, seqs, long="chunk", overlap=overlap, segment=size)
     for unit, vec in _run_units(model, units, pooling=pooling, layer=layer, token_budget=token_budget):
-        yield Segment(unit.index, unit.record, unit.start, unit.end, len(unit.ids), vec)
+        yield Segment(unit.index, unit.record, unit.start, unit.end, len(unit.ids), vec, unit.item)
 
 
 def predict_iter(
@@ -151,16 +192,17 @@ def predict_iter(
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     long: LongPolicy = "error",
     progress: Progress | None = None,
-) -> Iterator[np.ndarray]:
-    """Stream per-sequence label probabilities in input order (softmax; sigmoid if multi-label; raw
-    values if regression); a chunked sequence's logits are averaged over its chunks by token count."""
+) -> Iterator[Row]:
+    """Stream one `Row` per sequence: its record and label probabilities, in input order (softmax;
+    sigmoid if multi-label; raw values if regression); a chunked sequence's logits are averaged over
+    its chunks by token count."""
     spec = model.spec
     if spec.task != "sequence-classification":
         raise InputError(f"{spec.id} is a {spec.task} model; predict needs a classifier")
     units = _units(model, seqs, long=long, overlap=None)
     scored = _run_units(model, units, pooling=None, layer=-1, token_budget=token_budget)
-    for logits in _aggregate(scored, "mean", progress):
-        yield _probabilities(logits, spec.problem_type)
+    for row in _aggregate(scored, "mean", progress):
+        yield Row(row.record, row.index, _probabilities(row.vector, spec.problem_type))
 
 
 def predict(
@@ -171,7 +213,7 @@ def predict(
     long: LongPolicy = "error",
 ) -> np.ndarray:
     """Per-sequence label probabilities, [N, labels] (see `predict_iter`)."""
-    rows = list(predict_iter(model, _as_list(seqs), token_budget=token_budget, long=long))
+    rows = [row.vector for row in predict_iter(model, _as_list(seqs), token_budget=token_budget, long=long)]
     if not rows:
         return np.zeros((0, len(model.spec.labels or ())), dtype=np.float32)
     return np.stack(rows)
@@ -188,7 +230,7 @@ def _probabilities(logits: np.ndarray, problem_type: str | None) -> np.ndarray:
 
 @torch.inference_mode()
 def _run_units(
-    model: _Model, units: Iterable[Unit], *, pooling: str | None, layer: int, token_budget: int
+    model: _Model, units: Iterable[Unit], *, pooling: Pooling | None, layer: int, token_budget: int
 ) -> Iterator[tuple[Unit, np.ndarray]]:
     """Run units window by window (a window is a few token budgets), in input order.
 
@@ -206,7 +248,7 @@ def _run_units(
         yield from _run_window(model, window, pooling, layer, token_budget)
 
 
-def _run_window(model: _Model, window: list[Unit], pooling: str | None, layer: int,
+def _run_window(model: _Model, window: list[Unit], pooling: Pooling | None, layer: int,
                 token_budget: int) -> Iterator[tuple[Unit, np.ndarray]]:
     results: list[np.ndarray | None] = [None] * len(window)
     for batch in plan_batches([len(u.ids) for u in window], token_budget):
@@ -247,21 +289,21 @@ def _hidden(model: _Model, out: Any, layer: int) -> torch.Tensor:
 
 def _aggregate(
     scored: Iterable[tuple[Unit, np.ndarray]],
-    pooling: str,
+    pooling: Pooling,
     progress: Progress | None,
-) -> Iterator[np.ndarray]:
-    """Fold consecutive units of one sequence into its vector (token-weighted; max for 'max')."""
-    current: int | None = None
+) -> Iterator[Row]:
+    """Fold consecutive units of one sequence into its row (token-weighted; max for 'max')."""
+    current: Unit | None = None
     acc: np.ndarray | None = None
     weight = 0
     bases = 0
     for unit, vec in scored:
-        if unit.index != current:
-            if acc is not None:
-                yield acc if pooling in ("max", "none") else acc / weight
+        if current is None or unit.index != current.index:
+            if acc is not None and current is not None:
+                yield Row(current.item, current.index, acc if pooling in ("max", "none") else acc / weight)
                 if progress:
                     progress(1, bases)
-            current, acc, weight, bases = unit.index, None, 0, 0
+            current, acc, weight, bases = unit, None, 0, 0
         n = len(unit.ids)
         bases = max(bases, unit.end)
         if pooling == "none":
@@ -271,8 +313,8 @@ def _aggregate(
         else:
             acc = vec * n if acc is None else acc + vec * n
         weight += n
-    if acc is not None:
-        yield acc if pooling in ("max", "none") else acc / weight
+    if acc is not None and current is not None:
+        yield Row(current.item, current.index, acc if pooling in ("max", "none") else acc / weight)
         if progress:
             progress(1, bases)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._names import DTYPE_ALIASES
 from ._spec import ModelSpec
 from .errors import RuntimeConfigError
 
@@ -12,9 +13,6 @@ if TYPE_CHECKING:
 
 __all__ = ["available_devices", "cpu_has_native_bf16", "resolve_device", "resolve_dtype"]
 
-_DTYPES = {"float32": "float32", "fp32": "float32", "float": "float32",
-           "float16": "float16", "fp16": "float16", "half": "float16",
-           "bfloat16": "bfloat16", "bf16": "bfloat16"}
 
 
 def available_devices() -> list[str]:
@@ -94,7 +92,7 @@ def resolve_dtype(
                 return getattr(torch, name)
         return getattr(torch, allowed[0])
     name = str(dtype).removeprefix("torch.")
-    canon = _DTYPES.get(name)
+    canon = DTYPE_ALIASES.get(name)
     if canon is None:
         raise RuntimeConfigError(f"unknown dtype {dtype!r}; use float32, float16 or bfloat16")
     if canon not in allowed:

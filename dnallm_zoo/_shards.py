@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ._writers import AtomicPath, EmbeddingWriter, RowLayout, parquet_schema, parquet_table
+from ._writers import AtomicPath, EmbeddingWriter, RowLayout, parquet_schema, parquet_table, stamped
 from .errors import InputError, one_line
 
 __all__ = [
@@ -135,7 +135,7 @@ def start(
     """
     d = Path(directory)
     manifest = {
-        "schema_version": SCHEMA_VERSION, "model": model, "metadata": dict(metadata),
+        "schema_version": SCHEMA_VERSION, "model": model, "metadata": stamped(metadata),
         "layout": layout.to_json(), "inputs": list(inputs), "shards": [], "rows": 0, "complete": False,
     }
     if resume:
@@ -188,9 +188,7 @@ def write_shard(
                          f"of {n} rows each")
     if layout.source and (sources is None or len(sources) != n):
         raise ValueError(f"shard {name}: the layout needs one source per row")
-    from . import __version__
-
-    schema = parquet_schema(layout, {"dnallm_zoo_version": __version__, **metadata})
+    schema = parquet_schema(layout, stamped(metadata))
     table = parquet_table(layout, schema, ids, sources or (), [values[c] for c in layout.columns], mat)
     out = AtomicPath(Path(directory) / name)
     try:
@@ -354,8 +352,12 @@ class ShardWriter(EmbeddingWriter):
 def open_shards(
     directory: str | Path, *, layout: RowLayout, metadata: Mapping[str, str], inputs: Sequence[str],
     model: str, shard_size: int, resume: bool = False,
+    expected_ids: Callable[[], Iterable[str]] | None = None,
 ) -> Iterator[ShardWriter]:
-    """A `ShardWriter` that finishes the run on success and keeps its complete shards on error."""
+    """A `ShardWriter` that finishes the run on success and keeps its complete shards on error.
+
+    `expected_ids()`, asked at the end, gives the ids the directory must hold, each once.
+    """
     writer = ShardWriter(Path(directory), layout, metadata, inputs=inputs, shard_size=shard_size,
                          model=model, resume=resume)
     try:
@@ -363,4 +365,6 @@ def open_shards(
     except BaseException:
         writer.abort()
         raise
+    if expected_ids is not None:
+        writer.expected_ids = expected_ids()
     writer.close()

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ._names import HEAD_TASKS, K_KINDS, KMER_KINDS, POOLINGS, DType, Pooling, Task
+
 __all__ = [
     "HEAD_TASKS",
     "ArchitectureSpec",
@@ -22,15 +24,7 @@ __all__ = [
 ]
 
 Device = Literal["cpu", "cuda", "mps"]
-DType = Literal["float32", "float16", "bfloat16"]
-Pooling = Literal["mean", "cls", "max", "none"]
-Task = Literal["embedding", "masked-lm", "sequence-classification", "token-classification"]
-#: the head tasks: a model of these has `labels` and `problem_type`
-HEAD_TASKS = ("sequence-classification", "token-classification")
 ProblemType = Literal["single-label", "multi-label", "regression"]
-#: tokenizer kinds the core builds itself; a plugin names any other kind and builds it in its encoder
-CORE_TOKENIZER_KINDS = ("kmer", "lca", "bpe")
-_KMER_KINDS = ("kmer", "lca", "greedy-kmer")
 
 # used with fullmatch: `$` alone would let a trailing newline through
 _ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -86,7 +80,7 @@ class TokenizerSpec(_Frozen):
 
     @model_validator(mode="after")
     def _k_needed(self) -> TokenizerSpec:
-        if self.kind in _KMER_KINDS and self.k is None:
+        if self.kind in K_KINDS and self.k is None:
             raise ValueError(f"tokenizer kind {self.kind!r} needs k")
         return self
 
@@ -150,7 +144,7 @@ class Capabilities(_Frozen):
     any_length: bool = Field(
         False, description="the network takes any number of tokens in one pass (ALiBi), not only max_tokens"
     )
-    poolings: tuple[Pooling, ...] = ("mean", "cls", "max", "none")
+    poolings: tuple[Pooling, ...] = POOLINGS
 
     @model_validator(mode="after")
     def _consistent(self) -> Capabilities:
@@ -228,7 +222,7 @@ class ModelSpec(_Frozen):
                 f"tokenizer.max_tokens ({tok.max_tokens}) exceeds the {arch.max_tokens} positions of the "
                 "architecture (set capabilities.any_length for networks that take any length)"
             )
-        if tok.kind in ("kmer", "lca") and tok.k is not None and caps.max_bases >= tok.k:
+        if tok.kind in KMER_KINDS and tok.k is not None and caps.max_bases >= tok.k:
             needed = (caps.max_bases - tok.k) // tok.stride + 1 + 2  # k-mers + [CLS] and [SEP]
             if needed > tok.max_tokens:
                 raise ValueError(

@@ -13,7 +13,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._inputs import Source, read_rows
+from ._inputs import RawRecord, Source, read_rows
+from ._names import KMER_KINDS
+from ._records import SeqRecord
 from ._spec import ModelSpec, NormalizationPolicy
 from ._writers import AtomicPath
 from .errors import EmptySequenceError, InputError, InvalidSequenceError, one_line
@@ -58,7 +60,7 @@ class BadRecordsError(InputError):
 def min_bases(spec: ModelSpec) -> int:
     """The fewest bases that give a token: k for k-mer tokenizers, else 1."""
     tok = spec.tokenizer
-    return tok.k if tok.kind in ("kmer", "lca") and tok.k else 1
+    return tok.k if tok.kind in KMER_KINDS and tok.k else 1
 
 
 class Validator:
@@ -68,6 +70,12 @@ class Validator:
         self.policy = policy  # None: characters are not checked
         self.min_bases = min_bases
         self._first: dict[str, tuple[str, str, int]] = {}
+
+    def check_raw(self, source: Source, raw: RawRecord) -> Problem | None:
+        """`check` of a record as read (a row the reader could not split is bad as it is)."""
+        if raw.problem is not None:
+            return Problem(source.name, source.unit, raw.n, raw.id, "ragged", raw.problem)
+        return self.check(source, raw.n, raw.id, raw.sequence)
 
     def check(self, source: Source, n: int, rid: str | None, seq: str | None) -> Problem | None:
         """The problems of one record (all of them, in one `Problem`), or None when it is good."""
@@ -111,17 +119,20 @@ class Screening:
     """A run's records, checked: files before any model work, standard input as it streams.
 
     `check_files` reads every file input once and, unless `skip_invalid`, raises `BadRecordsError`
-    naming all bad records; `records` then streams the good ones, input by input, as
-    `(source, id, sequence)`. `expected_ids` are the good ids seen (files, then streamed input) and
-    `problems` every bad record found.
+    naming all bad records; `records` then streams the good ones, input by input, as `SeqRecord`s
+    (their extra fields: the `extra_columns` asked for). `expected_ids` are the good ids seen (files,
+    then streamed input) and `problems` every bad record found.
     """
 
     def __init__(self, sources: Sequence[Source], validator: Validator, *, skip_invalid: bool = False,
-                 id_column: str = "id", sequence_column: str = "sequence") -> None:
+                 id_column: str = "id", sequence_column: str = "sequence",
+                 extra_columns: tuple[str, ...] = ()) -> None:
         self.sources = list(sources)
         self.validator = validator
         self.skip_invalid = skip_invalid
-        self.columns = {"id_column": id_column, "sequence_column": sequence_column}
+        self.id_column = id_column
+        self.sequence_column = sequence_column
+        self.extra_columns = extra_columns
         self.problems: list[Problem] = []
         self.expected_ids: list[str] = []
         self._bad: dict[int, set[int]] = {}
@@ -136,21 +147,25 @@ class Screening:
             if source.path is None:
                 continue
             bad = self._bad.setdefault(source.index, set())
-            for n, rid, seq in read_rows(source, **self.columns):
-                problem = self.validator.check(source, n, rid, seq)
+            for raw in self._read(source, extra=False):
+                problem = self.validator.check_raw(source, raw)
                 if problem is None:
-                    assert rid is not None
-                    self.expected_ids.append(rid)
+                    assert raw.id is not None
+                    self.expected_ids.append(raw.id)
                 else:
                     self.problems.append(problem)
-                    bad.add(n)
+                    bad.add(raw.n)
                 if progress is not None:
-                    progress(1, len(seq or ""))
+                    progress(1, len(raw.sequence or ""))
         self._checked = True
         if self.problems and not self.skip_invalid:
             raise BadRecordsError(self.problems, hint=self.hint)
 
-    def records(self, skip_ids: Iterable[str] = ()) -> Iterator[tuple[Source, str, str]]:
+    def _read(self, source: Source, *, extra: bool = True) -> Iterator[RawRecord]:
+        return read_rows(source, id_column=self.id_column, sequence_column=self.sequence_column,
+                         extra_columns=self.extra_columns if extra else ())
+
+    def records(self, skip_ids: Iterable[str] = ()) -> Iterator[SeqRecord]:
         """The good records not in `skip_ids`, in input order."""
         if not self._checked:
             raise RuntimeError("check_files() first")
@@ -160,28 +175,33 @@ class Screening:
                 yield from self._streamed(source, skip)
                 continue
             bad = self._bad.get(source.index, set())
-            for n, rid, seq in read_rows(source, **self.columns):
-                if n in bad or rid in skip:
+            for raw in self._read(source):
+                if raw.n in bad or raw.id in skip:
                     continue
-                assert rid is not None and seq is not None
-                yield source, rid, seq
+                yield _good(source, raw)
 
-    def _streamed(self, source: Source, skip: set[str] | frozenset[str]) -> Iterator[tuple[Source, str, str]]:
+    def _streamed(self, source: Source, skip: set[str] | frozenset[str]) -> Iterator[SeqRecord]:
         """Check as it streams; without `skip_invalid` the first bad record ends the model's input,
         the rest is read to name every bad record, then `BadRecordsError`."""
         failed = False
-        for n, rid, seq in read_rows(source, **self.columns):
-            problem = self.validator.check(source, n, rid, seq)
+        for raw in self._read(source):
+            problem = self.validator.check_raw(source, raw)
             if problem is not None:
                 self.problems.append(problem)
                 failed = not self.skip_invalid
                 continue
-            assert rid is not None and seq is not None
-            self.expected_ids.append(rid)
-            if not failed and rid not in skip:
-                yield source, rid, seq
+            good = _good(source, raw)
+            self.expected_ids.append(raw.id or "")
+            if not failed and good.id not in skip:
+                yield good
         if failed:
             raise BadRecordsError(self.problems, hint=" (standard input is checked as it streams)")
+
+
+def _good(source: Source, raw: RawRecord) -> SeqRecord:
+    """A record the validator passed, as the pipeline takes it."""
+    assert raw.id is not None and raw.sequence is not None
+    return SeqRecord(raw.id, raw.sequence, source.name, raw.n, raw.extra)
 
 
 def skipped_path(output: str | Path) -> Path:

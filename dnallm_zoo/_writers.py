@@ -44,6 +44,8 @@ from .errors import InputError, one_line
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ._records import OutRow
+
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "AtomicPath",
@@ -52,8 +54,17 @@ __all__ = [
     "check_output",
     "open_writer",
     "parquet_schema",
+    "stamped",
     "writer_class",
 ]
+
+
+def stamped(metadata: Mapping[str, object]) -> dict[str, str]:
+    """Run metadata as written: strings, with the dnallm_zoo version that wrote them (the one place the
+    version is stamped; every writer and the shard manifest call it)."""
+    from . import __version__
+
+    return {"dnallm_zoo_version": __version__, **{k: str(v) for k, v in metadata.items()}}
 
 
 # ----------------------------------------------------------------------------------------- layouts
@@ -173,13 +184,18 @@ class EmbeddingWriter(ABC):
     suffix: ClassVar[str]
 
     def __init__(self, path: Path, layout: RowLayout, metadata: Mapping[str, str]) -> None:
-        from . import __version__
-
         self.path = path
         self.layout = layout
-        self.metadata = {"dnallm_zoo_version": __version__, **{k: str(v) for k, v in metadata.items()}}
+        self.metadata = stamped(metadata)
         self.rows = 0
         self._done = False
+
+    def write_row(self, row: OutRow) -> None:
+        """Add one result row, by its own record's id and input (never by its position)."""
+        rec = row.item
+        if rec.id is None:
+            raise ValueError(f"a row of input {rec.source!r} record {rec.n} has no id")
+        self.write(rec.id, row.values, row.vector, source=rec.source if self.layout.source else None)
 
     def write(self, record_id: str, values: Sequence[int], vector: np.ndarray, *,
               source: str | None = None) -> None:

@@ -6,13 +6,14 @@ import bz2
 import gzip
 import io
 import lzma
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dnallm_zoo._inputs import STDIN, Source, expand_inputs, read_rows, table_kind
+from dnallm_zoo._inputs import STDIN, RawRecord, Source, expand_inputs, read_rows, table_kind
 from dnallm_zoo.errors import InputError
 
 FASTA = ">chr1 first\nACGT\nAC\n>\nGG\n>empty\n"
@@ -22,6 +23,10 @@ FASTQ = "@r1 x\nACGT\n+\nIIII\n@r2\nTT\n+\nII\n"
 def source(path: Path) -> Source:
     return expand_inputs([path])[0]
 
+
+
+def trio(records: Iterable[RawRecord]) -> list[tuple[int, str | None, str | None]]:
+    return [(r.n, r.id, r.sequence) for r in records]
 
 @pytest.mark.parametrize("compress", [None, gzip.compress, bz2.compress, lzma.compress])
 @pytest.mark.parametrize(("text", "name", "rows"), [
@@ -35,7 +40,7 @@ def test_fasta_and_fastq_in_any_compression(tmp_path: Path, compress: object, te
     path.write_bytes(compress(text.encode()) if compress else text.encode())  # type: ignore[operator]
     src = source(path)
     assert src.kind == "reads" and src.unit == "record"
-    assert list(read_rows(src)) == rows
+    assert trio(read_rows(src)) == rows
 
 
 @pytest.mark.parametrize("compress", [False, True])
@@ -44,7 +49,7 @@ def test_standard_input_fasta_or_fastq(monkeypatch: pytest.MonkeyPatch, compress
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
     [src] = expand_inputs(["-"])
     assert src.name == STDIN and src.path is None
-    assert [r[1] for r in read_rows(src)] == ["r1", "r2"]
+    assert [r.id for r in read_rows(src)] == ["r1", "r2"]
 
 
 def test_tables_csv_tsv_compressed_and_parquet(tmp_path: Path) -> None:
@@ -53,11 +58,11 @@ def test_tables_csv_tsv_compressed_and_parquet(tmp_path: Path) -> None:
     pq.write_table(pa.table({"id": [7, 8], "sequence": ["AC", None]}), tmp_path / "t.parquet")
     csv = source(tmp_path / "t.csv")
     assert csv.kind == "csv" and csv.unit == "row"
-    assert list(read_rows(csv)) == [(1, "a", "ACGT"), (2, "b,2", "TT"), (3, None, "GG"), (4, "d", "")]
+    assert trio(read_rows(csv)) == [(1, "a", "ACGT"), (2, "b,2", "TT"), (3, None, "GG"), (4, "d", "")]
     tsv = source(tmp_path / "t.tsv.gz")
-    assert list(read_rows(tsv, id_column="name", sequence_column="dna")) == [(1, "q", "ACG")]
-    assert list(read_rows(source(tmp_path / "t.parquet"))) == [(1, "7", "AC"), (2, "8", None)]
-    with pytest.raises(InputError, match=r"gz: no column 'id', 'sequence' \(its columns: name, dna\)"):
+    assert trio(read_rows(tsv, id_column="name", sequence_column="dna")) == [(1, "q", "ACG")]
+    assert trio(read_rows(source(tmp_path / "t.parquet"))) == [(1, "7", "AC"), (2, "8", None)]
+    with pytest.raises(InputError, match=r"gz: no column 'id', 'sequence' \(its columns: 'name', 'dna'\)"):
         list(read_rows(tsv))
     with pytest.raises(InputError, match=r"t\.parquet: no column 'seq'"):
         list(read_rows(source(tmp_path / "t.parquet"), sequence_column="seq"))

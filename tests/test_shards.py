@@ -60,7 +60,8 @@ def test_a_run_writes_shards_and_a_manifest_readers_skip(tmp_path: Path) -> None
     assert manifest == read_manifest(d)
     assert manifest["complete"] is True and manifest["rows"] == 3 and manifest["schema_version"] == 1
     assert manifest["model"] == "toy-3" and manifest["inputs"] == INPUTS
-    assert manifest["metadata"] == META and manifest["layout"]["source"] is True
+    assert manifest["metadata"] == {"dnallm_zoo_version": __version__, **META}
+    assert manifest["layout"]["source"] is True
     assert manifest["shards"][0] == {"file": "part-00000-000000.parquet", "rows": 2,
                                      "ids": {"first": "r1", "last": "r2", "count": 2}}
     table = pq.read_table(d)  # the manifest's leading underscore: a plain Parquet dataset

@@ -88,8 +88,8 @@ def test_screening_checks_files_first_and_streams_the_good(tmp_path: Path) -> No
     lenient.check_files(lambda n, b: counted.append((n, b)))
     assert len(counted) == 5 and sum(b for _, b in counted) == 20
     assert lenient.expected_ids == ["r1", "r3", "r4"]
-    got = [(s.index, rid, seq) for s, rid, seq in lenient.records(skip_ids={"r3"})]
-    assert got == [(0, "r1", "ACGT"), (1, "r4", "TTTT")]
+    got = [(r.source, r.n, r.id, r.sequence) for r in lenient.records(skip_ids={"r3"})]
+    assert got == [(lenient.sources[0].name, 1, "r1", "ACGT"), (lenient.sources[1].name, 2, "r4", "TTTT")]
 
 
 def test_standard_input_is_checked_as_it_streams(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -100,7 +100,7 @@ def test_standard_input_is_checked_as_it_streams(tmp_path: Path, monkeypatch: py
     screen.check_files()  # the file is good; standard input is not read yet
     out = []
     with pytest.raises(BadRecordsError) as err:
-        for _, rid, _ in screen.records():
+        for rid in (r.id for r in screen.records()):
             out.append(rid)
     assert out == ["r1", "s1"]  # the first bad record ends the model's input ...
     assert [p.n for p in err.value.problems] == [2, 4]  # ... every bad one is still named

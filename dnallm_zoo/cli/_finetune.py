@@ -8,12 +8,12 @@ from typing import Any
 
 import click
 
+from .._names import FINETUNE_METHODS, FINETUNE_TASKS, FinetuneMethod, FinetuneTask
 from ..errors import ZooError
 
 __all__ = ["evaluate", "finetune"]
 
-# the tasks of dnallm_zoo.finetune.data (not imported here: listing commands stay light)
-TASK_CHOICES = ("binary", "multiclass", "multilabel", "regression", "token")
+TASK_CHOICES = FINETUNE_TASKS  # the tasks of dnallm_zoo.finetune.data
 _EXTRA = ("accelerate", "sklearn", "scipy")
 
 
@@ -46,7 +46,7 @@ def _echo_err(line: str) -> None:
               help="Evaluation data (same format): scored each epoch; the best epoch is kept.")
 @click.option("--task", required=True, type=click.Choice(TASK_CHOICES))
 @click.option("--output", "-o", required=True, metavar="DIR", help="Where the model and metrics.json go.")
-@click.option("--method", type=click.Choice(["full", "lora", "probe"]), default="full", show_default=True,
+@click.option("--method", type=click.Choice(FINETUNE_METHODS), default="full", show_default=True,
               help="full: every weight; lora: adapters (peft), merged on save; probe: a linear head on "
                    "frozen embeddings.")
 @click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True)
@@ -67,10 +67,10 @@ def _echo_err(line: str) -> None:
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty output directory.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def finetune(
-    model: str, train_path: str, eval_path: str | None, task: str, output: str, method: str, epochs: int,
-    learning_rate: float | None, batch_size: int, seed: int, metric: str | None, sequence_column: str,
-    label_column: tuple[str, ...], num_labels: int | None, rc_augment: bool, device: str, overwrite: bool,
-    quiet: bool,
+    model: str, train_path: str, eval_path: str | None, task: FinetuneTask, output: str,
+    method: FinetuneMethod, epochs: int, learning_rate: float | None, batch_size: int, seed: int,
+    metric: str | None, sequence_column: str, label_column: tuple[str, ...], num_labels: int | None,
+    rc_augment: bool, device: str, overwrite: bool, quiet: bool,
 ) -> None:
     """Train MODEL on a labelled file: a new task head (full or LoRA fine-tuning), or a linear probe.
 
@@ -85,13 +85,13 @@ def finetune(
     from ..finetune.train import finetune as run
 
     columns = list(label_column)
-    train = read_labeled(train_path, task, sequence_column=sequence_column,  # type: ignore[arg-type]
+    train = read_labeled(train_path, task, sequence_column=sequence_column,
                          label_column=columns, num_labels=num_labels)
     evald = None
     if eval_path is not None:
-        evald = read_labeled(eval_path, task, sequence_column=sequence_column,  # type: ignore[arg-type]
+        evald = read_labeled(eval_path, task, sequence_column=sequence_column,
                              label_column=columns, label_names=train.label_names, training=False)
-    cfg = TrainConfig(method=method, epochs=epochs, learning_rate=learning_rate,  # type: ignore[arg-type]
+    cfg = TrainConfig(method=method, epochs=epochs, learning_rate=learning_rate,
                       batch_size=batch_size, seed=seed, metric=metric, rc_augment=rc_augment, device=device,
                       progress=not quiet)
     record = run(model, train, evald, output, cfg, overwrite=overwrite, echo=_echo_err)

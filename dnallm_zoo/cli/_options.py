@@ -1,4 +1,4 @@
-"""The options every command that runs a model shares, and what they resolve to."""
+"""The options every command that runs a model shares, parsed into the run's typed options (`_options`)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
 import click
 
 from .._batching import DEFAULT_TOKEN_BUDGET
-
-if TYPE_CHECKING:
-    from .._encoder import DNAEncoder
-    from .._spec import ModelSpec, NormalizationPolicy
+from .._names import DTYPE_CHOICES
+from .._options import InputOptions, LoadOptions, Normalization, OutputOptions
 
 __all__ = ["DEFAULT_SHARD_SIZE", "ModelOptions", "model_options"]
 
-DEFAULT_SHARD_SIZE = 10_000
+DEFAULT_SHARD_SIZE = 10_000  # the `_run.DEFAULT_SHARD_SIZE` (not imported: listing stays light)
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
-_DTYPES = ("auto", "float32", "float16", "bfloat16", "fp32", "fp16", "bf16")
 
 INPUTS_HELP = """
 INPUT is one or more FASTA or FASTQ files (compressed or not: .gz, .bz2, .xz, .zst), globs
@@ -68,7 +65,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--device", default="auto", show_default=True, callback=_check_device,
                      help="auto, cpu, cuda, cuda:N or mps."),
         click.option("--dtype", default="auto", show_default=True,
-                     type=click.Choice(_DTYPES, case_sensitive=False)),
+                     type=click.Choice(DTYPE_CHOICES, case_sensitive=False)),
         click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
                      help="Hub cache to read and fill (default: HF_HUB_CACHE, else HF_HOME/hub)."),
         click.option("--token-budget", type=click.IntRange(min=1), default=DEFAULT_TOKEN_BUDGET,
@@ -84,7 +81,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
              "resume", "device", "dtype", "cache_dir", "token_budget", "iupac", "no_uppercase", "no_u_to_t")
 
     def wrapper(**kwargs: Any) -> Any:
-        shared = ModelOptions(**{k: kwargs.pop(k) for k in names})
+        shared = ModelOptions.parsed(**{k: kwargs.pop(k) for k in names})
         return fn(opts=shared, **kwargs)
 
     functools.update_wrapper(wrapper, fn)  # the command's own options (__click_params__) come along
@@ -97,42 +94,26 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @dataclass(frozen=True)
 class ModelOptions:
-    """What `model_options` parsed."""
+    """What `model_options` parsed: the run's inputs, output and model, and the token budget."""
 
-    inputs: tuple[str, ...]
-    model: str
-    output: str
-    id_column: str
-    sequence_column: str
-    skip_invalid: bool
-    shard_size: int | None
-    resume: bool
-    device: str
-    dtype: str
-    cache_dir: Path | None
+    inputs: InputOptions
+    output: OutputOptions
+    load: LoadOptions
     token_budget: int
-    iupac: str | None
-    no_uppercase: bool
-    no_u_to_t: bool
 
-    @property
-    def normalization(self) -> dict[str, Any]:
-        """The normalisation options that override the model's."""
-        norm: dict[str, Any] = {}
-        if self.iupac is not None:
-            norm["iupac"] = self.iupac
-        if self.no_uppercase:
-            norm["uppercase"] = False
-        if self.no_u_to_t:
-            norm["u_to_t"] = False
-        return norm
-
-    def policy(self, spec: ModelSpec) -> NormalizationPolicy:
-        """The model's normalisation policy with these options' overrides (what its tokenizer applies)."""
-        return spec.tokenizer.normalization.model_copy(update=self.normalization)
-
-    def load(self) -> DNAEncoder:
-        from .._loading import load
-
-        return load(self.model, device=self.device, dtype=self.dtype.lower(),
-                    normalization=self.normalization or None, cache_dir=self.cache_dir)
+    @classmethod
+    def parsed(cls, *, inputs: tuple[str, ...], model: str, output: str, id_column: str, sequence_column: str,
+               skip_invalid: bool, shard_size: int | None, resume: bool, device: str, dtype: str,
+               cache_dir: Path | None, token_budget: int, iupac: Literal["unk", "error"] | None,
+               no_uppercase: bool, no_u_to_t: bool) -> ModelOptions:
+        """From the command line's flags (one per option: the click callback's keywords)."""
+        norm = Normalization(iupac=iupac,
+                             uppercase=False if no_uppercase else None, u_to_t=False if no_u_to_t else None)
+        return cls(
+            InputOptions(inputs, id_column=id_column, sequence_column=sequence_column,
+                         skip_invalid=skip_invalid),
+            OutputOptions(output, shard_size=shard_size, resume=resume),
+            LoadOptions(model, device=device, dtype=dtype.lower(), normalization=norm,
+                        cache_dir=None if cache_dir is None else str(cache_dir)),
+            token_budget,
+        )

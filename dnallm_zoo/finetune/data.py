@@ -9,7 +9,8 @@ Label formats, by task (a table's label column; in FASTA the header's last `|` f
   separated by `;`, `,` or spaces (a Parquet list column also works); -100 marks a base to ignore.
 
 Rows are named as the file shows them: `line N` in CSV/TSV (the header is line 1), `row N` (from 1)
-in Parquet, `record N` in FASTA.
+in Parquet, `record N` in FASTA. Files are read by the reader of every command (`dnallm_zoo._inputs`:
+any compression dnaio and pyarrow read, the label columns carried as the records' extra fields).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 
+from .._inputs import COMPRESSED, HEADER, Kind, RawRecord, Source, input_kind, read_rows
+from .._names import FINETUNE_TASKS, FinetuneTask
 from ..errors import InputError
 
 __all__ = [
@@ -35,16 +38,14 @@ __all__ = [
     "read_labeled",
 ]
 
-Task = Literal["binary", "multiclass", "multilabel", "regression", "token"]
-TASKS: tuple[str, ...] = get_args(Task)
+Task = FinetuneTask
+TASKS: tuple[str, ...] = FINETUNE_TASKS
 #: the label of a base (token task) that no loss or metric counts, as transformers' -100
 IGNORE_INDEX = -100
 FASTA_LABEL = "header's last '|' field"
 
-_FORMATS = {
-    ".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".parquet": "parquet", ".pq": "parquet",
-    ".fa": "fasta", ".fasta": "fasta", ".fna": "fasta", ".fas": "fasta",
-}
+#: the reader's kind of each format (`detect_format`'s names)
+_KINDS: dict[str, Kind] = {"csv": "csv", "tsv": "tsv", "parquet": "parquet", "fasta": "reads"}
 _SEPARATORS = re.compile(r"[;,\s]+")
 _INT = re.compile(r"[+-]?\d+")
 
@@ -143,17 +144,20 @@ def _ranges(numbers: Iterable[int]) -> str:
 
 # ----------------------------------------------------------------------------------------- reading
 def detect_format(path: str | Path) -> str:
-    """csv, tsv, parquet or fasta, from the file name (a `.gz` suffix is looked through)."""
+    """csv, tsv, parquet or fasta, from the file name (a compression suffix is looked through)."""
     p = Path(path)
+    kind = input_kind(p)
     suffixes = [s.lower() for s in p.suffixes]
-    if suffixes and suffixes[-1] in (".gz", ".bz2", ".zst"):
+    if suffixes and suffixes[-1] in COMPRESSED:
         suffixes = suffixes[:-1]
-    fmt = _FORMATS.get(suffixes[-1]) if suffixes else None
-    if fmt is None:
+    if kind is None and suffixes and suffixes[-1] == ".txt":
+        kind = "tsv"  # a tab-separated .txt, as the DNALLM data sets ship
+    if kind is None:
         raise InputError(
-            f"{p}: cannot tell the format from the name; use .csv, .tsv, .parquet or .fa/.fasta"
+            f"{p}: cannot tell the format from the name; use .csv, .tsv, .parquet or .fa/.fasta "
+            "(compressed or not)"
         )
-    return fmt
+    return "fasta" if kind == "reads" else kind
 
 
 def read_labeled(
@@ -189,134 +193,65 @@ def read_labeled(
         raise InputError(f"several label columns ({', '.join(columns)}) are for regression targets only")
     fmt = detect_format(p)
     if fmt == "fasta":
-        unit, numbers, seqs, raw, problems = _read_fasta(p)
         columns = [FASTA_LABEL]
-        raw_cols = [raw]
         seq_col = "sequence"
     else:
-        unit = "line" if fmt in ("csv", "tsv") else "row"
-        numbers, table, problems = _read_table(p, fmt, [sequence_column, *columns])
-        seqs = table[sequence_column]
-        raw_cols = [table[c] for c in columns]
         seq_col = sequence_column
-    if not seqs and not problems:
+    numbers, read, raw_cols, problems = _read(p, fmt, seq_col, columns)
+    if not read and not problems:
         raise InputError(f"{p}: no data rows (a header only?)")
-    for n, s in zip(numbers, seqs, strict=True):
+    for n, s in zip(numbers, read, strict=True):
         if s is None or not str(s).strip():
             problems.add(n, seq_col, "empty sequence")
-    seqs = ["" if s is None else str(s).strip() for s in seqs]
+    seqs = ["" if s is None else str(s).strip() for s in read]
     labels, names = _parse_labels(task, raw_cols, columns, numbers, seqs, problems,
                                   label_names=label_names, num_labels=num_labels)
     problems.raise_if_any()
     if training:
         _check_varied(task, labels, names, problems)
         problems.raise_if_any()
+    unit = problems.unit
     rows = [f"{unit} {n}" for n in numbers]
     return LabeledData(str(p), task, seqs, labels, names, rows, seq_col, columns)
 
 
-def _read_table(p: Path, fmt: str, needed: list[str]) -> tuple[list[int], dict[str, list[Any]], _Problems]:
-    import pyarrow as pa
-
-    unit = "line" if fmt in ("csv", "tsv") else "row"
+def _read(p: Path, fmt: str, sequence_column: str, columns: list[str]
+          ) -> tuple[list[int], list[str | None], list[list[Any]], _Problems]:
+    """Numbers (as the file shows them), sequences and label columns of every readable row; the ragged
+    rows and FASTA headers without a label already among the problems."""
+    source = Source(0, str(p), _KINDS[fmt])
+    unit = {"csv": "line", "tsv": "line", "parquet": "row", "fasta": "record"}[fmt]
     problems = _Problems(str(p), unit)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            table = pq.read_table(p)
-        except (pa.ArrowException, OSError) as exc:
-            raise InputError(f"{p}: not a readable Parquet file ({exc})") from None
-        _check_columns(p, table.column_names, needed)
-        numbers = list(range(1, table.num_rows + 1))
-        return numbers, {c: table.column(c).to_pylist() for c in needed}, problems
-    import pyarrow.csv as pacsv
-
-    delimiter = "," if fmt == "csv" else "\t"
-    header = _header(p, delimiter)
-    _check_columns(p, header, needed)
-    ragged: list[tuple[int, int, int]] = []
-    blank: list[int] = []
-
-    def on_invalid(row: Any) -> str:
-        if not row.text.strip():
-            blank.append(row.number)
+    fasta = fmt == "fasta"
+    records = read_rows(source, id_column=None, sequence_column=sequence_column,
+                        extra_columns=(HEADER,) if fasta else tuple(columns),
+                        fileformat="fasta" if fasta else None,
+                        column_hint="name the columns with --sequence-column / --label-column")
+    numbers: list[int] = []
+    seqs: list[str | None] = []
+    raw_cols: list[list[Any]] = [[] for _ in columns]
+    for rec in records:
+        number = _number_of(rec)
+        if rec.problem is not None:  # a ragged row: "..., not the header's N fields (M fields)"
+            kind, _, value = rec.problem.rpartition(" (")
+            problems.add(number, None, kind, value.rstrip(")"))
+            continue
+        numbers.append(number)
+        seqs.append(rec.sequence)
+        if fasta:
+            _, bar, last = str(rec.extra[HEADER]).rpartition("|")
+            if not bar:
+                problems.add(number, FASTA_LABEL, "header has no '|' before a label", rec.extra[HEADER])
+            raw_cols[0].append(last.strip() if bar else None)
         else:
-            ragged.append((row.number, row.actual_columns, row.expected_columns))
-        return "skip"
-
-    try:
-        table = pacsv.read_csv(
-            p,
-            read_options=pacsv.ReadOptions(use_threads=False),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
-                                             ignore_empty_lines=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in header}, include_columns=needed,
-                strings_can_be_null=False, quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{p}: not a readable {fmt.upper()} file ({' '.join(str(exc).split())})") from None
-    for number, actual, expected in ragged:
-        problems.add(number, None, f"ragged row, not the header's {expected} fields", f"{actual} fields")
-    # every line after the header is a row, unless the handler took it (ragged or blank)
-    taken = {n for n, _, _ in ragged} | set(blank)
-    numbers: list[int] = []
-    line = 1
-    while len(numbers) < table.num_rows:
-        line += 1
-        if line not in taken:
-            numbers.append(line)
-    return numbers, {c: table.column(c).to_pylist() for c in needed}, problems
+            for col, name in zip(raw_cols, columns, strict=True):
+                col.append(rec.extra[name])
+    return numbers, seqs, raw_cols, problems
 
 
-def _header(p: Path, delimiter: str) -> list[str]:
-    import csv
-    import gzip
-
-    opener: Any = gzip.open if p.suffix.lower() == ".gz" else open
-    try:
-        with opener(p, "rt", newline="", encoding="utf-8") as fh:
-            first = next(csv.reader(fh, delimiter=delimiter), None)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: cannot read the header line ({exc})") from None
-    if not first or not any(c.strip() for c in first):
-        raise InputError(f"{p}: the first line (the header) is empty")
-    return first
-
-
-def _check_columns(p: Path, present: list[str], needed: list[str]) -> None:
-    missing = [c for c in needed if c not in present]
-    if missing:
-        which = ", ".join(repr(c) for c in missing)
-        raise InputError(
-            f"{p}: no column {which} (the file has {', '.join(repr(c) for c in present)}); "
-            "name the columns with --sequence-column / --label-column"
-        )
-
-
-def _read_fasta(p: Path) -> tuple[str, list[int], list[str], list[Any], _Problems]:
-    import dnaio
-
-    problems = _Problems(str(p), "record")
-    numbers: list[int] = []
-    seqs: list[str] = []
-    raw: list[Any] = []
-    try:
-        with dnaio.open(p, fileformat="fasta") as reader:
-            for n, rec in enumerate(reader, start=1):
-                numbers.append(n)
-                seqs.append(rec.sequence)
-                _, bar, last = rec.name.rpartition("|")
-                if not bar:
-                    problems.add(n, FASTA_LABEL, "header has no '|' before a label", rec.name)
-                    raw.append(None)
-                else:
-                    raw.append(last.strip())
-    except dnaio.exceptions.FileFormatError as exc:
-        raise InputError(f"{p}: not a FASTA file ({' '.join(str(exc).split())})") from None
-    return "record", numbers, seqs, raw, problems
+def _number_of(rec: RawRecord) -> int:
+    """A record's number as the file shows it: its line in CSV/TSV, else its number from 1."""
+    return rec.line if rec.line is not None else rec.n
 
 
 # ----------------------------------------------------------------------------------------- labels

@@ -40,7 +40,7 @@ class Trained:
             return self.probe.scores(feats)
         if self.task == "token":
             return self.model.predict_bases(sequences)
-        rows = list(self.encoder.predict_iter(sequences, long="error", progress=progress))
+        rows = [r.vector for r in self.encoder.predict_iter(sequences, long="error", progress=progress)]
         return np.stack(rows) if rows else np.zeros((0, len(self.label_names)))
 
 

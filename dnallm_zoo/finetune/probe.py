@@ -100,15 +100,15 @@ def embed_features(encoder: Any, sequences: Sequence[str], *, token: bool,
     A base that no token covers (the tail of an LCA tokenization with shift > 1) has a NaN row.
     """
     if not token:
-        rows = list(encoder.embed_iter(sequences, pooling="mean", progress=progress))
+        rows = [r.vector for r in encoder.embed_iter(sequences, pooling="mean", progress=progress)]
         return np.stack(rows).astype(np.float64) if rows else np.zeros((0, encoder.hidden_size))
     from ..tokenize.offsets import bases_from_tokens, token_spans
 
     out = []
-    for seq, feats in zip(sequences, encoder.embed_iter(sequences, pooling="none", long="error",
-                                                         progress=progress), strict=True):
+    for seq, row in zip(sequences, encoder.embed_iter(sequences, pooling="none", long="error",
+                                                       progress=progress), strict=True):
         spans = token_spans(encoder.tokenizer, seq)
-        out.append(np.asarray(bases_from_tokens(spans, feats, len(seq)), dtype=np.float64))
+        out.append(np.asarray(bases_from_tokens(spans, row.vector, len(seq)), dtype=np.float64))
     return out
 
 

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,6 +36,7 @@ from transformers import (
     TrainingArguments,
 )
 
+from .._names import FinetuneMethod
 from ..errors import InputError, one_line
 from .augment import with_reverse_complements
 from .data import LabeledData, Task
@@ -44,7 +45,7 @@ from .progress import sequence_bar
 
 __all__ = ["HEADS", "Method", "TrainConfig", "encode", "finetune", "head_arguments"]
 
-Method = Literal["full", "lora", "probe"]
+Method = FinetuneMethod
 Echo = Callable[[str], None]
 
 #: task -> (dnallm_zoo.load's task, problem_type)

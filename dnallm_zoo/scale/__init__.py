@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ._engine import (
         DEFAULT_BATCH_SIZE,
         Engine,
+        RayEngine,
         ScaleSummary,
         embed_dataset,
         embed_files,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "DEFAULT_BATCH_SIZE": "._engine",
     "Engine": "._engine",
+    "RayEngine": "._engine",
     "ScaleSummary": "._engine",
     "actor_pool": "._ray",
     "connect": "._ray",
@@ -50,6 +52,7 @@ __getattr__ = lazy_getattr(__name__, _LAZY)
 __all__ = [
     "DEFAULT_BATCH_SIZE",
     "Engine",
+    "RayEngine",
     "ScaleSummary",
     "actor_pool",
     "connect",

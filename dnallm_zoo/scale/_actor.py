@@ -1,4 +1,4 @@
-"""What each Ray actor runs: load the model once, then embed batches of rows into their own shards.
+"""What each Ray actor runs: load the model once, then turn batches of records into rows, in shards.
 
 `EmbedShards` is the callable class given to `Dataset.map_batches` (the class, not an instance: each
 actor builds one and loads the model once). A batch may hold rows of several inputs; the rows of
@@ -7,15 +7,17 @@ offset for that input plus the smallest key (record number) among the rows writt
 retried (a task re-run after an exception, or on a restarted actor) therefore writes the same shard
 name with the same rows, and replaces its own earlier attempt; no two batches share a name.
 
-Embedding is the single-process pipeline's (`DNAEncoder.embed_iter`: bucketing, chunking of long
-sequences, pooling) and writing is `_shards.write_shard`. Each call returns one row per input row
-saying what became of it (written, already written by the run resumed, left out as bad, or an
-error), which the driver counts and checks. Nothing here imports ray unless a reference is passed.
+The rows are the command's (`_run.Command.rows`: `embed_iter` for embed, the single-process
+pipeline's bucketing, chunking and pooling), each holding its record, and writing is
+`_shards.write_shard`. Each call returns one row per input row saying what became of it (written,
+already written by the run resumed, left out as bad, or an error), which the driver counts and
+checks. The plan is typed (`_options`, the command): no untyped dict crosses to the actors. Nothing
+here imports ray unless a reference is passed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,15 +26,18 @@ import numpy as np
 import pyarrow as pa
 
 from .._inputs import Kind, Source
+from .._records import SeqRecord
 from .._shards import shard_name, write_shard
 from .._validation import Problem, Validator, min_bases
-from .._writers import RowLayout
 from ..errors import ZooError, one_line
 
 if TYPE_CHECKING:
     from .._encoder import DNAEncoder
+    from .._options import LoadOptions
+    from .._records import OutRow
+    from .._run import Command, OutputPlan
 
-__all__ = ["RESULT_SCHEMA", "EmbedShards", "Plan", "Status"]
+__all__ = ["RESULT_SCHEMA", "BatchColumns", "EmbedShards", "Plan", "Status"]
 
 
 class Status:
@@ -52,20 +57,28 @@ RESULT_SCHEMA = pa.schema([
 
 
 @dataclass(frozen=True)
-class Plan:
-    """Everything an actor needs, picklable: the model, the embedding, the output and the columns."""
+class BatchColumns:
+    """The columns of a batch: the record's id and sequence, its input's name (None: every row is of the
+    run's first input) and a key unique per row of an input (the record number of files)."""
 
-    model: str
-    output: str
-    layout: RowLayout
-    metadata: Mapping[str, str]  # as every shard stores it (the version included)
-    inputs: Sequence[str]  # the run's input names, in manifest order
-    kinds: Sequence[Kind]  # each input's kind (for the messages about bad records)
-    load: Mapping[str, Any] = field(default_factory=dict)  # device, dtype, normalization, cache_dir
-    embed: Mapping[str, Any] = field(default_factory=dict)  # pooling, layer, long, overlap, token_budget
+    id: str = "id"
+    sequence: str = "sequence"
+    source: str | None = "source"
+    key: str = "n"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything an actor needs, typed and picklable: the command, the model, the output, the columns."""
+
+    command: Command  # what turns records into rows (embed: `_commands.Embedding`)
+    load: LoadOptions
+    output: str  # the shard directory
+    out: OutputPlan  # the rows' layout and the run's metadata, as every shard stores them
+    inputs: tuple[str, ...]  # the run's input names, in manifest order
+    kinds: tuple[Kind, ...]  # each input's kind (for the messages about bad records)
     offsets: Mapping[int, int] = field(default_factory=dict)  # per input index, the first free block
-    columns: Mapping[str, str] = field(default_factory=lambda: {
-        "id": "id", "sequence": "sequence", "source": "source", "key": "n"})
+    columns: BatchColumns = BatchColumns()
     key_base: int = 1  # the smallest key: 1 for record numbers (block = offset + key - key_base)
     validate: bool = True  # check each record as the single-process run does (files were checked)
     threads: int | None = None  # torch threads on a CPU
@@ -87,30 +100,27 @@ class EmbedShards:
                  setup: Callable[[], object] | None = None) -> None:
         if setup is not None:
             setup()  # e.g. register a plugin that is not installed as a distribution
-        from .._loading import load
-
         self.plan = plan
         self.done: frozenset[str] = frozenset(_resolve(done) or ())
         self.skip: frozenset[tuple[int, int]] = frozenset(_resolve(skip) or ())
         self.index = {name: i for i, name in enumerate(plan.inputs)}
         self.sources = [Source(i, name, kind) for i, (name, kind) in enumerate(
             zip(plan.inputs, plan.kinds, strict=True))]
-        self.encoder: DNAEncoder = load(plan.model, **plan.load)
+        self.encoder: DNAEncoder = plan.load.load()
         if plan.threads is not None and self.encoder.device.type == "cpu":
             import torch
 
             torch.set_num_threads(plan.threads)
         spec = self.encoder.spec
-        overrides = dict(plan.load.get("normalization") or {})
-        self.policy = spec.tokenizer.normalization.model_copy(update=overrides)
+        self.policy = plan.load.policy(spec)
         self.min_bases = min_bases(spec)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         c = self.plan.columns
-        ids = batch[c["id"]].to_pylist()
-        seqs = batch[c["sequence"]].to_pylist()
-        names = batch[c["source"]].to_pylist() if c.get("source") else [self.plan.inputs[0]] * len(ids)
-        keys = batch[c["key"]].to_pylist()
+        ids = batch[c.id].to_pylist()
+        seqs = batch[c.sequence].to_pylist()
+        names = batch[c.source].to_pylist() if c.source else [self.plan.inputs[0]] * len(ids)
+        keys = batch[c.key].to_pylist()
         out = _Results()
         by_input: dict[int, list[int]] = {}
         for row, name in enumerate(names):
@@ -128,7 +138,7 @@ class EmbedShards:
 
     def _embed_input(self, i: int, rows: list[int], ids: list[Any], seqs: list[Any], keys: list[Any],
                      out: _Results) -> str | None:
-        """Embed the good rows of input `i` in this batch and write them as one shard.
+        """Turn the good rows of input `i` in this batch into the command's rows, written as one shard.
 
         An input error of the model (the same on every attempt) is returned, not raised, so that
         Ray does not retry it; a failure to write is raised (Ray retries it).
@@ -150,19 +160,31 @@ class EmbedShards:
                     good.append(r)
         if not good:
             return None
-        records = [(ids[r], seqs[r]) for r in good]
+        records = [SeqRecord(ids[r], seqs[r], source.name, int(keys[r])) for r in good]
         try:
-            vectors = np.stack(list(self.encoder.embed_iter(records, **self.plan.embed)))
+            made: list[OutRow] = list(self.plan.command.rows(self.encoder, records))
         except ZooError as exc:
             return f"{source.name}: {one_line(exc)}"
         block = self.plan.offsets.get(i, 0) + int(keys[good[0]]) - self.plan.key_base
         name = shard_name(i, block)
-        write_shard(Path(self.plan.output), name, layout=self.plan.layout, metadata=self.plan.metadata,
-                    ids=[ids[r] for r in good], vectors=vectors,
-                    values={"length": [len(seqs[r]) for r in good]}, sources=[source.name] * len(good))
-        for r in good:
-            out.add(ids[r], source.name, keys[r], seqs[r], Status.WRITTEN, shard=name)
+        layout = self.plan.out.layout
+        write_shard(Path(self.plan.output), name, layout=layout, metadata=self.plan.out.metadata,
+                    ids=[_id(row) for row in made], vectors=np.stack([row.vector for row in made]),
+                    values={c: [row.values[j] for row in made] for j, c in enumerate(layout.columns)},
+                    sources=[row.item.source or source.name for row in made])
+        last: SeqRecord | None = None
+        for row in made:  # each record once, as its rows name it
+            rec = row.item
+            if rec is not last:
+                last = rec
+                out.add(rec.id, source.name, rec.n, rec.sequence, Status.WRITTEN, shard=name)
         return None
+
+
+def _id(row: OutRow) -> str:
+    rid = row.item.id
+    assert rid is not None  # the driver's records all have ids
+    return rid
 
 
 class _Results:
@@ -171,7 +193,7 @@ class _Results:
     def __init__(self) -> None:
         self.cols: dict[str, list[Any]] = {f.name: [] for f in RESULT_SCHEMA}
 
-    def add(self, rid: str | None, source: str, key: int, seq: str | None, status: str, *,
+    def add(self, rid: str | None, source: str, key: int, seq: str | bytes | None, status: str, *,
             shard: str | None = None, problem: Problem | None = None) -> None:
         for name, value in (("id", rid), ("source", source), ("n", int(key)), ("bases", len(seq or "")),
                             ("status", status), ("shard", shard),

@@ -42,11 +42,11 @@ def read_blocks(item: InputFile, *, id_column: str = "id", sequence_column: str 
     ids: list[str | None] = []
     seqs: list[str | None] = []
     bases = 0
-    for n, rid, seq in item.rows(id_column=id_column, sequence_column=sequence_column):
-        ns.append(n)
-        ids.append(rid)
-        seqs.append(seq)
-        bases += len(seq or "")
+    for raw in item.rows(id_column=id_column, sequence_column=sequence_column):
+        ns.append(raw.n)
+        ids.append(raw.id)
+        seqs.append(raw.sequence)
+        bases += len(raw.sequence or "")
         if len(ns) >= block_rows or bases >= block_bases:
             yield _block(item.name, ns, ids, seqs)
             ns, ids, seqs, bases = [], [], [], 0
@@ -61,7 +61,8 @@ class SequenceDatasource(Datasource):
                  sequence_column: str = "sequence") -> None:
         super().__init__()
         self.files = list(files)
-        self.columns = {"id_column": id_column, "sequence_column": sequence_column}
+        self.id_column = id_column
+        self.sequence_column = sequence_column
 
     def get_name(self) -> str:
         return "SequenceFiles"
@@ -81,10 +82,10 @@ class SequenceDatasource(Datasource):
         return [self._task(f, per_task_row_limit) for f in self.files]
 
     def _task(self, item: InputFile, row_limit: int | None) -> ReadTask:
-        columns = dict(self.columns)
+        id_column, sequence_column = self.id_column, self.sequence_column
 
         def read() -> Iterator[pa.Table]:
-            return read_blocks(item, **columns)
+            return read_blocks(item, id_column=id_column, sequence_column=sequence_column)
 
-        meta = BlockMetadata(num_rows=None, size_bytes=item.size, exec_stats=None, input_files=[item.name])
+        meta = BlockMetadata(num_rows=None, size_bytes=item.size, exec_stats=None, input_files=(item.name,))
         return ReadTask(read, meta, schema=ROW_SCHEMA, per_task_row_limit=row_limit)

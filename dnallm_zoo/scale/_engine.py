@@ -15,26 +15,31 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._batching import DEFAULT_TOKEN_BUDGET
+from .._commands import Embedding
 from .._inputs import Source
+from .._names import LongPolicy, Pooling
+from .._options import EmbedOptions, LoadOptions, Normalization
+from .._run import RunResult
 from .._shards import _SHARD, _drop_partial, done_ids, finish, next_blocks, start
 from .._validation import BadRecordsError, Problem, skipped_path, write_skipped
-from .._writers import RowLayout
-from ..errors import InputError, UnknownModelError, ZooError
-from ._actor import EmbedShards, Plan, Status
+from ..errors import InputError, ZooError
+from ._actor import BatchColumns, EmbedShards, Plan, Status
 from ._files import InputFile, expand
-from ._ray import ClusterShape, actor_pool, require_ray
+from ._ray import ClusterShape, actor_pool, connect, require_ray
 
 if TYPE_CHECKING:
+    import pyarrow as pa
     import pyarrow.fs as pafs
     from ray.data import Dataset
 
+    from .._run import Command, OutputPlan, ProgressFactory, Run
     from .._spec import ModelSpec
 
-__all__ = ["DEFAULT_BATCH_SIZE", "Engine", "ScaleSummary", "embed_dataset", "embed_files",
-           "embedding_metadata", "read_sequences", "run_files"]
+__all__ = ["DEFAULT_BATCH_SIZE", "Engine", "RayEngine", "ScaleSummary", "embed_dataset", "embed_files",
+           "embedding_metadata", "read_sequences"]
 
 DEFAULT_BATCH_SIZE = 10_000  # records per actor call, so about a shard's worth
 
@@ -86,30 +91,61 @@ class ScaleSummary:
                 f"{f', Ray start-up {self.startup:.1f} s' if self.startup else ''} -> {self.output}")
 
 
-def embedding_metadata(spec: ModelSpec, *, normalization: Mapping[str, Any] | None, pooling: str, layer: int,
-                       long: str, overlap: int | None) -> dict[str, str]:
-    """The run metadata of `dnallm-zoo embed` for these options (a test pins it to the CLI's)."""
-    policy = spec.tokenizer.normalization.model_copy(update=dict(normalization or {}))
-    return {"model": spec.id, "pooling": pooling, "layer": str(layer),
-            "normalization": policy.model_dump_json(), "long": long,
-            "overlap": "model" if overlap is None else str(overlap)}
+class RayEngine:
+    """The `_run.Engine` whose forward passes run on a pool of Ray actors, each writing its own shards.
+
+    The `Run` has checked the output and screened the inputs; the actors read the files again, leave
+    out the bad records the screening named (by input and record number), run the command and write
+    shards; the driver counts what they did and `finish`es the run (every good id exactly once).
+    """
+
+    def __init__(self, load: LoadOptions, engine: Engine | None = None, *,
+                 address: str | None = None) -> None:
+        self.load = load
+        self.engine = engine or Engine()
+        self.address = address
+
+    def spec(self) -> ModelSpec:
+        """A hub repository's spec: the model loads once here, on the CPU (the actors load their own)."""
+        return self.load.load(device="cpu").spec
+
+    def execute(self, run: Run, command: Command, plan: OutputPlan,
+                progress: ProgressFactory | None) -> RunResult:
+        if not run.sharded:
+            raise InputError(f"the Ray engine writes a directory of shards: name it {run.output}/")
+        startup = connect(self.address)
+        files = [InputFile(s, s.path.stat().st_size) for s in run.sources if s.path is not None]
+        if len(files) != len(run.sources):
+            raise InputError("'-' (standard input) cannot be read by Ray workers; name files")
+        ds = _dataset(files, id_column=run.inputs.id_column, sequence_column=run.inputs.sequence_column)
+        actor_plan = Plan(command=command, load=self.load, output=str(run.output), out=plan,
+                          inputs=tuple(run.input_names), kinds=tuple(f.source.kind for f in files),
+                          validate=False)
+        summary = _run(ds, actor_plan, self.engine, resume=run.options.resume, skip=run.skip_keys(),
+                       expected_ids=run.checked.expected_ids, skip_invalid=True)
+        summary.startup = startup
+        return RunResult(run.output, records=summary.records, bases=summary.bases, rows=summary.records,
+                         resumed=summary.resumed, summary=summary)
 
 
-def _spec(model: str, load: Mapping[str, Any]) -> ModelSpec:
+def _options(pooling: Pooling, layer: int, long: LongPolicy, overlap: int | None, token_budget: int,
+             ) -> EmbedOptions:
+    return EmbedOptions(pooling=pooling, layer=layer, long=long, overlap=overlap, token_budget=token_budget)
+
+
+def embedding_metadata(spec: ModelSpec, *, normalization: Mapping[str, Any] | None, pooling: Pooling,
+                       layer: int, long: LongPolicy, overlap: int | None) -> dict[str, str]:
+    """The run metadata of `dnallm-zoo embed` for these options (`_commands.Embedding.plan`'s)."""
+    policy = Normalization(**dict(normalization or {})).policy(spec)
+    command = Embedding(_options(pooling, layer, long, overlap, DEFAULT_TOKEN_BUDGET))
+    return dict(command.plan(spec, policy).metadata)
+
+
+def _spec(load: LoadOptions) -> ModelSpec:
     """The model's spec without loading it where the registry knows it (a hub repository: loaded once)."""
-    from .._loading import load as load_model
-    from .._loading import match_directory
-    from .._registry import get_registry
+    from .._loading import spec_of
 
-    if Path(model).is_dir():
-        return match_directory(model).spec
-    try:
-        return get_registry().resolve(model).spec
-    except UnknownModelError:
-        if model.count("/") != 1 or model.startswith((".", "/")):
-            raise
-    return load_model(model, device="cpu", cache_dir=load.get("cache_dir"),
-                      normalization=load.get("normalization")).spec
+    return spec_of(load.model) or load.load(device="cpu").spec
 
 
 def read_sequences(inputs: Sequence[str | Path] | str | Path, *, filesystem: pafs.FileSystem | None = None,
@@ -146,8 +182,7 @@ def embed_files(
     files = expand(specs, filesystem=filesystem)
     ds = _dataset(files, id_column=id_column, sequence_column=sequence_column)
     return _embed(ds, model, output, inputs=[f.name for f in files], kinds=[f.source.kind for f in files],
-                  columns={"id": "id", "sequence": "sequence", "source": "source", "key": "n"}, key_base=1,
-                  **options)
+                  columns=BatchColumns(), key_base=1, **options)
 
 
 def embed_dataset(
@@ -175,79 +210,44 @@ def embed_dataset(
 
         key_column = "_dnallm_zoo_key"
         dataset = dataset.with_column(key_column, monotonically_increasing_id())
-    columns = {"id": id_column, "sequence": sequence_column, "source": source_column or "", "key": key_column}
+    columns = BatchColumns(id=id_column, sequence=sequence_column, source=source_column, key=key_column)
     return _embed(dataset, model, output, inputs=list(inputs), kinds=["reads"] * len(inputs), columns=columns,
                   key_base=0, **options)
 
 
-def run_files(
-    sources: Sequence[Source], *, model: str, spec: ModelSpec, output: str | Path, layout: RowLayout,
-    metadata: Mapping[str, str], embed: Mapping[str, Any], load: Mapping[str, Any], engine: Engine,
-    resume: bool, skip: Collection[tuple[int, int]], expected_ids: Iterable[str],
-    id_column: str = "id", sequence_column: str = "sequence",
-) -> ScaleSummary:
-    """The CLI's run: local inputs already checked (`skip`: the (input index, record number) of the
-    bad ones left out), the layout and metadata of the single-process run, the ids the output holds."""
-    if any(s.path is None for s in sources):
-        raise InputError("'-' (standard input) cannot be read by Ray workers; name files")
-    files = [InputFile(s, s.path.stat().st_size) for s in sources if s.path is not None]
-    ds = _dataset(files, id_column=id_column, sequence_column=sequence_column)
-    return _run(ds, model=model, spec=spec, output=Path(output), layout=layout, metadata=metadata,
-                inputs=[f.name for f in files], kinds=[f.source.kind for f in files],
-                columns={"id": "id", "sequence": "sequence", "source": "source", "key": "n"}, key_base=1,
-                embed=embed, load=load, engine=engine, resume=resume, validate=False, skip=skip,
-                expected_ids=expected_ids, skip_invalid=True)
-
-
 def _embed(
     ds: Dataset, model: str, output: str | Path, *, inputs: list[str], kinds: list[Any],
-    columns: dict[str, str], key_base: int, pooling: str = "mean", layer: int = -1, long: str = "chunk",
+    columns: BatchColumns, key_base: int, pooling: Pooling = "mean", layer: int = -1,
+    long: LongPolicy = "chunk",
     overlap: int | None = None, token_budget: int = DEFAULT_TOKEN_BUDGET, device: str = "auto",
     dtype: str = "auto", normalization: Mapping[str, Any] | None = None, cache_dir: str | Path | None = None,
     engine: Engine | None = None, resume: bool = False, skip_invalid: bool = False,
 ) -> ScaleSummary:
-    if pooling not in ("mean", "cls", "max"):
-        raise InputError(f"pooling {pooling!r}: a shard directory holds one vector per sequence "
-                         "(mean, cls or max)")
-    if long not in ("chunk", "error"):
-        raise InputError(f"long {long!r}: use 'chunk' or 'error'")
-    load = {"device": device, "dtype": dtype, "normalization": dict(normalization or {}) or None,
-            "cache_dir": None if cache_dir is None else str(cache_dir)}
-    spec = _spec(model, load)
-    if pooling not in spec.capabilities.poolings:
-        raise InputError(f"{spec.id} does not offer pooling {pooling!r}; it offers "
-                         f"{list(spec.capabilities.poolings)}")
-    meta = embedding_metadata(spec, normalization=normalization, pooling=pooling, layer=layer, long=long,
-                              overlap=overlap)
-    embed = {"pooling": pooling, "layer": layer, "long": long, "overlap": overlap,
-             "token_budget": token_budget}
-    return _run(ds, model=model, spec=spec, output=Path(output),
-                layout=RowLayout.sequences(spec.architecture.hidden_size, source=True), metadata=meta,
-                inputs=inputs, kinds=kinds, columns=columns, key_base=key_base, embed=embed, load=load,
-                engine=engine or Engine(), resume=resume, validate=True, skip=(), expected_ids=None,
+    """The public API's keywords to the typed options, then the run."""
+    load = LoadOptions(model, device=device, dtype=dtype,
+                       normalization=Normalization(**dict(normalization or {})),
+                       cache_dir=None if cache_dir is None else str(cache_dir))
+    command = Embedding(_options(pooling, layer, long, overlap, token_budget))
+    spec = _spec(load)
+    plan = Plan(command=command, load=load, output=str(output), out=command.plan(spec, load.policy(spec)),
+                inputs=tuple(inputs), kinds=tuple(kinds), columns=columns, key_base=key_base, validate=True)
+    return _run(ds, plan, engine or Engine(), resume=resume, skip=(), expected_ids=None,
                 skip_invalid=skip_invalid)
 
 
-def _run(
-    ds: Dataset, *, model: str, spec: ModelSpec, output: Path, layout: RowLayout, metadata: Mapping[str, str],
-    inputs: list[str], kinds: list[Any], columns: dict[str, str], key_base: int, embed: Mapping[str, Any],
-    load: Mapping[str, Any], engine: Engine, resume: bool, validate: bool, skip: Collection[tuple[int, int]],
-    expected_ids: Iterable[str] | None, skip_invalid: bool,
-) -> ScaleSummary:
+def _run(ds: Dataset, plan: Plan, engine: Engine, *, resume: bool, skip: Collection[tuple[int, int]],
+         expected_ids: Iterable[str] | None, skip_invalid: bool) -> ScaleSummary:
+    """Start (or resume) the shard directory, run the actors over the dataset, count, check, finish."""
     ray = require_ray()
-    from .. import __version__
-
     actors = actor_pool(ClusterShape.current(), actors=engine.actors, cpus_per_actor=engine.cpus_per_actor,
                         gpus_per_actor=engine.gpus_per_actor)
-    meta = {"dnallm_zoo_version": __version__, **metadata}
-    start(output, model=spec.id, layout=layout, metadata=meta, inputs=inputs, resume=resume)
-    offsets = next_blocks(output) if resume else {}
+    output = Path(plan.output)
+    start(output, model=plan.out.model, layout=plan.out.layout, metadata=plan.out.metadata,
+          inputs=plan.inputs, resume=resume)
+    threads = max(1, int(engine.cpus_per_actor)) if engine.gpus_per_actor == 0 else None
+    plan = Plan(**{**plan.__dict__, "offsets": next_blocks(output) if resume else {}, "threads": threads})
     before = _shard_names(output)
     done = done_ids(output) if resume else set()
-    threads = max(1, int(engine.cpus_per_actor)) if engine.gpus_per_actor == 0 else None
-    plan = Plan(model=model, output=str(output), layout=layout, metadata=meta, inputs=inputs, kinds=kinds,
-                load=load, embed=embed, offsets=offsets, columns=columns, key_base=key_base,
-                validate=validate, threads=threads)
     kwargs = {"plan": plan, "setup": engine.setup,
               "done": ray.put(frozenset(done)) if done else None,
               "skip": ray.put(frozenset(skip)) if skip else None}
@@ -260,10 +260,10 @@ def _run(
     seen: list[str] = []
     written: set[str] = set()
     t0 = time.perf_counter()
-    units = {name: Source(0, name, kind).unit for name, kind in zip(inputs, kinds, strict=True)}
+    units = {name: Source(0, name, kind).unit for name, kind in zip(plan.inputs, plan.kinds, strict=True)}
     with _retrying(results.context, engine.max_retries), _unwrapped():
         for batch in results.iter_batches(batch_format="pyarrow", batch_size=None):
-            _tally(batch.to_pydict(), summary, seen, written, units)
+            _tally(cast("pa.Table", batch).to_pydict(), summary, seen, written, units)
     summary.seconds = time.perf_counter() - t0
     summary.shards = len(written)
     for name in _shard_names(output) - before - written:  # a failed attempt's shard no batch reported

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .._inputs import STDIN, Row, Source, expand_inputs, parse_reads, read_rows
+from .._inputs import (
+    SEQUENCE_SUFFIXES,
+    STDIN,
+    RawRecord,
+    Source,
+    expand_inputs,
+    is_sequence_file,
+    parse_reads,
+    read_rows,
+)
 from ..errors import InputError, one_line
 
 if TYPE_CHECKING:
@@ -23,24 +32,12 @@ if TYPE_CHECKING:
 
 __all__ = ["SEQUENCE_SUFFIXES", "InputFile", "expand", "is_uri"]
 
-#: the names a directory input contributes (before a compression suffix)
-SEQUENCE_SUFFIXES = (".fa", ".fasta", ".fna", ".ffn", ".faa", ".frn", ".fas", ".fq", ".fastq")
-_COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
 
 
 def is_uri(name: str) -> bool:
     """Whether an input names a filesystem URI (scheme://...) rather than a local path."""
     head, sep, _ = name.partition("://")
     return bool(sep) and head.isascii() and head.replace("+", "").isalnum()
-
-
-def _is_sequence_file(name: str) -> bool:
-    low = name.lower()
-    for c in _COMPRESSED:
-        if low.endswith(c):
-            low = low[: -len(c)]
-            break
-    return low.endswith(SEQUENCE_SUFFIXES)
 
 
 @dataclass(frozen=True)
@@ -56,7 +53,7 @@ class InputFile:
     def name(self) -> str:
         return self.source.name
 
-    def rows(self, *, id_column: str = "id", sequence_column: str = "sequence") -> Iterator[Row]:
+    def rows(self, *, id_column: str = "id", sequence_column: str = "sequence") -> Iterator[RawRecord]:
         """Stream the raw rows `(ordinal from 1, id or None, sequence or None)`."""
         if self.filesystem is None:
             return read_rows(self.source, id_column=id_column, sequence_column=sequence_column)
@@ -71,7 +68,7 @@ def _local(specs: Sequence[str]) -> list[str]:
             raise InputError("'-' (standard input) cannot be read by Ray workers; name files")
         p = Path(spec)
         if p.is_dir():
-            files = sorted(str(f) for f in p.rglob("*") if f.is_file() and _is_sequence_file(f.name))
+            files = sorted(str(f) for f in p.rglob("*") if f.is_file() and is_sequence_file(f.name))
             if not files:
                 raise InputError(f"{p}: directory holds no FASTA/FASTQ file ({', '.join(SEQUENCE_SUFFIXES)}, "
                                  "possibly compressed)")
@@ -111,7 +108,7 @@ def _remote(spec: str, filesystem: pafs.FileSystem | None) -> list[tuple[str, pa
     if glob:
         files = [f for f in files if fnmatch.fnmatchcase(f.path, path)]
     else:
-        files = [f for f in files if _is_sequence_file(f.base_name)]
+        files = [f for f in files if is_sequence_file(f.base_name)]
     if not files:
         raise InputError(f"{spec}: names no FASTA/FASTQ file")
 
@@ -150,7 +147,7 @@ def expand(specs: Sequence[str | Path], *, filesystem: pafs.FileSystem | None = 
     return out
 
 
-def _remote_reads(item: InputFile) -> Iterator[Row]:
+def _remote_reads(item: InputFile) -> Iterator[RawRecord]:
     import dnaio
     import xopen
 

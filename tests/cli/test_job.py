@@ -171,7 +171,7 @@ def test_duplicates_across_inputs_and_missing_columns_are_named(toy: Any, tmp_pa
     assert f"{csv} row 2: no id (its id cell is empty)" in result.stderr
     line = one_line_error(run("embed", csv, "-m", "toy-3", "-o", tmp_path / "o.parquet",
                               "--sequence-column", "dna"))
-    assert "no column 'dna' (its columns: id, sequence); --id-column and --sequence-column" in line
+    assert "no column 'dna' (its columns: 'id', 'sequence'); --id-column and --sequence-column" in line
     line = one_line_error(run("embed", str(tmp_path / "*.fastq"), "-m", "toy-3", "-o", tmp_path / "o.npy"))
     assert "no file matches this pattern" in line
 

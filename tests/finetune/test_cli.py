@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bz2
 import json
+import lzma
 import subprocess
 import sys
 from pathlib import Path
@@ -55,6 +57,23 @@ def test_probe_then_evaluate(gc_task: tuple[Path, Path], tmp_path: Path) -> None
     assert table(again) == printed  # evaluate prints what finetune printed
     code, as_json, _ = run("evaluate", "-m", str(out), "--data", str(evald), "-q", "--json")
     assert json.loads(as_json)["accuracy"] == pytest.approx(float(printed["accuracy"]), abs=1e-4)
+
+
+@pytest.mark.slow
+def test_compressed_data_reads_as_embed_reads_it(gc_task: tuple[Path, Path], tmp_path: Path) -> None:
+    """train.csv.bz2 (once detected as CSV, then unreadable) and a tab-separated eval.tsv.xz."""
+    train, evald = gc_task
+    train_bz2 = tmp_path / "train.csv.bz2"
+    train_bz2.write_bytes(bz2.compress(train.read_bytes()))
+    eval_xz = tmp_path / "eval.tsv.xz"
+    eval_xz.write_bytes(lzma.compress(evald.read_text().replace(",", "\t").encode()))
+    out = tmp_path / "probe"
+    code, _, stderr = run("finetune", "-m", "dnabert-demo", "--train", str(train_bz2), "--task", "binary",
+                          "--method", "probe", "-o", str(out), "-q")
+    assert code == 0, stderr
+    code, compressed, stderr = run("evaluate", "-m", str(out), "--data", str(eval_xz), "-q")
+    assert code == 0, stderr
+    assert table(compressed) == table(run("evaluate", "-m", str(out), "--data", str(evald), "-q")[1])
 
 
 @pytest.mark.slow

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import lzma
+import shutil
+from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -119,6 +125,42 @@ def test_format_from_the_name() -> None:
     assert detect_format("a.fasta") == "fasta"
     with pytest.raises(InputError, match="cannot tell the format"):
         detect_format("a.xlsx")
+
+
+ROWS = [("ACGTAC", "promoter"), ("GGGG", "other"), ("TTAC", "promoter")]
+ZSTD = shutil.which("zstd") is not None or find_spec("zstandard") is not None
+COMPRESS: dict[str | None, Callable[[bytes], bytes]] = {
+    None: lambda b: b, "gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress,
+    "zst": lambda b: pa.compress(b, codec="zstd", asbytes=True),
+}
+TEXT = {
+    ".csv": "sequence,label\n" + "".join(f"{s},{y}\n" for s, y in ROWS),
+    ".tsv": "sequence\tlabel\n" + "".join(f"{s}\t{y}\n" for s, y in ROWS),
+    ".fa": "".join(f">r{i} x|{y}\n{s}\n" for i, (s, y) in enumerate(ROWS)),
+}
+
+
+@pytest.mark.parametrize("compression", [
+    pytest.param(c, marks=pytest.mark.skipif(c == "zst" and not ZSTD, reason="no zstd")) for c in COMPRESS])
+@pytest.mark.parametrize("suffix", list(TEXT))
+def test_every_form_in_every_compression(tmp_path: Path, suffix: str, compression: str | None) -> None:
+    """finetune and evaluate read labelled data as embed reads its inputs (train.csv.bz2 included)."""
+    p = tmp_path / ("train" + suffix + (f".{compression}" if compression else ""))
+    p.write_bytes(COMPRESS[compression](TEXT[suffix].encode()))
+    d = read_labeled(p, "binary")
+    assert d.sequences == [s for s, _ in ROWS] and d.label_names == ["other", "promoter"]
+    assert d.labels.tolist() == [1, 0, 1]
+    assert d.rows == ([f"line {n}" for n in (2, 3, 4)] if suffix != ".fa" else
+                      [f"record {n}" for n in (1, 2, 3)])
+
+
+@pytest.mark.parametrize("codec", ["none", "snappy", "gzip", "zstd"])
+def test_parquet_in_its_codecs(tmp_path: Path, codec: str) -> None:
+    p = tmp_path / "train.parquet"
+    pq.write_table(pa.table({"sequence": [s for s, _ in ROWS], "label": [y for _, y in ROWS]}), p,
+                   compression=codec)
+    d = read_labeled(p, "binary")
+    assert d.labels.tolist() == [1, 0, 1] and d.rows == ["row 1", "row 2", "row 3"]
 
 
 # ----------------------------------------------------------------------------------------- bad input

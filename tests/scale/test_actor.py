@@ -12,9 +12,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from dnallm_zoo import load
+from dnallm_zoo._commands import Embedding
+from dnallm_zoo._options import EmbedOptions, LoadOptions
 from dnallm_zoo._registry import reset_plugins
 from dnallm_zoo._shards import done_ids, start
-from dnallm_zoo._writers import RowLayout
 from dnallm_zoo.scale._actor import EmbedShards, Plan, Status
 from dnallm_zoo.scale._engine import embedding_metadata
 from dnallm_zoo.testing import ToyPlugin, registered
@@ -34,11 +35,13 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def plan(toy: None) -> Plan:
     spec = load(MODEL).spec
-    meta = {"dnallm_zoo_version": "x", **embedding_metadata(spec, normalization=None, pooling="mean",
-                                                              layer=-1, long="chunk", overlap=None)}
-    layout = RowLayout.sequences(spec.architecture.hidden_size, source=True)
-    return Plan(model=MODEL, output="", layout=layout, metadata=meta, inputs=INPUTS, kinds=["reads", "reads"],
-                load={"dtype": "float32"}, embed={"pooling": "mean", "token_budget": 64}, offsets={1: 7})
+    load_options = LoadOptions(MODEL, dtype="float32")
+    command = Embedding(EmbedOptions(pooling="mean", token_budget=64))
+    out = command.plan(spec, load_options.policy(spec))
+    assert out.metadata == embedding_metadata(spec, normalization=None, pooling="mean", layer=-1,
+                                              long="chunk", overlap=None)
+    return Plan(command=command, load=load_options, output="", out=out, inputs=tuple(INPUTS),
+                kinds=("reads", "reads"), offsets={1: 7})
 
 
 def batch(rows: list[tuple[str, int, str, str]]) -> pa.Table:
@@ -51,7 +54,7 @@ ROWS = [("b.fa", 3, "b3", "ACGTACGTTT"), ("a.fa", 5, "a5", "ACGT" * 20), ("a.fa"
 
 
 def started(plan: Plan, d: Path) -> Plan:
-    start(d, model=MODEL, layout=plan.layout, metadata=plan.metadata, inputs=INPUTS)
+    start(d, model=MODEL, layout=plan.out.layout, metadata=plan.out.metadata, inputs=INPUTS)
     return Plan(**{**plan.__dict__, "output": str(d)})
 
 
@@ -98,7 +101,7 @@ def test_written_skipped_and_bad_rows_are_reported_and_only_good_ones_embedded(p
 
 def test_an_input_error_of_the_model_is_returned_not_raised(plan: Plan, tmp_path: Path) -> None:
     p = started(plan, tmp_path / "out")
-    p = Plan(**{**p.__dict__, "embed": {"long": "error"}})
+    p = Plan(**{**p.__dict__, "command": Embedding(EmbedOptions(long="error"))})
     out = EmbedShards(p)(batch(ROWS)).to_pydict()
     assert out["status"] == [Status.ERROR]
     assert out["what"][0].startswith("a.fa: record 'a5': 80 bases give 80 tokens; toy-kmer3 takes at most 34")

@@ -27,9 +27,12 @@ def test_ray_options_need_the_ray_engine(tmp_path: Path) -> None:
 def test_the_ray_engine_writes_a_directory_from_files(tmp_path: Path) -> None:
     fa = tmp_path / "a.fa"
     fa.write_text(">r\nACGT\n")
-    result = run("embed", fa, "-m", "toy-kmer3", "-o", tmp_path / "e.parquet", "--engine", "ray")
-    assert result.exit_code == 2
-    assert "--engine ray writes a shard directory: name the output DIR/" in result.output
+    for name in ("e.parquet", "out"):  # no trailing slash: the message names the output with one
+        result = run("embed", fa, "-m", "toy-kmer3", "-o", tmp_path / name, "--engine", "ray")
+        assert result.exit_code == 2
+        assert ("--engine ray writes a directory of shards: name it with a trailing slash, "
+                f"-o {tmp_path / name}/") in " ".join(result.output.split())
+        assert not (tmp_path / name).exists()
     result = run("embed", "-", "-m", "toy-kmer3", "-o", f"{tmp_path}/out/", "--engine", "ray")
     assert result.exit_code == 2 and "'-' (standard input) needs --engine local" in result.output
     result = run("embed", fa, "-m", "toy-kmer3", "-o", f"{tmp_path}/out/", "--engine", "ray",

@@ -24,7 +24,7 @@ def test_local_paths_globs_and_directories(tmp_path: Path) -> None:
     fa(tmp_path / "d" / "notes.txt", "not a sequence file")
     files = expand([tmp_path / "d"])
     assert [f.name for f in files] == [str(a), str(b)] and [f.source.index for f in files] == [0, 1]
-    assert list(files[1].rows()) == [(1, "q1", "ACGT")]
+    assert [(r.n, r.id, r.sequence) for r in files[1].rows()] == [(1, "q1", "ACGT")]
     assert [f.name for f in expand([str(tmp_path / "d" / "*.fa")])] == [str(a)]
     with pytest.raises(InputError, match="given twice"):
         expand([a, str(tmp_path / "d" / "*.fa")])
@@ -41,8 +41,8 @@ def test_uris_of_a_pyarrow_filesystem(tmp_path: Path) -> None:
     files = expand([f"file://{tmp_path / 'd'}"])
     assert [f.name for f in files] == [f"file://{a}", f"file://{b}"]
     assert files[0].filesystem is not None and files[0].size == a.stat().st_size
-    assert list(files[0].rows()) == [(1, "r1", "ACGTAC"), (2, "r2", "TTTT")]
-    assert list(files[1].rows()) == [(1, "s1", "GGCC"), (2, None, "AA")]
+    assert [(r.n, r.id, r.sequence) for r in files[0].rows()] == [(1, "r1", "ACGTAC"), (2, "r2", "TTTT")]
+    assert [(r.n, r.id, r.sequence) for r in files[1].rows()] == [(1, "s1", "GGCC"), (2, None, "AA")]
     assert [f.name for f in expand([f"file://{tmp_path}/d/*.fasta"])] == [f"file://{b}"]
     with pytest.raises(InputError, match="no such file"):
         expand([f"file://{tmp_path}/missing.fa"])
