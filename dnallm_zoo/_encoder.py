@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -32,6 +32,11 @@ from .errors import CheckpointError, SequenceTooLongError
 from .tokenize.base import DNATokenizer
 from .tokenize.bpe import BPETokenizer
 from .tokenize.kmer_tokenizer import KmerTokenizer
+
+if TYPE_CHECKING:
+    from ._attention import AttentionMap
+    from ._attribution import Attribution, Baseline
+    from ._layers import LayerRequest
 
 __all__ = ["DNAEncoder", "EncoderOutput"]
 
@@ -337,14 +342,18 @@ class DNAEncoder(ABC):
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long: LongPolicy = "chunk",
         overlap: int | None = None,
+        layers: LayerRequest | None = None,
     ) -> np.ndarray | list[np.ndarray]:
         """One float32 vector per sequence ([N, hidden]); with pooling='none' a list of [T, H].
 
         `long`: a sequence longer than one pass is cut into overlapping chunks ('chunk'), refused
         ('error'), or run whole in one pass ('whole', on networks that take any length).
+        `layer` picks one hidden state (0: the embeddings, 1..L: each layer's output, -1: the last);
+        `layers` several ([0, 6, -1], or "all"): one vector per layer, [N, layers, hidden] (pooling
+        'none': a list of [layers, T, H]), the hidden states the original's `output_hidden_states` gives.
         """
         return _pipeline.embed(self, seqs, pooling=pooling, layer=layer, token_budget=token_budget,
-                               long=long, overlap=overlap)
+                               long=long, overlap=overlap, layers=layers)
 
     def embed_iter(
         self,
@@ -356,11 +365,12 @@ class DNAEncoder(ABC):
         long: LongPolicy = "chunk",
         overlap: int | None = None,
         progress: Progress | None = None,
+        layers: LayerRequest | None = None,
     ) -> Iterator[Row]:
         """Stream one `Row` per sequence (`.record`: its id, source and fields; `.vector`: its embedding)
         in input order; memory is bounded by the token budget, not the input."""
         return _pipeline.embed_iter(self, seqs, pooling=pooling, layer=layer, token_budget=token_budget,
-                                    long=long, overlap=overlap, progress=progress)
+                                    long=long, overlap=overlap, progress=progress, layers=layers)
 
     def embed_segments(
         self,
@@ -371,10 +381,12 @@ class DNAEncoder(ABC):
         pooling: Pooling = "mean",
         layer: int = -1,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
+        layers: LayerRequest | None = None,
     ) -> Iterator[Segment]:
         """Cut each sequence into contiguous windows and yield one embedding per window."""
         return _pipeline.embed_segments(self, seqs, segment_bases=segment_bases, overlap=overlap,
-                                        pooling=pooling, layer=layer, token_budget=token_budget)
+                                        pooling=pooling, layer=layer, token_budget=token_budget,
+                                        layers=layers)
 
     def predict(
         self,
@@ -397,6 +409,48 @@ class DNAEncoder(ABC):
         """Stream `predict`'s rows (`.record`, `.vector`: the probabilities) in input order; memory is
         bounded by the token budget."""
         return _pipeline.predict_iter(self, seqs, token_budget=token_budget, long=long, progress=progress)
+
+    # ----------------------------------------------------------------- looking inside
+    def input_embeddings(self) -> torch.nn.Module:
+        """The module that turns token ids into vectors (attributions are taken on its output).
+
+        The default finds the one submodule named `word_embeddings` (every BERT layout); a family whose
+        token embedding is named otherwise overrides this.
+        """
+        found = [m for name, m in self.module.named_modules() if name.rpartition(".")[2] == "word_embeddings"]
+        if len(found) != 1:
+            name = type(self).__name__
+            raise NotImplementedError(f"{name}: {len(found)} modules are named word_embeddings; override "
+                                      "input_embeddings() to name its token embedding")
+        return found[0]
+
+    def attentions(self, seqs: Iterable[Record] | str, *, layers: LayerRequest = "all") -> list[AttentionMap]:
+        """Each sequence's attention weights, per layer and head, [tokens x tokens] with each token's bases.
+
+        `layers`: indices of the model's layers (0 the first, -1 the last), a list of them, or "all". The
+        weights are the original's eager attention (`forward(..., output_attentions=True)`); a sequence
+        runs whole, alone (longer than one pass: an error naming it).
+        """
+        from ._attention import attention_maps
+
+        return attention_maps(self, seqs, layers=layers)
+
+    def explain(
+        self,
+        seqs: Iterable[Record] | str,
+        *,
+        target: str | int | None = None,
+        steps: int = 50,
+        baseline: Baseline = "pad",
+    ) -> list[Attribution]:
+        """Per-base integrated-gradients attributions of a classifier's label (a regressor's output).
+
+        `target`: a label name (None: each sequence's predicted label); `baseline`: the sequence with its
+        tokens replaced by [PAD] or [MASK]. Needs the `interpret` extra (Captum).
+        """
+        from ._attribution import explain
+
+        return explain(self, seqs, target=target, steps=steps, baseline=baseline)
 
 
 def _check_vocab_fits(tokenizer: DNATokenizer, config: dict[str, Any], file: Path) -> None:

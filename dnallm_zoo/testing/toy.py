@@ -246,6 +246,12 @@ class ToyEncoder(DNAEncoder):
         )
 
 
+    def input_embeddings(self) -> nn.Module:
+        """The token embedding (`toy.embed.tokens`; no module of the toy is named word_embeddings)."""
+        model: ToyModel = self.module  # type: ignore[assignment]
+        return model.toy.embed.tokens
+
+
 # --------------------------------------------------------------------------- checkpoints
 def write_toy_checkpoint(
     path: str | Path, *, seed: int = 0, safetensors: bool = True, config: dict[str, Any] | None = None
