@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import torch
@@ -27,6 +27,9 @@ from ._chunking import Record
 from ._plotting import atomic_output, pyplot, save_figure
 from ._tokenized import Inspected, TokenizedRecord, tokenize_records
 from .errors import InputError, ZooError
+
+if TYPE_CHECKING:
+    from ._spec import ModelSpec
 
 __all__ = ["Attribution", "Baseline", "bases_from_token_scores", "explain", "plot_attributions",
            "resolve_target", "save_attributions"]
@@ -55,14 +58,15 @@ class Attribution:
         return self.record if self.record is not None else f"sequence {self.index}"
 
 
-def resolve_target(enc: Inspected, target: str | int | None) -> int | None:
+def resolve_target(spec: ModelSpec, target: str | int | None, *, model: str | None = None) -> int | None:
     """The head output to explain: a label name (or its index); None: each sequence's predicted label.
 
-    A model without a classifier or regressor head, or a label it does not have, is an `InputError`.
+    A model without a classifier or regressor head, or a label it does not have, is an `InputError`
+    (the spec is enough: `spec_of(model)` checks a command line before the model loads).
     """
-    spec = enc.spec
+    name = model or spec.id
     if spec.task != "sequence-classification" or not spec.labels:
-        raise InputError(f"{spec.id} is a {spec.task} model: attributions need a fine-tuned classifier or "
+        raise InputError(f"{name} is a {spec.task} model: attributions need a fine-tuned classifier or "
                          "regressor (dnallm-zoo finetune ... -o DIR, then --model DIR)")
     labels = list(spec.labels)
     if target is None:
@@ -73,7 +77,7 @@ def resolve_target(enc: Inspected, target: str | int | None) -> int | None:
         return target
     if isinstance(target, str) and target.isdigit() and int(target) < len(labels):
         return int(target)
-    raise InputError(f"target {target!r}: {spec.id} has no such label; its labels are {labels}")
+    raise InputError(f"target {target!r}: {name} has no such label; its labels are {labels}")
 
 
 def bases_from_token_scores(spans: np.ndarray, scores: np.ndarray, n_bases: int) -> np.ndarray:
@@ -106,7 +110,7 @@ def explain(
         from captum.attr import LayerIntegratedGradients
     except ImportError:
         raise ZooError("attributions need Captum: pip install 'dnallm-zoo[interpret]'") from None
-    index = resolve_target(enc, target)
+    index = resolve_target(enc.spec, target)
     if steps < 2:
         raise InputError(f"steps={steps}: integrated gradients need at least 2 steps")
     fill = {"pad": enc.tokenizer.pad_token_id, "mask": enc.tokenizer.mask_token_id}.get(baseline)

@@ -45,8 +45,8 @@ def resolve_layers(request: LayerRequest, count: int, *, what: str, model: str) 
     return tuple(out)
 
 
-def parse_layers(text: str) -> LayerRequest:
-    """The command line's form: '-1', '0,6,-1' or 'all'."""
+def parse_layers(text: str) -> int | tuple[int, ...] | Literal["all"]:
+    """The command line's form: '-1' (one index), '0,6,-1' or '-1,' (a list), or 'all'."""
     text = text.strip()
     if text.lower() == "all":
         return "all"
@@ -56,4 +56,4 @@ def parse_layers(text: str) -> LayerRequest:
         raise InputError(f"--layer {text!r}: give integers separated by commas (0,6,-1) or 'all'") from None
     if not values:
         raise InputError(f"--layer {text!r}: give at least one index, or 'all'")
-    return values[0] if len(values) == 1 and "," not in text else values
+    return values[0] if len(values) == 1 and "," not in text else tuple(values)

@@ -18,6 +18,7 @@ from .. import __version__
 from ..errors import UnknownModelError, ZooError
 from ._check import check
 from ._finetune import evaluate, finetune
+from ._interpret import attention, explain, plot_embeddings
 from ._listing import info, list_cmd, plugins, schema
 from ._new_plugin import new_plugin
 from ._run import embed, predict
@@ -83,5 +84,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     cli.main(args=list(argv) if argv is not None else None, prog_name="dnallm-zoo")
 
 
-for _command in (list_cmd, info, plugins, schema, embed, predict, check, new_plugin, finetune, evaluate):
+for _command in (list_cmd, info, plugins, schema, embed, predict, check, new_plugin, finetune, evaluate,
+                 attention, explain, plot_embeddings):
     cli.add_command(_command)
