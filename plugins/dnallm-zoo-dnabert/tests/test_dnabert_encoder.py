@@ -215,3 +215,20 @@ def test_attentions_equal_bert_model_output_attentions(tiny_dir: Callable[..., P
     # SDPA stays the attention of plain calls: asking for weights once does not switch it
     assert enc.module.config._attn_implementation == "sdpa"
     torch.testing.assert_close(out.last_hidden_state[real], plain.last_hidden_state[real], atol=ATOL, rtol=0)
+
+
+def test_features_of_every_layer_equal_bert_model_hidden_states_pooled(tiny_dir: Callable[..., Path]) -> None:
+    """embed(layers='all') = transformers' BertModel output_hidden_states, mean over each sequence."""
+    path = tiny_dir(6)
+    enc = load(path, 6)
+    ref = reference_model(path)
+    seqs = [s.upper().replace("N", "A") for s in SEQS]
+    batch = reference_batch(path, seqs, 6)
+    with torch.inference_mode():
+        want = ref(**batch, output_hidden_states=True).hidden_states
+    mask = batch["attention_mask"][:, :, None].float()
+    pooled = torch.stack([(h * mask).sum(1) / mask.sum(1) for h in want], 1).numpy()  # [N, layers + 1, H]
+    got = enc.embed(seqs, layers="all")
+    assert got.shape == pooled.shape == (len(seqs), enc.num_layers + 1, enc.hidden_size)
+    np.testing.assert_allclose(got, pooled, atol=ATOL, rtol=0)
+    np.testing.assert_allclose(enc.embed(seqs, layers=[-1, 1])[:, 1], pooled[:, 1], atol=ATOL, rtol=0)
