@@ -79,7 +79,7 @@ def save_attention_npz(maps: Sequence[AttentionMap], path: str | Path, *, model:
         arrays[f"spans_{i}"] = m.spans
         arrays[f"tokens_{i}"] = np.array(m.tokens, dtype=np.str_)
     with atomic_output(path) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # the stub reads **kwds as allow_pickle
     return Path(path)
 
 
@@ -95,7 +95,7 @@ def plot_attention(m: AttentionMap, path: str | Path, *, layer: int = -1, head: 
     w = m.weights[layer]
     grid = w.mean(0) if head is None else w[head]
     n = len(m.tokens)
-    side = min(14.0, 3.0 + 0.18 * min(n, max_labels))
+    side = min(10.0, 3.0 + 0.12 * min(n, max_labels))
     fig, ax = plt.subplots(figsize=(side + 1.5, side))
     image = ax.imshow(grid, cmap="viridis", vmin=0.0, interpolation="nearest")
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="attention weight")

@@ -165,9 +165,11 @@ def plot_projection(table: EmbeddingTable, path: str | Path, *, color_by: str | 
         fig.colorbar(points, ax=ax, label=color_by)
     else:
         names = [str(v) for v in values.tolist()]
-        for i, level in enumerate(sorted(set(names))):
+        levels = sorted(set(names))
+        palette = plt.cm.tab10 if len(levels) <= 10 else plt.cm.tab20
+        for i, level in enumerate(levels):
             keep = np.array([n == level for n in names])
-            ax.scatter(xy[keep, 0], xy[keep, 1], s=12, alpha=0.8, label=level, color=plt.cm.tab20(i % 20))
+            ax.scatter(xy[keep, 0], xy[keep, 1], s=12, alpha=0.8, label=level, color=palette(i % palette.N))
         ax.legend(title=color_by, fontsize=8, markerscale=1.5, loc="best")
     axis = "PC" if method == "pca" else "UMAP "
     ax.set_xlabel(f"{axis}1")

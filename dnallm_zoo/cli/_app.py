@@ -1,7 +1,8 @@
 """The `dnallm-zoo` command group, its error handling and the console script.
 
 The commands live beside it: `_listing` (list, info, plugins, schema: neither torch nor transformers is
-imported), `_run` (embed, predict), `_check` (check); terminal rendering in `_render` and `_progress`.
+imported), `_run` (embed, predict), `_check` (check), `_interpret` (attention, explain,
+plot-embeddings); terminal rendering in `_render` and `_progress`.
 Every `ZooError` becomes a one-line message and exit status 1; usage errors exit with 2.
 """
 

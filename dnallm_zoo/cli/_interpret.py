@@ -162,6 +162,7 @@ def plot_embeddings(table: str, output: str, color_by: str | None, annotations: 
     if annotations is not None:
         data = annotate(data, annotations)
     if color_by is not None and color_by not in data.columns:
-        raise InputError(f"--color-by {color_by!r}: no such column; there are {sorted(data.columns)}")
+        hint = "" if annotations else " (other columns: --annotations TABLE, joined on id)"
+        raise InputError(f"--color-by {color_by!r}: no such column; there are {sorted(data.columns)}{hint}")
     plot_projection(data, png, color_by=color_by, method=method, seed=seed)  # type: ignore[arg-type]
     click.echo(f"{len(data.vectors)} rows of {data.column}, {method.upper()} -> {png}", err=True)
