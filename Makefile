@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PLUGINS := $(sort $(dir $(wildcard plugins/*/pyproject.toml)))
 STAMP := $(VENV)/.installed
+# what mypy checks: the core and each plugin's package (plugins/*/<package>/, the example's too)
+TYPED := dnallm_zoo $(patsubst %/__init__.py,%,$(wildcard plugins/*/*/__init__.py examples/*/*/__init__.py))
 
 .PHONY: install demo test lint bench clean
 
@@ -27,8 +29,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
+# mypy (config: pyproject's [tool.mypy]) rather than pyright: it installs and runs offline from pip
 lint: $(STAMP)
 	$(BIN)/ruff check dnallm_zoo plugins tests benchmarks scripts examples
+	$(BIN)/mypy $(TYPED)
 
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

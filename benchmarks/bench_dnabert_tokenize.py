@@ -3,8 +3,8 @@
 The original pipeline joins a sequence's overlapping k-mers with spaces (DNABERT's `seq2kmer`) and runs
 `transformers.BertTokenizer(vocab.txt, do_lower_case=False)` over that string. Both sides produce the
 same ids (checked here on every sequence before timing). Figures are measured in this run; the goals
-(zoo >= 50x the original on one sequence at a time, and on a batch returned as Python lists, the default
-`tok(seqs)`) are printed next to them, never asserted.
+(zoo >= 50x the original on one sequence at a time, and >= 80x on a batch returned as Python lists, the
+default `tok(seqs)`) are printed next to them, never asserted.
 
     python benchmarks/bench_dnabert_tokenize.py [--k 6] [--n 1000] [--repeat 5]
 """
@@ -26,7 +26,8 @@ from dnallm_zoo.io import read_fasta as fasta_records
 
 ROOT = Path(__file__).resolve().parents[1]
 FASTA = ROOT / "examples" / "arabidopsis_chloroplast.fa"
-GOAL = 50.0
+GOAL = 50.0  # one sequence a call
+LIST_GOAL = 80.0  # a batch to Python lists, `tok(seqs)`
 
 
 def read_fasta(path: Path) -> str:
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     want = ref(joined)["input_ids"]
     assert all(zoo.encode(s).tolist() == w for s, w in zip(seqs, want, strict=True)), "ids differ"
     assert zoo(seqs)["input_ids"] == want, "ids differ (list form)"
-    assert (zoo(seqs, return_tensors="np")["input_ids"] == np.array(want)).all(), "ids differ (numpy)"
+    assert (zoo(seqs, padding=True, return_tensors="np")["input_ids"] == np.array(want)).all(), \
+        "ids differ (numpy)"
 
     print(f"DNABERT-{k} tokenization: {args.n} windows of {length} bp ({length - k + 3} tokens) from "
           f"{args.fasta.name}; {bases / 1e6:.2f} Mbp per pass, best of {args.repeat} "
@@ -104,16 +106,16 @@ def main(argv: list[str] | None = None) -> None:
          "BertTokenizer(kmers)", lambda: [ref(j)["input_ids"] for j in joined]),
         ("batch __call__ to Python lists", "zoo(seqs)", lambda: zoo(seqs),
          "BertTokenizer([seq2kmer..])", lambda: ref([seq2kmer(s, k) for s in seqs])),
-        ("batch __call__ to numpy", "zoo(seqs, return_tensors='np')",
-         lambda: zoo(seqs, return_tensors="np"),
+        ("batch __call__ to numpy", "zoo(seqs, padding=True, return_tensors='np')",
+         lambda: zoo(seqs, padding=True, return_tensors="np"),
          "BertTokenizer([seq2kmer..], padding=True, return_tensors='np')",
          lambda: ref([seq2kmer(s, k) for s in seqs], padding=True, return_tensors="np")),
-        ("batch __call__ to padded tensors", "zoo(seqs, return_tensors='pt')",
-         lambda: zoo(seqs, return_tensors="pt"),
+        ("batch __call__ to padded tensors", "zoo(seqs, padding=True, return_tensors='pt')",
+         lambda: zoo(seqs, padding=True, return_tensors="pt"),
          "BertTokenizer([seq2kmer..], padding=True, return_tensors='pt')",
          lambda: ref([seq2kmer(s, k) for s in seqs], padding=True, return_tensors="pt")),
-        ("batch __call__, k-mer strings given", "zoo(seqs, return_tensors='pt')",
-         lambda: zoo(seqs, return_tensors="pt"),
+        ("batch __call__, k-mer strings given", "zoo(seqs, padding=True, return_tensors='pt')",
+         lambda: zoo(seqs, padding=True, return_tensors="pt"),
          "BertTokenizer(kmers, padding=True, return_tensors='pt')",
          lambda: ref(joined, padding=True, return_tensors="pt")),
     ]
@@ -124,9 +126,10 @@ def main(argv: list[str] | None = None) -> None:
         ratio = tr / tz
         ratios.append(ratio)
         print(f"{name:42s} {bases / tz / 1e6:10.2f} {bases / tr / 1e6:15.3f} {ratio:7.1f}x")
-    for i, what in ((0, "one sequence a call (the original pipeline)"), (2, "a batch to Python lists")):
-        verdict = "met" if ratios[i] >= GOAL else "MISSED"
-        print(f"goal: >= {GOAL:.0f}x on {what}: {verdict} ({ratios[i]:.1f}x)")
+    for i, goal, what in ((0, GOAL, "one sequence a call (the original pipeline)"),
+                          (2, LIST_GOAL, "a batch to Python lists")):
+        verdict = "met" if ratios[i] >= goal else "MISSED"
+        print(f"goal: >= {goal:.0f}x on {what}: {verdict} ({ratios[i]:.1f}x)")
     t = best_of(lambda: zoo.encode(genome), args.repeat)
     print(f"whole genome as one sequence ({len(genome):,} bp, no model limit): "
           f"{len(genome) / t / 1e6:.1f} Mbp/s")

@@ -43,14 +43,9 @@ def write_fasta(path: Path, records: list[tuple[str, str]], width: int = 80) -> 
 
 def tiny_checkpoint(model: str, path: Path) -> Path:
     """The model's tiny random checkpoint, written by its plugin's `make_test_checkpoint`."""
-    from dnallm_zoo import get_spec
-    from dnallm_zoo._discovery import call_each, get_manager
+    from dnallm_zoo.testing import make_test_checkpoint
 
-    spec = get_spec(model)
-    for _plugin, _done in call_each(get_manager(), "make_test_checkpoint", firstresult=True,
-                                    spec=spec, path=path):
-        return path
-    raise SystemExit(f"no plugin writes a test checkpoint for {model!r}")
+    return make_test_checkpoint(model, path)
 
 
 def measure(cmd: list[str]) -> tuple[int, float, int, str]:

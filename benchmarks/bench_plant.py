@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
                 ("one sequence a call", lambda z=zoo, s=seqs: [z.encode(x) for x in s],
                  lambda r=ref, s=seqs: [r(x)["input_ids"] for x in s]),
                 ("batch __call__ to padded tensors",
-                 lambda z=zoo, s=seqs: z(s, return_tensors="pt", max_length=1 << 30),
+                 lambda z=zoo, s=seqs: z(s, padding=True, return_tensors="pt", max_length=1 << 30),
                  lambda r=ref, s=seqs: r(s, padding=True, return_tensors="pt")),
                 (f"whole genome ({len(genome) / 1e3:.0f} kbp), one call",
                  lambda z=zoo: z.encode(genome), lambda r=ref, w=whole: r(w)["input_ids"]),

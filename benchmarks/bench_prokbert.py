@@ -134,7 +134,8 @@ def _tokenization_rows(
     t_call = best_of(lambda: [zoo.encode(s) for s in seqs], args.repeat)
     rows = [
         ("one window a call: encode(seq)", t_call, t_orig, bases),
-        ("batch __call__ -> padded array", best_of(lambda: zoo(seqs, return_tensors="np"), args.repeat),
+        ("batch __call__ -> padded array",
+         best_of(lambda: zoo(seqs, padding=True, return_tensors="np"), args.repeat),
          t_orig, bases),
         ("batch encode_batch -> list of arrays", best_of(lambda: zoo.encode_batch(seqs), args.repeat),
          t_orig, bases),

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import torch
 
+    from ._names import RowPooling
+
 __all__ = [
     "ATTENTION_WIDTH",
     "BATCH_OVERHEAD",
@@ -22,24 +24,7 @@ __all__ = [
     "waste",
 ]
 
-# The cost model and the defaults were measured on the project's 2-core CPU (shared with other jobs) with
-# BERT-base layers (hidden 768, 12 heads, intermediate 3072), fp32, 2 torch threads:
-# - forward calls on n sequences x w tokens (as `benchmarks/bench_embed.py --grid --layers 1` times them,
-#   best of 17 rounds): per token, time grows as 1 + w / 2,900 at n*w >= 4,096 (ATTENTION_WIDTH), and a
-#   batch costs as much as 230-290 more tokens (BATCH_OVERHEAD; median over w, fitted on batches of up to
-#   2,048 tokens or on all; 320-490 on 6 layers): one 32-token sequence ran at 1,257 padded tokens/s, 256 of
-#   them at 5,222. The best rate came at n*w = 8,192
-#   (5,222 tokens/s at w = 32, 4,414 at w = 512); 16,384 was 7 % slower (4,855; 4,125): DEFAULT_TOKEN_BUDGET.
-#   At w = 32 it took 256 sequences to reach it (4,744 with 128): DEFAULT_MAX_BATCH.
-# - `embed` under other settings (`bench_embed.py --sweep`; 2 layers, median of 3 paired runs, speed relative
-#   to these defaults on 64 log-uniform 50-500 bp / 24 log-uniform 100-3000 bp sequences): waste bound 0.1
-#   0.91 / 0.96, 0.05 0.95 / 0.99, 0.4 1.04 / 0.96 (DEFAULT_MAX_WASTE 0.2); budget 4,096 0.93 / 0.91, 16,384
-#   0.96 / 1.01; no per-batch overhead in the plan (62 / 24 batches) 0.32 / 0.70, attention not counted
-#   0.94 / 1.01. Pairs of equal plans differed by up to 9 %: the machine is shared.
-# - The same grid with the machine idle (load ~1): O = 37, A = 5,850, and batches of 1,024-4,096 tokens ran
-#   ~5 % faster than 8,192 (cache). The loaded figures are kept: an overhead set too low splits batches, which
-#   cost 0.32x-0.70x under load (above), while one set too high only admits padding up to the waste bound; and
-#   many-core CPUs and GPUs want batches no smaller.
+# The cost model and defaults are measured (bench_embed.py --grid/--sweep): docs/benchmarks.md, "Batching".
 DEFAULT_TOKEN_BUDGET = 8192
 DEFAULT_MAX_WASTE = 0.2
 DEFAULT_MAX_BATCH = 256
@@ -151,7 +136,7 @@ def _longest_run(i: int, width: list[int], work: list[int], cum: list[int], toke
     return ok
 
 
-def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
+def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: RowPooling) -> torch.Tensor:
     """Pool [B, S, H] over the tokens where `mask` is 1: mean, max, or the first ([CLS]) token."""
     import torch
 

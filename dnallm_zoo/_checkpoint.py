@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from .errors import CheckpointError, NewWeightsWarning
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     import torch
 
 
@@ -185,9 +187,10 @@ def _caller_level() -> int:
     import sys
 
     package = str(Path(__file__).resolve().parent)
-    frame, level = sys._getframe(1), 1
+    frame: FrameType | None = sys._getframe(1)
+    level = 1
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(package):
-        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+        frame, level = frame.f_back, level + 1
     return level
 
 

@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ._inputs import SeqRecord
 from ._names import LongPolicy
-from ._records import SeqRecord
 from .errors import InputError, SequenceTooLongError
 
 if TYPE_CHECKING:

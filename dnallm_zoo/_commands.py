@@ -22,8 +22,9 @@ from .errors import InputError
 
 if TYPE_CHECKING:
     from ._encoder import DNAEncoder
-    from ._records import OutRow, SeqRecord
+    from ._inputs import SeqRecord
     from ._spec import ModelSpec, NormalizationPolicy
+    from ._writers import OutRow
 
 __all__ = ["Embedding", "Prediction"]
 

@@ -240,7 +240,8 @@ class DNAEncoder(ABC):
         dt = resolve_dtype(spec, dev, dtype)
         module = cls.build_module(spec, config)
         weights = find_weights_file(p)
-        ignore, new = cls.ignorable_keys + cls.head_ignorable_keys.get(spec.task, ()), ()
+        ignore = cls.ignorable_keys + cls.head_ignorable_keys.get(spec.task, ())
+        new: tuple[str, ...] = ()
         if new_head:
             new = cls.head_keys.get(spec.task, ())
             ignore += tuple(k for task, keys in cls.head_keys.items() if task != spec.task for k in keys)

@@ -61,6 +61,8 @@ class ZooModel(PreTrainedModel):
     accepts_loss_kwargs = False  # Trainer divides by gradient accumulation itself
     supports_gradient_checkpointing = False
     _supports_sdpa = True
+    _zoo: DNAEncoder  # set with object.__setattr__: a plain attribute, not a registered submodule
+    _zoo_head: str
 
     def __init__(self, encoder: DNAEncoder, *, head: str | None = None) -> None:
         super().__init__(hf_config(encoder))
@@ -83,23 +85,23 @@ class ZooModel(PreTrainedModel):
     @property
     def encoder(self) -> DNAEncoder:
         """The zoo model: tokenizer, spec, embed/predict pipeline."""
-        return self._zoo  # type: ignore[no-any-return]
+        return self._zoo
 
     @property
     def head(self) -> str:
-        return self._zoo_head  # type: ignore[no-any-return]
+        return self._zoo_head
 
     @property
     def model(self) -> torch.nn.Module:
         """The family's network (the same module tree as this model)."""
-        return self._zoo.module  # type: ignore[no-any-return]
+        return self._zoo.module
 
     @property
     def tokenizer(self) -> DNATokenizer:
-        return self._zoo.tokenizer  # type: ignore[no-any-return]
+        return self._zoo.tokenizer
 
     @property
-    def num_labels(self) -> int:  # type: ignore[override]
+    def num_labels(self) -> int:
         return len(self._zoo.spec.labels or ())
 
     @property
@@ -119,7 +121,7 @@ class ZooModel(PreTrainedModel):
 
     # ----------------------------------------------------------------- loading and saving
     @classmethod
-    def from_pretrained(  # type: ignore[override]
+    def from_pretrained(  # type: ignore[override]  # the zoo's loader: names, heads, device, dtype
         cls,
         name_or_path: str | Path,
         *,
@@ -138,7 +140,7 @@ class ZooModel(PreTrainedModel):
                        problem_type=problem_type, seed=seed, **load_options)
         return cls(encoder, head=head)
 
-    def save_pretrained(  # type: ignore[override]
+    def save_pretrained(  # type: ignore[override]  # writes the family's original layout
         self,
         save_directory: str | Path,
         *,

@@ -37,6 +37,7 @@ def resolve_weights(spec: ModelSpec, source: WeightsSource, cache_dir: Path | No
     """Return a local directory holding the weights of `spec`, or None to let others try."""
 
 
-@hookspec(firstresult=True)
+@hookspec
 def match_checkpoint(path: Path, config: dict[str, Any]) -> str | None:
-    """Name the registered model id a checkpoint directory belongs to, or None if not ours."""
+    """Name the registered model id a checkpoint directory belongs to, or None if not ours (every plugin
+    is asked: a directory two families claim is refused)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +22,8 @@ from typing import Any, Literal
 
 from .errors import InputError, one_line
 
-__all__ = ["STDIN", "RawRecord", "Source", "check_file", "expand_inputs", "input_kind", "parse_reads",
-           "read_rows", "table_kind"]
+__all__ = ["STDIN", "RawRecord", "SeqRecord", "Source", "check_file", "expand_inputs", "input_kind",
+           "parse_reads", "read_rows", "table_kind"]
 
 STDIN = "<stdin>"
 Kind = Literal["reads", "csv", "tsv", "parquet"]
@@ -48,6 +48,22 @@ class RawRecord:
     extra: dict[str, Any] = field(default_factory=dict)  # the other columns asked for
     problem: str | None = None  # why the row could not be read (a ragged table row), else None
     line: int | None = None  # its line in a CSV/TSV file (the header is line 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SeqRecord:
+    """One record of an input: id (None when the input gave none), sequence, where it came from."""
+
+    id: str | None
+    sequence: str | bytes
+    source: str | None = None  # the input's name ("<stdin>" for standard input)
+    n: int = 0  # its 1-based number in that input (0: not read from an input)
+    extra: Mapping[str, Any] = field(default_factory=dict)  # any other field: a label, a table's column
+
+    @property
+    def length(self) -> int:
+        """Bases (characters) of the sequence as read."""
+        return len(self.sequence)
 
 
 #: one raw row: (1-based ordinal in its source, id or None, sequence or None)

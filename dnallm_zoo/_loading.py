@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._checkpoint import read_config
-from ._discovery import call_each, get_manager
+from ._discovery import get_manager
 from ._hub import looks_like_hub_id
 from ._registry import Entry, get_registry
 from ._spec import HEAD_TASKS, ModelSpec, NormalizationPolicy
@@ -22,19 +22,34 @@ __all__ = ["directory_spec", "load", "match_directory", "spec_of", "weights_dir"
 
 
 def match_directory(path: str | Path, config: dict[str, Any] | None = None) -> Entry:
-    """The registered model a checkpoint directory belongs to, asking each plugin in turn (`config`:
-    its config.json, when the caller has read it)."""
+    """The registered model a checkpoint directory belongs to: every plugin is asked, one family claims it
+    (`config`: its config.json, when the caller has read it).
+
+    Two families claiming the same directory (a config.json that says `model_type: bert` over another
+    network, say) is a `CheckpointError` naming the candidates, as is a directory no plugin claims.
+    """
     p = Path(path)
     config = read_config(p) if config is None else config
     reg = get_registry()
-    for _plugin, model_id in call_each(
-        get_manager(), "match_checkpoint", firstresult=True, path=p, config=config
-    ):
-        return reg.resolve(model_id)
+    claims: dict[str, Entry] = {}
+    for _plugin, model_id in get_manager().call("match_checkpoint", path=p, config=config).answers:
+        entry = reg.resolve(model_id)
+        claims.setdefault(entry.spec.family, entry)
+    if len(claims) == 1:
+        return next(iter(claims.values()))
     kind = config.get("model_type", "?")
+    if claims:
+        named = ", ".join(f"{e.spec.plugin}:{e.spec.id} ({fam})" for fam, e in sorted(claims.items()))
+        raise CheckpointError(
+            f"{p}: more than one family claims this checkpoint (model_type {kind!r}): {named}; "
+            "load it by model id (`dnallm_zoo.load('plugin:id')` after placing it as that model's "
+            "weights) or remove the plugin that should not claim it"
+        )
+    same = sorted({s.family for s in reg.list() if s.architecture.kind == kind}) if kind != "?" else []
     raise CheckpointError(
         f"{p}: no installed plugin recognises this checkpoint (model_type {kind!r}, "
         f"files {sorted(x.name for x in p.iterdir())}); `dnallm-zoo plugins` lists the plugins"
+        + (f"; families of architecture {kind!r}: {same}" if same else "")
     )
 
 
@@ -80,11 +95,9 @@ def _shape_from_config(spec: ModelSpec, config: dict[str, Any]) -> ModelSpec:
 def weights_dir(spec: ModelSpec, *, cache_dir: str | Path | None = None) -> Path:
     """A local directory with the weights of `spec`, asking the plugins' resolvers first."""
     cd = Path(cache_dir) if cache_dir else None
-    for _name, result in call_each(
-        get_manager(), "resolve_weights", firstresult=True,
-        spec=spec, source=spec.weights, cache_dir=cd,
-    ):
-        return Path(result)
+    answer = get_manager().call("resolve_weights", spec=spec, source=spec.weights, cache_dir=cd).first
+    if answer is not None:
+        return Path(answer[1])
     raise CheckpointError(f"no resolver could provide the weights of {spec.id!r}")
 
 
@@ -114,8 +127,10 @@ def load(
     """
     head = {"task": task, "num_labels": num_labels, "labels": labels, "problem_type": problem_type}
     p = Path(name_or_path)
+    config: dict[str, Any] | None = None
     if p.is_dir():
-        entry = match_directory(p)
+        config = read_config(p)  # read once for the match and the head
+        entry = match_directory(p, config)
         weights = p
     else:
         name = str(name_or_path)
@@ -134,7 +149,7 @@ def load(
             )
         weights = weights_dir(spec, cache_dir=cache_dir)
         entry = Entry(spec, entry.encoder)
-    return _from_pretrained(entry, weights, device, dtype, normalization, head, seed)
+    return _from_pretrained(entry, weights, device, dtype, normalization, head, seed, config)
 
 
 def _from_pretrained(
@@ -145,10 +160,13 @@ def _from_pretrained(
     normalization: Any,
     head: dict[str, Any],
     seed: int | None,
+    config: dict[str, Any] | None = None,
 ) -> DNAEncoder:
-    """The encoder class builds the model; the spec first gets the head the checkpoint or caller names."""
+    """The encoder class builds the model; the spec first gets the head the checkpoint or caller names
+    (`config`: the checkpoint's config.json, when already read)."""
     cls = entry.encoder_class()
-    spec = spec_from_config(entry.spec, cls.head_config(read_config(weights)), cls.head_architectures)
+    config = read_config(weights) if config is None else config
+    spec = spec_from_config(entry.spec, cls.head_config(config), cls.head_architectures)
     spec, new = head_spec(spec, **head)
     if spec.task in HEAD_TASKS and spec.task not in cls.head_architectures:
         offered = [t for t in cls.head_architectures if t in HEAD_TASKS]

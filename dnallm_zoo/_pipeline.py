@@ -18,9 +18,9 @@ import torch
 
 from ._batching import DEFAULT_TOKEN_BUDGET, plan_batches, pool
 from ._chunking import Record, Unit, iter_units
+from ._inputs import SeqRecord
 from ._layers import LayerRequest, resolve_layers
 from ._names import LongPolicy, Pooling
-from ._records import SeqRecord
 from .errors import InputError
 
 if TYPE_CHECKING:

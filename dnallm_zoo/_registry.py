@@ -7,13 +7,24 @@ import fnmatch
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ._discovery import PluginInfo, ZooPluginManager, get_manager, reset_manager, strict_plugins
+from ._discovery import (
+    PluginInfo,
+    ZooPluginManager,
+    get_manager,
+    reset_manager,
+    running_plugin,
+    strict_plugins,
+)
+from ._refs import check_ref, resolve_ref
 from ._spec import ModelSpec
-from .errors import DuplicateModelError, PluginLoadError, UnknownModelError
+from .errors import DuplicateModelError, UnknownModelError
+
+if TYPE_CHECKING:
+    from ._encoder import DNAEncoder
 
 __all__ = ["Conflict", "Entry", "Registry", "get_registry", "get_spec", "list_models", "reset_plugins"]
 
@@ -29,17 +40,10 @@ class Entry:
     def qualified(self) -> str:
         return f"{self.spec.plugin}:{self.spec.id}"
 
-    def encoder_class(self) -> type:
+    def encoder_class(self) -> type[DNAEncoder]:
         """Import the encoder class (this is where torch gets imported)."""
-        if isinstance(self.encoder, type):
-            return self.encoder
-        module_name, _, attr = self.encoder.partition(":")
-        import importlib
-
-        obj: Any = importlib.import_module(module_name)
-        for part in attr.split("."):
-            obj = getattr(obj, part)
-        return obj
+        cls: type[DNAEncoder] = resolve_ref(self.encoder)
+        return cls
 
 
 @dataclass(frozen=True)
@@ -78,56 +82,45 @@ class Registry:
 
     @classmethod
     def build(cls, manager: ZooPluginManager) -> Registry:
-        """Ask every plugin for its models, one plugin at a time, in sorted plugin order."""
+        """Ask every plugin for its models (one `register_models` call through pluggy); the entries are
+        added in sorted plugin order, so that name clashes resolve the same way on every machine."""
         reg = cls()
-        pending: list[tuple[str, ModelSpec, str | type]] = []
-        for name, fn in sorted(manager.impls("register_models"), key=lambda p: p[0]):
-            collected: list[tuple[str, ModelSpec, str | type]] = []
-            info = manager.info.get(name) or manager.info.setdefault(name, PluginInfo(name=name))
+        collected: dict[str, list[Entry]] = {}
 
-            def register(
-                spec: ModelSpec | dict[str, Any],
-                encoder: str | type,
-                _name: str = name,
-                _collected: list[tuple[str, ModelSpec, str | type]] = collected,
-                _info: Any = info,
-            ) -> None:
-                data: Any = None
-                try:
-                    if isinstance(spec, ModelSpec):
-                        data = spec.model_dump()
-                    elif isinstance(spec, Mapping):
-                        data = dict(spec)
-                    else:
-                        raise TypeError(f"register() takes a ModelSpec or a dict, not {type(spec).__name__}")
-                    data["plugin"] = _name
-                    checked = ModelSpec.model_validate(data)
-                    if not isinstance(encoder, (str, type)) or (
-                        isinstance(encoder, str) and ":" not in encoder
-                    ):
-                        raise TypeError(f"encoder must be 'module:Class' or a class, not {encoder!r}")
-                    if any(s.id == checked.id for _, s, _ in _collected):
-                        raise ValueError(f"id {checked.id!r} registered twice; the first is kept")
-                except (ValidationError, TypeError, ValueError) as exc:
-                    sid = data.get("id", "?") if isinstance(data, dict) else "?"
-                    _info.fail(f"invalid spec {sid!r}", exc)
-                    manager._maybe_raise(_info)  # strict mode: a PluginLoadError naming the plugin
-                    return
-                _collected.append((_name, checked, encoder))
-
+        def register(spec: ModelSpec | dict[str, Any], encoder: str | type) -> None:
+            plugin = running_plugin() or "?"
+            data: Any = None
             try:
-                fn(register=register)
-            except Exception as exc:
-                if isinstance(exc, PluginLoadError) and strict_plugins():
-                    raise  # a bad registration in strict mode, recorded already
-                info.fail("register_models", exc)
-                manager._maybe_raise(info)
+                if isinstance(spec, ModelSpec):
+                    data = spec.model_dump()
+                elif isinstance(spec, Mapping):
+                    data = dict(spec)
+                else:
+                    raise TypeError(f"register() takes a ModelSpec or a dict, not {type(spec).__name__}")
+                data["plugin"] = plugin
+                checked = ModelSpec.model_validate(data)
+                if not isinstance(encoder, (str, type)):
+                    raise TypeError(f"encoder must be 'module:Class' or a class, not {encoder!r}")
+                check_ref(encoder, "encoder", "Class")
+                if any(e.spec.id == checked.id for e in collected.get(plugin, ())):
+                    raise ValueError(f"id {checked.id!r} registered twice; the first is kept")
+            except (ValidationError, TypeError, ValueError) as exc:
+                sid = data.get("id", "?") if isinstance(data, dict) else "?"
+                manager.fail(plugin, f"invalid spec {sid!r}", exc)  # strict mode: PluginLoadError
+                return
+            collected.setdefault(plugin, []).append(Entry(checked, encoder))
+
+        call = manager.call("register_models", register=register)
+        for name in sorted(set(manager.hook_order("register_models")) | set(collected)):
+            if name in call.failed:
                 continue  # the hook raised: none of this plugin's models are trusted
-            pending.extend(collected)
-            info.models = [spec.id for _, spec, _ in collected]
+            entries = collected.get(name, [])
+            manager.info.setdefault(name, PluginInfo(name=name)).models = [e.spec.id for e in entries]
         reg.distributions = {n: i.distribution for n, i in manager.info.items()}
-        for _plugin, spec, encoder in pending:
-            reg._add(Entry(spec, encoder))
+        for name in sorted(collected):
+            if name not in call.failed:
+                for entry in collected[name]:
+                    reg._add(entry)
         return reg
 
     def _add(self, entry: Entry) -> None:

@@ -34,10 +34,10 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from ._encoder import DNAEncoder
+    from ._inputs import SeqRecord
     from ._options import InputOptions, LoadOptions, OutputOptions
-    from ._records import OutRow, SeqRecord
     from ._spec import ModelSpec, NormalizationPolicy
-    from ._writers import EmbeddingWriter
+    from ._writers import EmbeddingWriter, OutRow
 
 __all__ = ["DEFAULT_SHARD_SIZE", "Command", "Engine", "LocalEngine", "OutputPlan", "Run", "RunResult",
            "execute"]

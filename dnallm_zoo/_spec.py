@@ -126,16 +126,16 @@ class WeightsSource(_Frozen):
         return f"hub {self.repo_id} @ {rev}"
 
 
+def _default_dtypes() -> dict[str, tuple[DType, ...]]:
+    return {"cpu": ("float32",), "cuda": ("float32", "float16", "bfloat16"), "mps": ("float32", "float16")}
+
+
 class Capabilities(_Frozen):
     """What a model can do and where it runs (its shape: the architecture; its token limit: the tokenizer)."""
 
     devices: tuple[Device, ...] = ("cpu", "cuda", "mps")
     dtypes: dict[str, tuple[DType, ...]] = Field(
-        default_factory=lambda: {
-            "cpu": ("float32",),
-            "cuda": ("float32", "float16", "bfloat16"),
-            "mps": ("float32", "float16"),
-        },
+        default_factory=_default_dtypes,
         description="device -> dtypes the model runs in there",
     )
     default_dtype: DType = Field("float32", description="dtype of the original weights")

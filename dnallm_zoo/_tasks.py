@@ -29,12 +29,13 @@ __all__ = [
 ]
 
 #: zoo problem type -> transformers' config.json name
-HF_PROBLEM_TYPES: dict[str, str] = {
+HF_PROBLEM_TYPES: dict[ProblemType, str] = {
     "single-label": "single_label_classification",
     "multi-label": "multi_label_classification",
     "regression": "regression",
 }
-_FROM_HF = {v: k for k, v in HF_PROBLEM_TYPES.items()}
+_FROM_HF: dict[str, ProblemType] = {v: k for k, v in HF_PROBLEM_TYPES.items()}
+_BY_NAME: dict[str, ProblemType] = {**_FROM_HF, **{k: k for k in HF_PROBLEM_TYPES}}
 #: DNALLM's task_type -> (zoo task, problem type, default number of labels)
 DNALLM_TASK_TYPES: dict[str, tuple[str, ProblemType, int]] = {
     "binary": ("sequence-classification", "single-label", 2),
@@ -47,10 +48,8 @@ DNALLM_TASK_TYPES: dict[str, tuple[str, ProblemType, int]] = {
 
 def problem_type_name(value: str) -> ProblemType:
     """The zoo's name of a problem type given in the zoo's or transformers' spelling."""
-    if value in HF_PROBLEM_TYPES:
-        return value  # type: ignore[return-value]
-    if value in _FROM_HF:
-        return _FROM_HF[value]  # type: ignore[return-value]
+    if value in _BY_NAME:
+        return _BY_NAME[value]
     raise InputError(
         f"problem_type {value!r}: use one of {list(HF_PROBLEM_TYPES)} (or transformers' {list(_FROM_HF)})"
     )

@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._inputs import RawRecord, Source, read_rows
+from ._inputs import RawRecord, SeqRecord, Source, read_rows
 from ._names import KMER_KINDS
-from ._records import SeqRecord
 from ._spec import ModelSpec, NormalizationPolicy
 from ._writers import AtomicPath
 from .errors import EmptySequenceError, InputError, InvalidSequenceError, one_line

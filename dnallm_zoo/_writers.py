@@ -38,7 +38,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -47,12 +47,13 @@ from .errors import InputError, one_line
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ._records import OutRow
+    from ._inputs import SeqRecord
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "AtomicPath",
     "EmbeddingWriter",
+    "OutRow",
     "RowLayout",
     "check_output",
     "open_writer",
@@ -68,6 +69,21 @@ def stamped(metadata: Mapping[str, object]) -> dict[str, str]:
     from . import __version__
 
     return {"dnallm_zoo_version": __version__, **{k: str(v) for k, v in metadata.items()}}
+
+
+# ----------------------------------------------------------------------------------------- rows
+class OutRow(Protocol):
+    """A result row a writer takes: its record (`item`: id, source), one int per layout column, its vector.
+
+    (`item`, not `record`: a `Segment`'s `record` is its id, as it was before rows held records.)
+    """
+
+    @property
+    def item(self) -> SeqRecord: ...
+    @property
+    def values(self) -> tuple[int, ...]: ...
+    @property
+    def vector(self) -> np.ndarray: ...
 
 
 # ----------------------------------------------------------------------------------------- layouts

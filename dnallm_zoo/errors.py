@@ -84,6 +84,8 @@ class RuntimeConfigError(ZooError, ValueError):
 class InputError(ZooError, ValueError):
     """Bad user input."""
 
+    index: int | None = None  # the sequence's position in its batch, where a batch call named it
+
 
 class InvalidSequenceError(InputError):
     """A sequence holds a character that is not a nucleotide letter."""

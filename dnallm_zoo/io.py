@@ -15,8 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ._fasta import read_fasta
-from ._inputs import expand_inputs
-from ._records import SeqRecord
+from ._inputs import SeqRecord, expand_inputs
 from ._validation import Screening, Validator
 
 __all__ = ["SeqRecord", "read_fasta", "read_records"]

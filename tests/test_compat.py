@@ -31,7 +31,8 @@ def test_real_signature_with_task_config_object_and_dict(
 ) -> None:
     for task_config in (SimpleNamespace(task_type="mask"), {"task_type": "mask"}):
         model, tokenizer = load_model_and_tokenizer(str(zoo_toy_checkpoint), task_config, source="local")
-        out = model(**tokenizer([SEQ, SEQ[:10]], return_tensors="pt"), output_hidden_states=True)
+        batch = tokenizer([SEQ, SEQ[:10]], padding=True, return_tensors="pt")
+        out = model(**batch, output_hidden_states=True)
         assert out.logits is not None and out.logits.shape[:2] == out.last_hidden_state.shape[:2]
         assert out.logits.shape[-1] == len(tokenizer)
         assert out.hidden_states is not None and len(out.hidden_states) == model.encoder.num_layers + 1

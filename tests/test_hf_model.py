@@ -165,7 +165,7 @@ def test_logits_loss_and_gradients_equal_bert_for_sequence_classification(
                                        "multi-label": "multi_label_classification"}.get(problem, problem)
     model.eval()
     ref.eval()
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     labels = make(len(SEQS))
     ours = model(**enc, labels=labels)
     theirs = ref(**enc, labels=labels)
@@ -182,7 +182,7 @@ def test_the_token_head_equals_bert_for_token_classification(base: Path, tmp_pat
     model, ref = _pair(base, tmp_path, "token-classification", num_labels=4)
     model.eval()
     ref.eval()
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     labels = torch.randint(0, 4, enc["input_ids"].shape, generator=torch.Generator().manual_seed(0))
     labels[enc["attention_mask"] == 0] = -100
     labels[:, 0] = -100
@@ -196,7 +196,7 @@ def test_dropout_is_the_originals_in_train_mode(base: Path, tmp_path: Path) -> N
     model, ref = _pair(base, tmp_path, "sequence-classification", num_labels=2)
     model.train()
     ref.train()
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     torch.manual_seed(3)
     ours = model(**enc).logits
     torch.manual_seed(3)
@@ -296,7 +296,7 @@ def test_lora_targets_query_value_trains_the_head_and_merges(base: Path, tmp_pat
             if p.requires_grad:
                 p.add_(0.1 * torch.randn_like(p))
     peft_model.eval()
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     want = peft_model(**enc).logits.detach()
     peft_model.save_pretrained(str(tmp_path / "adapter"))
     assert (tmp_path / "adapter" / "adapter_config.json").is_file()
@@ -318,7 +318,7 @@ def test_freeze_encoder_leaves_only_the_head(base: Path) -> None:
     train = {n for n, p in model.named_parameters() if p.requires_grad}
     assert train == {"bert.pooler.dense.weight", "bert.pooler.dense.bias",
                      "classifier.weight", "classifier.bias"}
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     model.eval()
     hidden = model.encode(enc["input_ids"], enc["attention_mask"])
     torch.testing.assert_close(model.head_logits(hidden, enc["attention_mask"]), model(**enc).logits)
@@ -344,7 +344,7 @@ def test_dnallm_task_config_builds_the_head(
         assert model.head == head and model.encoder.spec.problem_type == problem
         want = n or (1 if task_type == "regression" else 2)
         assert model.num_labels == want
-        out = model(**tok(SEQS, return_tensors="pt"))
+        out = model(**tok(SEQS, padding=True, return_tensors="pt"))
         assert out.logits.shape[-1] == want
     model, _ = load_model_and_tokenizer(str(base), {"task_type": "binary", "label_names": ["neg", "pos"]})
     assert model.encoder.spec.labels == ("neg", "pos")

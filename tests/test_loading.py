@@ -218,3 +218,48 @@ def test_a_directory_spec_takes_the_network_shape_from_its_config() -> None:
     smaller = _shape_from_config(TOY_SPEC, {"hidden_size": 8, "num_hidden_layers": 1, "vocab_size": "x"})
     assert (smaller.architecture.hidden_size, smaller.architecture.num_layers) == (8, 1)
     assert smaller.architecture.vocab_size == arch.vocab_size and smaller.architecture.parameters is None
+
+
+# --------------------------------------------------------------------------- attribution to one family
+def _bpe_family(name: str, kind: str = "bert") -> object:
+    from dnallm_zoo import ArchitectureSpec, Capabilities, ModelSpec, TokenizerSpec, WeightsSource
+    from dnallm_zoo.kit import StockFamily
+
+    spec = ModelSpec(
+        id=f"{name}-bpe", family=name, description="a BPE encoder", license="MIT",
+        citation="@misc{x, title={x}}", task="masked-lm",
+        tokenizer=TokenizerSpec(kind="bpe", vocab_file="tokenizer.json", max_tokens=64),
+        weights=WeightsSource(repo_id=f"someone/{name}"),
+        architecture=ArchitectureSpec(kind=kind, hidden_size=32, num_layers=2, num_heads=4, max_tokens=64),
+        capabilities=Capabilities(max_bases=150),
+    )
+    return StockFamily(name, [spec])
+
+
+def test_a_directory_two_families_claim_is_refused_naming_both(
+    zoo_isolated: object, zoo_plugin: object, tmp_path: Path
+) -> None:
+    first, second = _bpe_family("one"), _bpe_family("two")
+    zoo_plugin(first, name="one")  # type: ignore[operator]
+    zoo_plugin(second, name="two")  # type: ignore[operator]
+    d = first.write_checkpoint(first.specs[0], tmp_path / "one")  # type: ignore[attr-defined]
+    with pytest.raises(CheckpointError,
+                       match=r"more than one family.*one:one-bpe \(one\).*two:two-bpe \(two\)"):
+        load(d)
+
+
+@pytest.mark.parametrize("extra", [{"pre_layer_norm": True}, {"last_layer_norm": False},
+                                   {"position_embedding_type": "rotary", "rotary_dim": 8},
+                                   {"rope_theta": 10000.0}])
+def test_a_bert_config_of_another_network_is_never_claimed_as_stock_bert(
+    zoo_isolated: object, zoo_plugin: object, tmp_path: Path, extra: dict[str, object]
+) -> None:
+    fam = _bpe_family("plain")
+    zoo_plugin(fam, name="plain")  # type: ignore[operator]
+    d = fam.write_checkpoint(fam.specs[0], tmp_path / "d")  # type: ignore[attr-defined]
+    assert load(d, device="cpu").spec.id == "plain-bpe"
+    config = json.loads((d / "config.json").read_text())
+    (d / "config.json").write_text(json.dumps({**config, **extra}))
+    with pytest.raises(CheckpointError, match=r"no installed plugin recognises.*'bert'.*families of "
+                                              r"architecture 'bert': \['plain'\]"):
+        load(d)

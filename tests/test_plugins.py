@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from dnallm_zoo import CheckpointError, hookimpl
-from dnallm_zoo._discovery import CORE_PLUGIN, PluginInfo, call_each, get_manager
+from dnallm_zoo._discovery import CORE_PLUGIN, PluginInfo, get_manager
+from dnallm_zoo._hooks import hookspec
 from dnallm_zoo._registry import reset_plugins
 from dnallm_zoo.errors import PluginLoadError
 
@@ -267,7 +268,7 @@ def test_strict_mode(site: Path) -> None:
         assert out[f"{case} (again)"] == out[case]
 
 
-# ---- in-process: the manager and call_each --------------------------------------------------------
+# ---- in-process: the manager and pluggy's calls-----------------------------------------------------
 
 
 @pytest.fixture
@@ -304,7 +305,7 @@ def test_manager_is_shared_and_loads_once(manager: Any) -> None:
     assert manager.info[CORE_PLUGIN].distribution == "dnallm-zoo"
 
 
-def test_call_each_isolates_a_raising_plugin(manager: Any) -> None:
+def test_a_raising_plugin_is_isolated(manager: Any) -> None:
     broken = FirstResolver(raises=RuntimeError("resolver broke"))
     empty = Resolver(result=None)
     answer = Resolver(result="/some/dir")
@@ -313,46 +314,87 @@ def test_call_each_isolates_a_raising_plugin(manager: Any) -> None:
     manager.register(answer, name="answer")
     manager.register(empty, name="empty")
     manager.register(broken, name="broken")
-    order = [name for name, _ in manager.impls("resolve_weights")]
+    order = manager.hook_order("resolve_weights")
     assert order[0] == "broken" and order[-1] == CORE_PLUGIN  # tryfirst first, the core trylast
     assert order[1:4] == ["empty", "answer", "later"]  # LIFO, as pluggy calls them
-    got = list(call_each(manager, "resolve_weights", firstresult=True, spec=None, source=None,
-                         cache_dir=None))
-    assert got == [("answer", "/some/dir")]
+    call = manager.call("resolve_weights", spec=None, source=None, cache_dir=None)
+    assert call.first == ("answer", "/some/dir") and call.answers == [call.first]
+    assert call.failed == ["broken"]
     assert (broken.calls, empty.calls, answer.calls, later.calls) == (1, 1, 1, 0)
     assert manager.info["broken"].errors == ["resolve_weights: RuntimeError: resolver broke"]
     assert manager.info["answer"].ok
+    # pluggy's own call gives the same: the guard is on the implementations, not on the caller
+    assert manager.pm.hook.resolve_weights(spec=None, source=None, cache_dir=None) == "/some/dir"
+    assert len(manager.info["broken"].errors) == 2 and broken.calls == 2
+    assert manager.plugin("answer") is answer and manager.plugin("nobody") is None
 
 
-def test_call_each_all_results(manager: Any) -> None:
-    manager.register(Resolver(result="a"), name="a")
-    manager.register(Resolver(result=None), name="none")
-    manager.register(Resolver(raises=ValueError("bad")), name="bad")
-    core = manager.pm.get_plugin(CORE_PLUGIN)
-    manager.pm.unregister(core)
-    got = list(call_each(manager, "resolve_weights", spec=None, source=None, cache_dir=None))
-    assert got == [("none", None), ("a", "a")]
-    assert manager.info["bad"].errors == ["resolve_weights: ValueError: bad"]
+class Probes:
+    """A hook that collects every answer (not firstresult), added for this test."""
+
+    @hookspec
+    def probe(self, x: int) -> Any: ...
 
 
-def test_call_each_lets_deliberate_errors_through(manager: Any) -> None:
+class Prober:
+    def __init__(self, result: Any = None, raises: BaseException | None = None) -> None:
+        self.result, self.raises = result, raises
+
+    @hookimpl
+    def probe(self, x: int) -> Any:
+        if self.raises is not None:
+            raise self.raises
+        return self.result if self.result is None else (self.result, x)
+
+
+def test_all_answers_of_a_hook(manager: Any) -> None:
+    manager.pm.add_hookspecs(Probes)
+    manager.register(Prober(result="a"), name="a")
+    manager.register(Prober(result="b"), name="b")
+    manager.register(Prober(result=None), name="none")
+    manager.register(Prober(raises=ValueError("bad")), name="bad")
+    call = manager.call("probe", x=7)
+    assert call.answers == [("b", ("b", 7)), ("a", ("a", 7))] and call.failed == ["bad"]
+    assert manager.info["bad"].errors == ["probe: ValueError: bad"]
+    assert manager.pm.hook.probe(x=1) == [("b", 1), ("a", 1)]  # pluggy's own call, the same guard
+
+
+def test_deliberate_errors_go_through(manager: Any) -> None:
     later = Resolver(result="/x")
     manager.register(later, name="later")
     manager.register(Resolver(raises=CheckpointError("checksum differs")), name="strict-one")
     with pytest.raises(CheckpointError, match="checksum differs"):
-        list(call_each(manager, "resolve_weights", firstresult=True, spec=None, source=None,
-                       cache_dir=None))
+        manager.call("resolve_weights", spec=None, source=None, cache_dir=None)
     assert later.calls == 0
     assert manager.info["strict-one"].errors == []  # an answer, not a broken plugin
 
 
-def test_call_each_strict(manager: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_raising_plugin_is_an_error_in_strict_mode(manager: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     manager.register(Resolver(raises=RuntimeError("boom")), name="boom")
     monkeypatch.setenv("DNALLM_ZOO_STRICT_PLUGINS", "yes")
     with pytest.raises(PluginLoadError) as info:
-        list(call_each(manager, "resolve_weights", firstresult=True, spec=None, source=None,
-                       cache_dir=None))
+        manager.call("resolve_weights", spec=None, source=None, cache_dir=None)
     assert info.value.plugin == "boom" and "boom" in str(info.value)
+
+
+class Wrapper:
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    @hookimpl(wrapper=True)
+    def resolve_weights(self, spec: Any, source: Any, cache_dir: Any) -> Any:
+        result = yield
+        self.seen.append(result)
+        return result
+
+
+def test_hook_wrappers_run_as_pluggy_runs_them(manager: Any) -> None:
+    wrapper = Wrapper()
+    manager.register(Resolver(result="/y"), name="answer")
+    manager.register(Resolver(raises=RuntimeError("x")), name="broken")
+    manager.register(wrapper, name="wrapper")
+    assert manager.call("resolve_weights", spec=None, source=None, cache_dir=None).first == ("answer", "/y")
+    assert wrapper.seen == ["/y"] and "wrapper" not in manager.hook_order("resolve_weights")
 
 
 class Typo:
@@ -374,7 +416,7 @@ def test_register_refuses_bad_hookimpls(manager: Any, plugin: object, needle: st
     assert isinstance(info, PluginInfo)
     assert (info.distribution, info.version, info.module) == ("dist-bad", "9", type(plugin).__name__)
     assert not info.ok and needle in info.errors[0]
-    assert not manager.pm.is_registered(plugin)
+    assert manager.pm.get_plugin("bad") is None and manager.plugin("bad") is None
     # the pending check stays clean for the next plugin
     ok = manager.register(Resolver(), name="fine")
     assert ok.ok
@@ -390,6 +432,7 @@ def test_register_strict(manager: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unregister(manager: Any) -> None:
     plugin = Resolver(result="/x")
     manager.register(plugin, name="r")
+    assert manager.plugin("r") is plugin
     manager.unregister("r")
-    assert "r" not in manager.info and not manager.pm.is_registered(plugin)
+    assert "r" not in manager.info and manager.pm.get_plugin("r") is None
     manager.unregister("never-registered")  # harmless

@@ -14,10 +14,11 @@ import pytest
 from dnallm_zoo import load
 from dnallm_zoo._commands import Embedding
 from dnallm_zoo._encoder import DNAEncoder
+from dnallm_zoo._inputs import SeqRecord
 from dnallm_zoo._options import EmbedOptions, InputOptions, LoadOptions, OutputOptions
-from dnallm_zoo._records import OutRow, SeqRecord
 from dnallm_zoo._registry import reset_plugins
 from dnallm_zoo._run import LocalEngine, Run, execute
+from dnallm_zoo._writers import OutRow
 from dnallm_zoo.errors import InputError
 from dnallm_zoo.testing import ToyPlugin, registered
 

@@ -15,7 +15,7 @@ from .._names import DTYPE_CHOICES
 from ..errors import InputError
 
 if TYPE_CHECKING:
-    from .._records import SeqRecord
+    from .._inputs import SeqRecord
 
 __all__ = ["attention", "explain", "plot_embeddings"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -22,6 +23,7 @@ def reverse_complement(seq: str) -> str:
 def with_reverse_complements(data: LabeledData) -> LabeledData:
     """The rows followed by their reverse complements (labels kept; per-base labels reversed)."""
     seqs = data.sequences + [reverse_complement(s) for s in data.sequences]
+    labels: list[Any] | np.ndarray
     if isinstance(data.labels, list):
         labels = list(data.labels) + [np.ascontiguousarray(a[::-1]) for a in data.labels]
     else:

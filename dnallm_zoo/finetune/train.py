@@ -253,7 +253,8 @@ def _trainer_run(model: str, train: LabeledData, eval_data: LabeledData | None, 
         label_names=["labels"],
     )
     token = train.task == "token"
-    collator = DataCollatorForTokenClassification(tok) if token else DataCollatorWithPadding(tok)
+    hf_tok: Any = tok  # duck-typed: the collators read `pad` and `model_input_names`, which it has
+    collator = DataCollatorForTokenClassification(hf_tok) if token else DataCollatorWithPadding(hf_tok)
     trainer = Trainer(
         model=net,
         args=args,
@@ -342,7 +343,7 @@ def _label(data: LabeledData, i: int) -> Any:
     return values[0] if data.task == "regression" and len(values) == 1 else values
 
 
-class _InOrder(IterableDataset):  # type: ignore[type-arg]
+class _InOrder(IterableDataset):
     """An evaluation split read in the given order (an iterable dataset: no sampler reorders it)."""
 
     def __init__(self, rows: list[dict[str, Any]]) -> None:
@@ -413,7 +414,7 @@ def _best_epoch(epochs: list[dict[str, Any]], metric: str) -> int | None:
     return max(scored, key=lambda t: (sign * t[0], -t[1]))[1]
 
 
-class _Report(TrainerCallback):  # type: ignore[misc]
+class _Report(TrainerCallback):
     """A step bar on stderr and one line per epoch: the training loss and the evaluation's figures."""
 
     def __init__(self, epochs: int, metric: str, say: Echo, progress: bool) -> None:

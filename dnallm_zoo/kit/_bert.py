@@ -27,7 +27,7 @@ from ._weights import random_state_dict
 if TYPE_CHECKING:
     from ._family import StockFamily
 
-__all__ = ["StockBertEncoder", "write_bert_checkpoint", "write_stock_checkpoint"]
+__all__ = ["StockBertEncoder", "write_bert_checkpoint", "write_stock_checkpoint", "write_tokenizer_files"]
 
 _ROLES = ("pad", "unk", "cls", "sep", "mask")
 
@@ -143,9 +143,10 @@ class StockBertEncoder(DNAEncoder):
         with_logits: bool = False,
         output_attentions: bool = False,
     ) -> EncoderOutput:
-        bert: Any = self.module.bert
+        m: Any = self.module  # a transformers Bert*: its children are attributes torch types loosely
+        bert = m.bert
         if output_attentions:
-            with eager_attention(self.module):
+            with eager_attention(m):
                 out = bert(
                     input_ids=input_ids, attention_mask=attention_mask,
                     output_hidden_states=output_hidden_states, output_attentions=True, return_dict=True,
@@ -158,11 +159,11 @@ class StockBertEncoder(DNAEncoder):
         logits = None
         if with_logits:
             if self.spec.task == "sequence-classification":  # the pooler ran inside BertModel
-                logits = self.module.classifier(self.module.dropout(out.pooler_output))
+                logits = m.classifier(m.dropout(out.pooler_output))
             elif self.spec.task == "token-classification":
                 logits = self.head_logits(out.last_hidden_state, attention_mask)
             else:
-                logits = self.module.cls(out.last_hidden_state)
+                logits = m.cls(out.last_hidden_state)
         return EncoderOutput(
             last_hidden_state=out.last_hidden_state,
             attention_mask=attention_mask,
@@ -173,7 +174,7 @@ class StockBertEncoder(DNAEncoder):
 
     def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         """transformers' heads: pooler (tanh on token 0), dropout, classifier; or dropout, classifier."""
-        m = self.module
+        m: Any = self.module
         if self.spec.task == "sequence-classification":
             return m.classifier(m.dropout(m.bert.pooler(last_hidden_state)))
         if self.spec.task == "token-classification":
@@ -217,6 +218,29 @@ def write_stock_checkpoint(
     `config` replaces the tiny config.json; `weights` the family's weights format.
     """
     path = Path(path)
+    specials, size = write_tokenizer_files(family, spec, path)
+    classifier = spec.task == "sequence-classification"
+    extra: dict[str, Any] = {}
+    if "[PAD]" in specials:
+        extra["pad_token_id"] = specials.index("[PAD]")
+    if classifier:
+        labels = spec.labels or ()
+        extra["id2label"] = {str(i): name for i, name in enumerate(labels)}
+        extra["label2id"] = {name: i for i, name in enumerate(labels)}
+    config = config if config is not None else tiny_bert_config(
+        size,
+        max_positions=spec.architecture.max_tokens,
+        architectures=("BertForSequenceClassification" if classifier else "BertForMaskedLM",),
+        model_type=next((t for t in family.model_types if t is not None), None),
+        **{**extra, **family.config},
+    )
+    st = (weights or family.weights) == "safetensors"
+    return write_bert_checkpoint(path, config, classifier=classifier, seed=seed, safetensors=st)
+
+
+def write_tokenizer_files(family: StockFamily, spec: ModelSpec, path: Path) -> tuple[tuple[str, ...], int]:
+    """The tokenizer files of a stock family's spec (vocab.txt or tokenizer.json, the special-token maps);
+    returns the specials and the vocabulary size."""
     path.mkdir(parents=True, exist_ok=True)
     ts = spec.tokenizer
     vocab = family.vocab(spec)
@@ -238,20 +262,4 @@ def write_stock_checkpoint(
     (path / "special_tokens_map.json").write_text(json.dumps(roles, indent=2) + "\n")
     (path / "tokenizer_config.json").write_text(json.dumps(
         {"do_lower_case": False, "model_max_length": ts.max_tokens, **roles}, indent=2) + "\n")
-    classifier = spec.task == "sequence-classification"
-    extra: dict[str, Any] = {}
-    if "[PAD]" in specials:
-        extra["pad_token_id"] = specials.index("[PAD]")
-    if classifier:
-        labels = spec.labels or ()
-        extra["id2label"] = {str(i): name for i, name in enumerate(labels)}
-        extra["label2id"] = {name: i for i, name in enumerate(labels)}
-    config = config if config is not None else tiny_bert_config(
-        size,
-        max_positions=spec.architecture.max_tokens,
-        architectures=("BertForSequenceClassification" if classifier else "BertForMaskedLM",),
-        model_type=next((t for t in family.model_types if t is not None), None),
-        **{**extra, **family.config},
-    )
-    st = (weights or family.weights) == "safetensors"
-    return write_bert_checkpoint(path, config, classifier=classifier, seed=seed, safetensors=st)
+    return specials, size

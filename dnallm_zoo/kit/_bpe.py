@@ -16,7 +16,7 @@ def dna_merges(lengths: Sequence[int] = (2, 4, 3), alphabet: str = "ACGT") -> li
     """Merges making the 2-mers (base + base), 3-mers (2-mer + base), 4-mers (2-mer + 2-mer), by `lengths`."""
     two = kmers(2, alphabet)
     made = {
-        2: [(a, b) for a, b in two],
+        2: [(ab[0], ab[1]) for ab in two],
         3: [(ab, c) for ab in two for c in alphabet],
         4: [(ab, cd) for ab in two for cd in two],
     }

@@ -22,9 +22,8 @@ def kmer_capabilities(tokenizer: TokenizerSpec, **overrides: Any) -> Capabilitie
     Chunk starts then stay on the sequence's window grid, so the chunks' windows are exactly the
     sequence's windows, none lost and none twice. `overrides` sets any other field (devices, dtypes, ...).
     """
-    fields: dict[str, Any] = {
-        "max_bases": kmer_max_bases(tokenizer),
-        "chunk_overlap": tokenizer.k - tokenizer.stride,  # type: ignore[operator]
-    }
+    max_bases = kmer_max_bases(tokenizer)  # refuses a tokenizer without k
+    assert tokenizer.k is not None
+    fields: dict[str, Any] = {"max_bases": max_bases, "chunk_overlap": tokenizer.k - tokenizer.stride}
     fields.update(overrides)
     return Capabilities(**fields)

@@ -7,8 +7,11 @@ from typing import Any
 
 __all__ = ["NOT_STOCK_KEYS", "auto_map_modules", "tiny_bert_config"]
 
-#: config.json keys that mean another network than transformers' BERT (MosaicBERT's ALiBi)
-NOT_STOCK_KEYS = ("alibi_starting_size",)
+#: config.json keys that mean another network than transformers' BERT under `model_type: bert`: MosaicBERT's
+#: ALiBi; GENA-LM's pre-layer-norm, final norm, DeepSpeed sparse attention and rotary positions
+#: (AIRI-Institute/GENA_LM src/gena_lm/modeling_bert.py); rotary BERTs' RoPE settings (MutBERT)
+NOT_STOCK_KEYS = ("alibi_starting_size", "pre_layer_norm", "last_layer_norm", "sparse_config_cls",
+                  "sparse_attention", "rotary_dim", "rotary_base", "rope_theta", "rope_scaling")
 
 
 def tiny_bert_config(

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal
 
 from .._hooks import RegisterFn, hookimpl
+from .._refs import resolve_ref
 from .._spec import ModelSpec
+from ._architectures import ARCHITECTURES
+from ._architectures import architecture as _architecture
 from ._bpe import bpe_vocab
 from ._config import NOT_STOCK_KEYS, auto_map_modules
 from ._vocab import BERT_SPECIALS, KmerVocab
@@ -31,17 +33,12 @@ Matcher = Callable[[Path, Mapping[str, Any]], "str | None"]
 
 _STOCK_ENCODER = "dnallm_zoo.kit:StockBertEncoder"
 _STOCK_WRITER = "dnallm_zoo.kit._bert:write_stock_checkpoint"
-
-
-def _resolve(ref: str | Callable[..., Any]) -> Callable[..., Any]:
-    """An object given as itself or as ``"module:name"``."""
-    if not isinstance(ref, str):
-        return ref
-    module, _, name = ref.partition(":")
-    obj: Any = import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj  # type: ignore[no-any-return]
+_NATIVE_WRITER = "dnallm_zoo.kit._native:write_native_checkpoint"
+#: architecture -> the kit's encoder for it (bert: the stock BERT every k-mer family uses)
+_NATIVE_ENCODERS = {"bert": _STOCK_ENCODER, "big_bird": "dnallm_zoo.kit._native:BigBirdEncoder",
+                    "roberta": "dnallm_zoo.kit._native:RobertaEncoder",
+                    "esm": "dnallm_zoo.kit._native:EsmEncoder",
+                    "modernbert": "dnallm_zoo.kit._native:ModernBertEncoder"}
 
 
 class Family:
@@ -92,14 +89,14 @@ class Family:
             raise ValueError(f"{spec.id!r} is not a model of family {self.family!r}")
         p = Path(path)
         p.mkdir(parents=True, exist_ok=True)
-        _resolve(self._checkpoint)(spec, p)
+        resolve_ref(self._checkpoint)(spec, p)
         return p
 
     def match(self, path: str | Path, config: Mapping[str, Any]) -> str | None:
         """The id of this family's model that the directory holds, or None."""
         if self._match is None:
             return None
-        return _resolve(self._match)(Path(path), config)  # type: ignore[no-any-return]
+        return resolve_ref(self._match)(Path(path), config)
 
     @hookimpl
     def register_models(self, register: RegisterFn) -> None:
@@ -122,15 +119,19 @@ class Family:
 
 
 class StockFamily(Family):
-    """A family whose checkpoints are transformers' `BertForMaskedLM` / `BertForSequenceClassification`.
+    """A family whose checkpoints are one of transformers' own architectures (BERT by default).
 
-    Given only specs of tokenizer kind ``kmer`` (a vocab.txt of `specials`, then the k-mers in
-    product(`alphabet`) order) or ``bpe`` (a tokenizer.json), it writes tiny checkpoints in that layout and
-    claims a directory when its config.json has one of `model_types` (None: no model_type key), names no
-    remote code outside `remote_modules`, and its tokenizer files have the shape of one of its specs:
-    a k-mer vocabulary of that k, or a BPE tokenizer.json holding the specials. A spec whose weights
-    are a local directory claims that directory first. `config` adds keys to the tiny config.json,
-    `weights` is the format its weights are written in (the original files').
+    `architecture` names the row of `ARCHITECTURES` (bert, big_bird, roberta, esm, modernbert; default:
+    the kind every spec's `ArchitectureSpec` names, else bert): the network and its heads are
+    transformers' classes of it (`BertForMaskedLM`, `BigBirdForSequenceClassification`, ...), loaded
+    strictly under their own key names. Given only specs of tokenizer kind ``kmer`` (a vocab.txt of
+    `specials`, then the k-mers in product(`alphabet`) order) or ``bpe`` (a tokenizer.json), it writes
+    tiny checkpoints in that layout and claims a directory when its config.json has one of
+    `model_types` (default: the architecture's; None: no model_type key), names no remote code outside
+    `remote_modules`, and its tokenizer files have the shape of one of its specs: a k-mer vocabulary of
+    that k, or a BPE tokenizer.json holding the specials. A spec whose weights are a local directory
+    claims that directory first. `config` adds keys to the tiny config.json, `weights` is the format
+    its weights are written in (the original files').
     """
 
     def __init__(
@@ -138,20 +139,28 @@ class StockFamily(Family):
         family: str,
         specs: Iterable[ModelSpec],
         *,
-        encoder: str | type = _STOCK_ENCODER,
+        architecture: str | None = None,
+        encoder: str | type | None = None,
         alphabet: str = "ACGT",
         specials: tuple[str, ...] | None = None,
-        model_types: tuple[str | None, ...] = ("bert",),
+        model_types: tuple[str | None, ...] | None = None,
         remote_modules: tuple[str, ...] = (),
         config: Mapping[str, Any] | None = None,
         weights: Literal["safetensors", "bin"] = "safetensors",
         checkpoint: str | CheckpointWriter | None = None,
         match: str | Matcher | None = None,
     ) -> None:
-        super().__init__(family, specs, encoder=encoder, checkpoint=checkpoint, match=match)
+        specs = tuple(specs)
+        if architecture is None:
+            kinds = {s.architecture.kind for s in specs}
+            architecture = kinds.pop() if len(kinds) == 1 and kinds <= set(ARCHITECTURES) else "bert"
+        arch = _architecture(architecture)
+        super().__init__(family, specs, encoder=encoder or _NATIVE_ENCODERS[arch.name],
+                         checkpoint=checkpoint, match=match)
+        self.architecture = arch.name
         self.alphabet = alphabet
         self.specials = specials
-        self.model_types = model_types
+        self.model_types = model_types if model_types is not None else (arch.model_type,)
         self.remote_modules = remote_modules
         self.config: dict[str, Any] = dict(config or {})
         self.weights = weights
@@ -172,15 +181,18 @@ class StockFamily(Family):
         return self.specials or BERT_SPECIALS
 
     def _write_stock(self, spec: ModelSpec, path: Path) -> None:
-        _resolve(_STOCK_WRITER)(self, spec, path)
+        resolve_ref(_STOCK_WRITER if self.architecture == "bert" else _NATIVE_WRITER)(self, spec, path)
 
     def _match_stock(self, path: Path, config: Mapping[str, Any]) -> str | None:
         real = os.path.realpath(path)
         for spec in self.specs:
             if spec.weights.path is not None and os.path.realpath(spec.weights.path) == real:
                 return spec.id
-        if config.get("model_type") not in self.model_types or any(k in config for k in NOT_STOCK_KEYS):
+        if config.get("model_type") not in self.model_types:
             return None
+        if self.architecture == "bert" and (any(k in config for k in NOT_STOCK_KEYS) or
+                                            config.get("position_embedding_type", "absolute") != "absolute"):
+            return None  # says bert, computes something else (pre-LN, rotary, ALiBi)
         if "auto_map" in config:
             modules = auto_map_modules(config["auto_map"])
             if modules is None or any(m not in self.remote_modules for m in modules):

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from .._inputs import Kind, Source
-from .._records import SeqRecord
+from .._inputs import Kind, SeqRecord, Source
 from .._shards import shard_name, write_shard
 from .._validation import Problem, Validator, min_bases
 from ..errors import ZooError, one_line
@@ -34,8 +33,8 @@ from ..errors import ZooError, one_line
 if TYPE_CHECKING:
     from .._encoder import DNAEncoder
     from .._options import LoadOptions
-    from .._records import OutRow
     from .._run import Command, OutputPlan
+    from .._writers import OutRow
 
 __all__ = ["RESULT_SCHEMA", "BatchColumns", "EmbedShards", "Plan", "Status"]
 

@@ -215,24 +215,42 @@ def embed_dataset(
                   key_base=0, **options)
 
 
-def _embed(
-    ds: Dataset, model: str, output: str | Path, *, inputs: list[str], kinds: list[Any],
-    columns: BatchColumns, key_base: int, pooling: Pooling = "mean", layer: int = -1,
-    long: LongPolicy = "chunk",
-    overlap: int | None = None, token_budget: int = DEFAULT_TOKEN_BUDGET, device: str = "auto",
-    dtype: str = "auto", normalization: Mapping[str, Any] | None = None, cache_dir: str | Path | None = None,
-    engine: Engine | None = None, resume: bool = False, skip_invalid: bool = False,
-) -> ScaleSummary:
+@dataclass(frozen=True)
+class _Keywords:
+    """The keyword options of `embed_files` / `embed_dataset` (an unknown one is a TypeError, as ever)."""
+
+    pooling: Pooling = "mean"
+    layer: int = -1
+    long: LongPolicy = "chunk"
+    overlap: int | None = None
+    token_budget: int = DEFAULT_TOKEN_BUDGET
+    device: str = "auto"
+    dtype: str = "auto"
+    normalization: Mapping[str, Any] | None = None
+    cache_dir: str | Path | None = None
+    engine: Engine | None = None
+    resume: bool = False
+    skip_invalid: bool = False
+
+    def load(self, model: str) -> LoadOptions:
+        return LoadOptions(model, device=self.device, dtype=self.dtype,
+                           normalization=Normalization(**dict(self.normalization or {})),
+                           cache_dir=None if self.cache_dir is None else str(self.cache_dir))
+
+    def command(self) -> Embedding:
+        return Embedding(_options(self.pooling, self.layer, self.long, self.overlap, self.token_budget))
+
+
+def _embed(ds: Dataset, model: str, output: str | Path, *, inputs: list[str], kinds: list[Any],
+           columns: BatchColumns, key_base: int, **options: Any) -> ScaleSummary:
     """The public API's keywords to the typed options, then the run."""
-    load = LoadOptions(model, device=device, dtype=dtype,
-                       normalization=Normalization(**dict(normalization or {})),
-                       cache_dir=None if cache_dir is None else str(cache_dir))
-    command = Embedding(_options(pooling, layer, long, overlap, token_budget))
+    given = _Keywords(**options)
+    load, command = given.load(model), given.command()
     spec = _spec(load)
     plan = Plan(command=command, load=load, output=str(output), out=command.plan(spec, load.policy(spec)),
                 inputs=tuple(inputs), kinds=tuple(kinds), columns=columns, key_base=key_base, validate=True)
-    return _run(ds, plan, engine or Engine(), resume=resume, skip=(), expected_ids=None,
-                skip_invalid=skip_invalid)
+    return _run(ds, plan, given.engine or Engine(), resume=given.resume, skip=(), expected_ids=None,
+                skip_invalid=given.skip_invalid)
 
 
 def _run(ds: Dataset, plan: Plan, engine: Engine, *, resume: bool, skip: Collection[tuple[int, int]],

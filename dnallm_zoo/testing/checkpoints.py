@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._checkpoint import WEIGHT_FILES, find_weights_file, read_config, write_weights
-from .._discovery import call_each, get_manager
+from .._discovery import get_manager
 from .._registry import get_spec
 from .._spec import ModelSpec
 from ..errors import CheckpointError
@@ -29,12 +29,9 @@ def make_test_checkpoint(model: str | ModelSpec, path: str | Path) -> Path:
     p = Path(path)
     p.mkdir(parents=True, exist_ok=True)
     manager = get_manager()
-    before = {name: len(info.errors) for name, info in manager.info.items()}
-    for plugin, done in call_each(
-        manager, "make_test_checkpoint", firstresult=True, spec=spec, path=p
-    ):
-        if not done:
-            continue
+    call = manager.call("make_test_checkpoint", spec=spec, path=p)
+    if call.first is not None and call.first[1]:
+        plugin = call.first[0]
         read_config(p)  # a clear error if the plugin wrote no config.json
         try:
             find_weights_file(p)
@@ -42,11 +39,7 @@ def make_test_checkpoint(model: str | ModelSpec, path: str | Path) -> Path:
             raise CheckpointError(f"plugin {plugin!r} wrote a test checkpoint without weights: {exc}"
                                   ) from None
         return p
-    failures = [
-        f"plugin {name!r} failed: {info.errors[-1]}"
-        for name, info in manager.info.items()
-        if len(info.errors) > before.get(name, 0)
-    ]
+    failures = [f"plugin {name!r} failed: {manager.info[name].errors[-1]}" for name in call.failed]
     raise CheckpointError(
         f"no plugin writes test checkpoints for {spec.id!r} (family {spec.family!r}, registered by "
         f"{spec.plugin!r}); its plugin implements the make_test_checkpoint hook to get one"

@@ -312,8 +312,8 @@ def check_tokenizer(m: ModelUnderTest) -> str:
         for call in (lambda b=bad: tok.encode(b), lambda b=bad: tok([b], return_tensors="pt"),
                      lambda b=bad: enc.embed([b])):
             _expect(InvalidSequenceError, call, f"the invalid sequence {bad!r}")
-    for call in (lambda: tok.encode(""), lambda: tok([""], return_tensors="pt"), lambda: enc.embed([""])):
-        _expect(EmptySequenceError, call, "an empty sequence")
+    for empty in (lambda: tok.encode(""), lambda: tok([""], return_tensors="pt"), lambda: enc.embed([""])):
+        _expect(EmptySequenceError, empty, "an empty sequence")
     return f"{len(seqs) + len(odd)} sequences; pad id {tok.pad_token_id}; specials {pre} … {suf}"
 
 
@@ -362,8 +362,8 @@ def check_shapes(m: ModelUnderTest) -> str:
         assert m.spec.labels is not None
         want = (b, len(m.spec.labels))
         if head.logits is None or tuple(head.logits.shape) != want:
-            got = None if head.logits is None else tuple(head.logits.shape)
-            raise AssertionError(f"with_logits=True gave logits {got}, expected [B, labels] = {want}")
+            shape = None if head.logits is None else tuple(head.logits.shape)
+            raise AssertionError(f"with_logits=True gave logits {shape}, expected [B, labels] = {want}")
     elif head.logits is not None and tuple(head.logits.shape[:2]) != (b, s):
         raise AssertionError(f"logits are {tuple(head.logits.shape)}, expected [B,S,...] = {(b, s)}")
     for pooling in m.spec.capabilities.poolings:

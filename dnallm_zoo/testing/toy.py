@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -228,7 +229,8 @@ class ToyEncoder(DNAEncoder):
         with_logits: bool = False,
         output_attentions: bool = False,
     ) -> EncoderOutput:
-        model: ToyModel = self.module  # type: ignore[assignment]
+        model = self.module
+        assert isinstance(model, ToyModel)
         keep = attention_mask.bool()[:, None, None, :]
         x = model.toy.embed(input_ids)
         states, weights = [x], []
@@ -278,13 +280,13 @@ def write_toy_checkpoint(
     return p
 
 
-def _is_toy_checkpoint(path: Path, config: dict[str, Any]) -> bool:
+def _is_toy_checkpoint(path: Path, config: Mapping[str, Any]) -> bool:
     return config.get("model_type") == "toy" and (path / "vocab.txt").is_file() \
         and config.get("vocab_size") == len(_SPECIALS) + 64
 
 
 # --------------------------------------------------------------------------- the hooks
-def _toy_match(path: Path, config: dict[str, Any]) -> str | None:
+def _toy_match(path: Path, config: Mapping[str, Any]) -> str | None:
     return TOY_ID if _is_toy_checkpoint(path, config) else None
 
 

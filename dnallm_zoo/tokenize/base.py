@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 
 # transformers' padding and truncation arguments, as the modes they mean for one sequence each
 _PADDING: dict[object, str | None] = {
-    None: "longest", True: "longest", "longest": "longest", "max_length": "max_length",
+    None: None, True: "longest", "longest": "longest", "max_length": "max_length",
     False: None, "do_not_pad": None,
 }
 _TRUNCATION: dict[object, bool | None] = {
@@ -200,7 +200,8 @@ class DNATokenizer(ABC):
         if isinstance(batch, Mapping) or (len(batch) and isinstance(batch[0], Mapping)):
             from .padding import pad_features
 
-            return pad_features(self, batch, **hf)
+            features: Any = batch  # the feature forms, checked by pad_features
+            return pad_features(self, features, **hf)
         length = max((len(x) for x in batch), default=0) if to_length is None else to_length
         ids = np.full((len(batch), length), self.pad_token_id, dtype=np.int64)
         mask = np.zeros((len(batch), length), dtype=np.int64)
@@ -211,10 +212,10 @@ class DNATokenizer(ABC):
 
     def __call__(
         self,
-        text: str | Sequence[str],
+        text: str | bytes | Sequence[str | bytes],
         *,
         return_tensors: str | None = None,
-        padding: bool | str | None = None,
+        padding: bool | str | None = False,
         truncation: bool | str | None = None,
         max_length: int | None = None,
         add_special_tokens: bool = True,
@@ -222,7 +223,7 @@ class DNATokenizer(ABC):
         return_token_type_ids: bool = False,
         **unused: Any,
     ) -> BatchEncoding:
-        """Tokenize like a Hugging Face tokenizer, padded to the longest sequence unless `padding=False`.
+        """Tokenize like a Hugging Face tokenizer: unpadded unless `padding` asks (True, 'max_length').
 
         As transformers does: every id of a sequence longer than the model takes (warning once per
         tokenizer that the model will fail on it); truncated to `max_length` (default the model's),
@@ -238,7 +239,7 @@ class DNATokenizer(ABC):
         if return_tensors not in (None, "pt", "np"):
             raise ValueError(f"return_tensors={return_tensors!r} is not supported; use 'pt' or 'np'")
         single = isinstance(text, (str, bytes))
-        seqs = [text] if single else list(text)
+        seqs: list[str | bytes] = [text] if isinstance(text, (str, bytes)) else list(text)
         pad = _PADDING[padding]
         cut = _TRUNCATION[truncation]
         if cut is None:  # transformers: max_length alone (no padding asked) truncates
@@ -349,7 +350,7 @@ def name_sequence(exc: InputError, index: int) -> InputError:
     """Prefix an input error raised for one sequence of a batch with that sequence's index."""
     if getattr(exc, "index", None) is None and getattr(exc, "record", None) is None and exc.args:
         exc.args = (f"sequence {index}: {exc.args[0]}", *exc.args[1:])
-        exc.index = index  # type: ignore[attr-defined]
+        exc.index = index
     return exc
 
 

@@ -15,7 +15,7 @@ _BLOCK = 1 << 15
 _objects: np.ndarray = np.arange(256).astype(object)
 
 
-class BatchEncoding(dict):  # type: ignore[type-arg]
+class BatchEncoding(dict):
     """A dict of `input_ids`, `attention_mask` (and maybe `token_type_ids`), attribute access too."""
 
     def __getattr__(self, name: str) -> Any:

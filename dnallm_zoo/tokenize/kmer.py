@@ -109,22 +109,22 @@ class KmerTable:
 
     def int64_ids(self) -> np.ndarray:
         """`ids` as int64 (themselves when they are already)."""
-        return self._derived_table("int64")  # type: ignore[no-any-return]
+        return self._derived_table("int64")
 
     def spread(self) -> np.ndarray:
         """The ids at twice a window's index in the A, C, T, G order that ``byte & 6`` reads."""
-        return self._derived_table("spread")  # type: ignore[no-any-return]
+        return self._derived_table("spread")
 
     def byte_tables(self) -> tuple[bytes, bytes] | None:
         """For k = 1 with ids below 255: bytes.translate tables from a base to its id, any other
         byte to 255 (strict) or to the unknown id. None otherwise."""
-        return self._derived_table("bytes")  # type: ignore[no-any-return]
+        return self._derived_table("bytes")
 
     def digits(self) -> tuple[bytes, int] | None:
         """Where ids = first + the k-mer's base-4 index in some order of A, C, G, T (k <= 8): a
         bytes.translate table from a base to its digit in that order (4 for any other byte) and
         `first`. None for any other vocabulary."""
-        return self._derived_table("digits")  # type: ignore[no-any-return]
+        return self._derived_table("digits")
 
     def _build_int64(self) -> np.ndarray:
         return np.asarray(self.ids, dtype=np.int64)
@@ -278,7 +278,8 @@ def _ids_block(
     if hit is not None:
         src = src & 3  # every index stays in the table; those windows are overwritten
     index = _index(src & 6, k, 2, every, row) if kind == "ascii" else _index(src, k, 1, every, row)
-    first = table.digits()[1] if kind == "digits" else 0  # type: ignore[index]
+    digits = table.digits() if kind == "digits" else None
+    first = digits[1] if digits is not None else 0
     if first and index.flags.owndata and np.iinfo(index.dtype).max >= 4**k - 1 + first:
         index += first  # in the narrow type, before widening
         first = 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,10 +70,10 @@ class KmerTokenizer(DNATokenizer):
         self._vectorised = all(getattr(cls, name) is getattr(KmerTokenizer, name) for name in _ENCODE_PATH)
 
     @classmethod
-    def from_file(cls, path: str | Path, **kwargs: object) -> KmerTokenizer:
+    def from_file(cls, path: str | Path, **kwargs: Any) -> KmerTokenizer:
         """Read `vocab.txt` (a file or a directory holding one)."""
         p = Path(path)
-        return cls(read_vocab_txt(p / "vocab.txt" if p.is_dir() else p), **kwargs)  # type: ignore[arg-type]
+        return cls(read_vocab_txt(p / "vocab.txt" if p.is_dir() else p), **kwargs)
 
     def encode_body(self, seq: bytes) -> np.ndarray:
         return kmer_ids(base_codes(seq), self.table, self.stride)
@@ -133,13 +134,13 @@ class KmerTokenizer(DNATokenizer):
         cut = None if cut_to is None else cut_to - n_special  # windows kept
         ids = None
         try:
-            raws = [s.encode("ascii") for s in seqs]  # type: ignore[union-attr]
+            raws = [s.encode("ascii") for s in seqs]  # type: ignore[union-attr]  # bytes: see the except
         except (AttributeError, UnicodeEncodeError):  # bytes, or a non-ASCII character
-            raws = [_ascii(s) for s in seqs]  # type: ignore[misc]
+            raws = [_ascii(s) for s in seqs]
         if all(raws):  # ASCII, not empty: if only A, C, G, T too, normalising changes nothing
-            counts = self._counts(raws, cut)  # type: ignore[arg-type]
+            counts = self._counts(raws, cut)
             block = self._block(len(seqs), counts, n_special, width, mask)
-            ids = self._rows(raws, counts, len(head), block[0], strict=True)  # type: ignore[arg-type]
+            ids = self._rows(raws, counts, len(head), block[0], strict=True)
         if ids is None:  # normalise one at a time, raising the first error in input order
             norms = []
             for i, s in enumerate(seqs):

@@ -6,7 +6,8 @@ bases of the (normalised, same-length) sequence it spells; special tokens cover 
 
 - k-mers every `stride` bases (DNABERT's overlapping k-mers, ProkBERT's LCA windows): token i covers
   ``[i * stride, i * stride + k)``; bases past the last full window are covered by no token;
-- BPE (DNABERT-2, Plant DNABERT BPE): the `tokenizers` library's offsets of each piece;
+- BPE (DNABERT-2, Plant DNABERT BPE, GENA-LM): the `tokenizers` library's offsets of each piece, each
+  piece starting where the one before it ends (a run GENA's normalizer replaces by '-' is that token's);
 - any other tokenizer (Plant DNABERT's 6-mers with single-base fallback, one base per token): the
   length of each token's text, an unknown token one base; a tokenizer may instead define
   ``body_spans(seq: bytes, ids: np.ndarray) -> np.ndarray`` itself.
@@ -56,6 +57,9 @@ def body_spans(tokenizer: DNATokenizer, seq: bytes, ids: np.ndarray) -> np.ndarr
     elif isinstance(tokenizer, BPETokenizer):
         enc = tokenizer.backend.encode(seq.decode("ascii"), add_special_tokens=False)
         spans = np.asarray(enc.offsets, dtype=np.int64).reshape(-1, 2)
+        if len(spans):  # a normalizer that replaces a run (GENA-LM: 10+ N -> '-') aligns the piece to the
+            spans[1:, 0] = spans[:-1, 1]  # run's last base; the token covers every base it consumed
+            spans[0, 0] = 0
     else:
         spans = _spans_from_text(tokenizer, seq, ids)
     if len(spans) != len(ids):

@@ -25,7 +25,9 @@ _NONE = (False, "do_not_pad", None)
 class _Tokenizer(Protocol):
     """What padding reads from a tokenizer (`DNATokenizer` has it)."""
 
-    pad_token_id: int
+    @property
+    def pad_token_id(self) -> int: ...
+
     max_length: int
     padding_side: str
 

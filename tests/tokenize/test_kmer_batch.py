@@ -59,7 +59,7 @@ def test_call_matches_naive(k: int) -> None:
         for _ in range(15):
             seqs = batch(rng, k)
             want = [naive(tok, s) for s in seqs]
-            out = tok(seqs, return_tensors="np")
+            out = tok(seqs, padding=True, return_tensors="np")
             width = max(map(len, want))
             assert out["input_ids"].shape == (len(seqs), width)
             assert out["input_ids"].dtype == np.int64 and out["attention_mask"].dtype == np.int64
@@ -68,7 +68,7 @@ def test_call_matches_naive(k: int) -> None:
                 assert mask.tolist() == [1] * len(w) + [0] * (width - len(w))
             assert [x.tolist() for x in tok.encode_batch(seqs)] == want
             assert [tok.encode(s).tolist() for s in seqs] == want
-            lists = tok(seqs, padding=False)
+            lists = tok(seqs)  # unpadded unless asked, as transformers' tokenizers
             assert lists["input_ids"] == want and lists["attention_mask"] == [[1] * len(w) for w in want]
 
 
@@ -114,8 +114,8 @@ def test_list_form_equals_the_arrays() -> None:
     for k in (1, 3, 6):
         tok = make(k, max_length=40)
         seqs = [*batch(rng, k), "ACGTACGT"]
-        arrays = tok(seqs, return_tensors="np", return_token_type_ids=True)
-        lists = tok(seqs, return_token_type_ids=True)
+        arrays = tok(seqs, padding=True, return_tensors="np", return_token_type_ids=True)
+        lists = tok(seqs, padding=True, return_token_type_ids=True)
         assert {key: v.tolist() for key, v in arrays.items()} == lists
         assert all(type(i) is int for row in lists["input_ids"] for i in row)
         rows = lists["input_ids"]
@@ -125,12 +125,12 @@ def test_list_form_equals_the_arrays() -> None:
 
 def test_tensors_and_single_sequence() -> None:
     tok = make(3)
-    out = tok(["ACGTA", "ACG"], return_tensors="pt")
+    out = tok(["ACGTA", "ACG"], padding=True, return_tensors="pt")
     assert out["input_ids"].dtype == torch.int64 and out["input_ids"].shape == (2, 5)
     assert out["attention_mask"].tolist() == [[1] * 5, [1, 1, 1, 0, 0]]
     assert tok("ACGTA")["input_ids"] == naive(tok, "ACGTA")
     assert tok(b"ACGTA")["input_ids"] == naive(tok, "ACGTA")
-    assert tok([b"ACGTA", "acg"], return_tensors="np")["input_ids"].tolist() == [
+    assert tok([b"ACGTA", "acg"], padding=True, return_tensors="np")["input_ids"].tolist() == [
         naive(tok, "ACGTA"), [*naive(tok, "ACG"), 0, 0]]
     assert tok.encode_batch([]) == []
     assert tok([], return_tensors="np")["input_ids"].shape == (0, 0)

@@ -28,7 +28,7 @@ def test_data_collator_with_padding(tok: KmerTokenizer) -> None:
     assert batch["input_ids"].shape == (3, 8) and batch["input_ids"].dtype == torch.int64
     assert batch["input_ids"][1].tolist() == tok.encode("ACG").tolist() + [0] * 5
     assert batch["attention_mask"].sum(1).tolist() == [6, 3, 8] and batch["labels"].tolist() == [0, 1, 2]
-    direct = tok(["ACGTAC", "ACG", "ACGTACGT"], return_tensors="pt")
+    direct = tok(["ACGTAC", "ACG", "ACGTACGT"], padding=True, return_tensors="pt")
     assert torch.equal(batch["input_ids"], direct["input_ids"])
     assert torch.equal(batch["attention_mask"], direct["attention_mask"])
     assert DataCollatorWithPadding(tok, pad_to_multiple_of=4)(feats[:2])["input_ids"].shape == (2, 8)

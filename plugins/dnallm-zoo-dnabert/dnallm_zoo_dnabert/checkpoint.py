@@ -18,7 +18,8 @@ def original_config(k: int, *, hub_extras: bool = True, **shape: int) -> dict[st
 
     `shape`: `tiny_bert_config`'s hidden, layers, heads, intermediate (tiny by default).
     """
-    return kit.tiny_bert_config(len(vocab(k)), **shape, **(HUB_EXTRAS if hub_extras else {}))
+    params: dict[str, Any] = {**shape, **(HUB_EXTRAS if hub_extras else {})}
+    return kit.tiny_bert_config(len(vocab(k)), **params)
 
 
 def write_checkpoint(

@@ -39,12 +39,12 @@ def test_the_heads_are_transformers_own(
         ref, info = cls.from_pretrained(out, output_loading_info=True)
         assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"]
         assert config["split"] == 10 and "auto_map" in config  # the original config's own keys are kept
-        enc = model.tokenizer(SEQS, return_tensors="pt")
+        enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
         labels = torch.tensor([1, 0, 1]) if n == 2 else torch.where(enc["attention_mask"] > 0, 2, -100)
         ours, theirs = model(**enc, labels=labels), ref.eval()(**enc, labels=labels)
         torch.testing.assert_close(ours.logits, theirs.logits, atol=1e-5, rtol=1e-5)
         torch.testing.assert_close(ours.loss, theirs.loss, atol=1e-5, rtol=1e-5)
-        back = zoo.load(out)  # type: ignore[attr-defined]
+        back = zoo.load(out)
         assert back.spec.id == f"dnabert-{k}" and back.spec.task == task
 
 
@@ -78,7 +78,7 @@ def test_overlapping_kmers_map_to_k_bases_each(zoo: Any, tiny_dir: Callable[...,
 
     from dnallm_zoo.tokenize.offsets import encode_per_base, token_spans
 
-    tok = zoo.load(tiny_dir(k)).tokenizer  # type: ignore[attr-defined]
+    tok = zoo.load(tiny_dir(k)).tokenizer
     seq = SEQS[0]
     spans = token_spans(tok, seq)
     assert spans[1:-1].tolist() == [[i, i + k] for i in range(len(seq) - k + 1)]

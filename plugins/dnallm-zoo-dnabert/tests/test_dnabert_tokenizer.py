@@ -138,7 +138,7 @@ def test_batch_call_matches_bert_tokenizer(vocab_dir: Callable[[int], Path], k: 
     path = vocab_dir(k)
     tok = zoo_tokenizer(path, k)
     seqs = [("ACGT" * 200)[: 509 + k], "ACGTNACGTA", "GATTACA"[: k + 1], "TTTTGGGGCCCCAAAA"]
-    got = tok(seqs, return_tensors="pt")
+    got = tok(seqs, padding=True, return_tensors="pt")
     want = reference(path)([kmers(s, k) for s in seqs], padding=True, return_tensors="pt")
     assert got["input_ids"].shape == (4, 512)
     assert got["input_ids"].tolist() == want["input_ids"].tolist()
@@ -152,6 +152,34 @@ def test_token_limit(vocab_dir: Callable[[int], Path], k: int) -> None:
     assert len(tok(("ACGT" * 200)[: 509 + k])["input_ids"]) == 512
     assert len(tok(("ACGT" * 200)[: 510 + k])["input_ids"]) == 513  # every id, as BertTokenizer gives
     assert tok.count_tokens(509 + k) == 512
+
+
+@pytest.mark.parametrize("k", KS)
+def test_padding_only_when_asked_as_bert_tokenizer(vocab_dir: Callable[[int], Path], k: int) -> None:
+    """A bare call leaves sequences of different lengths unpadded (transformers' padding=False default)."""
+    path = vocab_dir(k)
+    tok = zoo_tokenizer(path, k)
+    ref = BertTokenizer(str(path / "vocab.txt"), do_lower_case=False, model_max_length=512)
+    seqs = ["ACGTACGTACGTAC", "ACGT" * 7, "GATTACA"[: k + 1]]
+    joined = [kmers(s, k) for s in seqs]
+    bare = tok(seqs)
+    assert [len(r) for r in bare["input_ids"]] == [len(r) for r in ref(joined)["input_ids"]] == [
+        17 - k, 31 - k, 4]  # e.g. 11 and 25 ids for k=6, as BertTokenizer gives
+    for asked in ({}, {"padding": False}, {"padding": True}, {"padding": "longest"},
+                  {"padding": "max_length", "max_length": 40}, {"padding": "do_not_pad"}):
+        want = {key: v for key, v in ref(joined, **asked).items() if key != "token_type_ids"}
+        assert tok(seqs, **asked) == want, asked
+        got = tok(seqs[1], **asked)  # one sequence: a flat list
+        assert got == {key: v for key, v in ref(joined[1], **asked).items() if key != "token_type_ids"}
+    with pytest.raises(ValueError, match="padding=True"):  # transformers' error for torch tensors
+        ref(joined, return_tensors="pt")
+    for tensors in ("pt", "np"):  # (transformers 5 makes a ragged object array for "np"; we refuse)
+        with pytest.raises(ValueError, match="padding=True"):
+            tok(seqs, return_tensors=tensors)
+        got = tok(seqs, padding=True, return_tensors=tensors)
+        want = ref(joined, padding=True, return_tensors=tensors)
+        assert got["input_ids"].tolist() == want["input_ids"].tolist()
+        assert got["attention_mask"].tolist() == want["attention_mask"].tolist()
 
 
 LONG_WARNING = "Token indices sequence length is longer than the specified maximum sequence length"
@@ -177,7 +205,9 @@ def test_long_input_equals_bert_tokenizer(vocab_dir: Callable[[int], Path], k: i
             assert tok(s, max_length=m)["input_ids"] == ref(j, max_length=m)["input_ids"] == want
     assert len(tok(seqs[2])["input_ids"]) == 3 * at - k + 3
     assert tok(seqs, padding=False)["input_ids"] == ref(joined)["input_ids"]
-    assert tok(seqs) == {key: v for key, v in ref(joined, padding=True).items() if key != "token_type_ids"}
+    assert tok(seqs) == {key: v for key, v in ref(joined).items() if key != "token_type_ids"}
+    assert tok(seqs, padding=True) == {key: v for key, v in ref(joined, padding=True).items()
+                                       if key != "token_type_ids"}
     for tensors in ("pt", "np"):
         got = tok(seqs, padding=True, truncation=True, return_tensors=tensors)
         want = ref(joined, padding=True, truncation=True, return_tensors=tensors)

@@ -54,11 +54,11 @@ def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
 
     made: dict[tuple[Any, ...], Path] = {}
 
-    def make(*, weights: str = "bin", decoder_weight: bool = True, seed: int = 0) -> Path:
+    def make(*, weights: Any = "bin", decoder_weight: bool = True, seed: int = 0) -> Path:
         key = (weights, decoder_weight, seed)
         if key not in made:
             path = tmp_path_factory.mktemp(f"dnabert2-{weights}-{int(decoder_weight)}-{seed}")
-            made[key] = write_checkpoint(path, weights=weights, decoder_weight=decoder_weight,  # type: ignore[arg-type]
+            made[key] = write_checkpoint(path, weights=weights, decoder_weight=decoder_weight,
                                          seed=seed)
         return made[key]
 

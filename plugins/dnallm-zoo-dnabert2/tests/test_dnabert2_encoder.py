@@ -106,7 +106,7 @@ def test_tokenized_batch_and_embed_match_reference(zoo: Any, tiny_dir: Callable[
     """Real sequences through the tokenizer (pad 3) and embed's mean pooling agree with the reference."""
     path = tiny_dir()
     enc = loaded(zoo, path)
-    batch_enc = enc.tokenizer(SEQS, return_tensors="pt")
+    batch_enc = enc.tokenizer(SEQS, padding=True, return_tensors="pt")
     ids, mask = batch_enc["input_ids"], batch_enc["attention_mask"]
     assert int(ids[mask == 0].unique().item()) == 3
     states, _ = reference(path, ids, mask)

@@ -63,7 +63,7 @@ def test_the_sequence_head_is_the_original_layout_and_computes_the_original(
         "auto_map" not in config
     sd = _saved_weights(tmp_path)
     assert {k: tuple(v.shape) for k, v in sd.items()} == ref.head_key_shapes(config, 3)
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     got = model(**enc).logits
     want = ref.reference_sequence_logits(config, sd, enc["input_ids"], enc["attention_mask"])
     torch.testing.assert_close(got.double(), want, atol=1e-5, rtol=1e-5)
@@ -83,7 +83,7 @@ def test_the_token_head_tags_every_position(zoo: Any, tiny_dir: Callable[..., Pa
     assert config["architectures"] == ["BertForTokenClassification"]
     sd = _saved_weights(tmp_path)
     assert {k: tuple(v.shape) for k, v in sd.items()} == ref.head_key_shapes(config, 4, token=True)
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     got = model(**enc).logits
     want = ref.reference_token_logits(config, sd, enc["input_ids"], enc["attention_mask"])
     real = enc["attention_mask"].bool()
@@ -123,7 +123,7 @@ def test_lora_on_wqkv_trains_the_head_and_merges_into_the_original_layout(
         for p in peft_model.parameters():
             if p.requires_grad:
                 p.add_(0.05 * torch.randn_like(p))
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     peft_model.eval()
     want = peft_model(**enc).logits.detach()
     peft_model.save_pretrained(str(tmp_path / "adapter"))

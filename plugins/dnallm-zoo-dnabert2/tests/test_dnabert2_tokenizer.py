@@ -85,13 +85,33 @@ def test_batch_equals_pretrained_tokenizer_fast(tiny_dir: Callable[..., Path]) -
         sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]",
     )
     want = hf(SEQS, padding=True, return_tensors="pt")
-    got = tokenizer(path)(SEQS, return_tensors="pt")
+    got = tokenizer(path)(SEQS, padding=True, return_tensors="pt")
     assert hf.pad_token_id == 3
     assert torch.equal(got["input_ids"], want["input_ids"])
     assert torch.equal(got["attention_mask"], want["attention_mask"])
     assert int(got["input_ids"][got["attention_mask"] == 0].unique().item()) == 3
     single = tokenizer(path)(SEQS[0])
     assert single["input_ids"] == hf(SEQS[0])["input_ids"]
+
+
+def test_padding_only_when_asked_as_pretrained_tokenizer_fast(tiny_dir: Callable[..., Path]) -> None:
+    """A bare call on sequences of different lengths leaves them unpadded, as transformers' default."""
+    from transformers import PreTrainedTokenizerFast
+
+    path = tiny_dir()
+    hf = PreTrainedTokenizerFast(
+        tokenizer_file=str(path / "tokenizer.json"), unk_token="[UNK]", cls_token="[CLS]",
+        sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]",
+    )
+    tok = tokenizer(path)
+    assert len({len(r) for r in hf(SEQS)["input_ids"]}) > 1  # the batch really is ragged
+    for asked in ({}, {"padding": False}, {"padding": True}, {"padding": "max_length", "max_length": 64}):
+        want = {key: v for key, v in hf(SEQS, **asked).items() if key != "token_type_ids"}
+        assert tok(SEQS, **asked) == want, asked
+    with pytest.raises(ValueError):
+        hf(SEQS, padding=True, return_tensors="pt")
+    with pytest.raises(ValueError, match="padding=True"):
+        tok(SEQS, padding=True, return_tensors="pt")
 
 
 def test_too_long_gives_every_id_unless_truncated(tiny_dir: Callable[..., Path]) -> None:

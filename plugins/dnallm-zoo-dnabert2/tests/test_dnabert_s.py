@@ -116,7 +116,7 @@ def test_forward_matches_original_at_any_length(
 
 def test_embed_is_the_dnabert_s_mean(enc: DNABERT2Encoder, s_dir: Path) -> None:
     """embed() = DNABERT-S's recipe: the masked mean of the last hidden states, [CLS] and [SEP] included."""
-    batch = enc.tokenizer(SEQS, return_tensors="pt")
+    batch = enc.tokenizer(SEQS, padding=True, return_tensors="pt")
     ids, mask = batch["input_ids"], batch["attention_mask"]
     last = reference(s_dir, ids, mask)[-1]
     m = mask[:, :, None].double()

@@ -304,7 +304,7 @@ def test_config_from_original_dict() -> None:
     minimal |= {"num_attention_heads": 12, "intermediate_size": 3072}
     assert DNABERT2Config.from_dict(minimal) == cfg
     with pytest.raises(dataclasses.FrozenInstanceError):
-        cfg.hidden_size = 1  # type: ignore[misc]
+        cfg.hidden_size = 1  # type: ignore[misc]  # frozen: the error is the test
 
 
 def test_config_errors() -> None:

@@ -138,7 +138,7 @@ def base_spec(flavour: Flavour) -> ModelSpec:
         description=f"Plant DNABERT (Molecular Plant 2025), BERT-base masked LM pre-trained on plant "
         f"genomes; tokenizer: {flavour.note}",
         task="masked-lm",
-        **_common(flavour, repo),  # type: ignore[arg-type]
+        **_common(flavour, repo),
     )
 
 
@@ -154,7 +154,7 @@ def task_spec(flavour: Flavour, task: Task) -> ModelSpec:
         task="sequence-classification",
         labels=task.labels,
         problem_type=task.problem_type,
-        **_common(flavour, repo),  # type: ignore[arg-type]
+        **_common(flavour, repo),
     )
 
 

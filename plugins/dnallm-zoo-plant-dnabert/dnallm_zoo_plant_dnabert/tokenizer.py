@@ -129,8 +129,8 @@ class GreedyKmerTokenizer(tokenize.DNATokenizer):
         # one lookup for every token: k-mer base-4 index i -> lut[i]; a letter byte b ->
         # lut[offset + b] (its one-letter token, or <unk> when it has none)
         self._offset = len(self._kmer)
-        letters = np.where(self._single >= 0, self._single, self.unk_token_id)
-        self._lut = np.concatenate((self._kmer, letters))
+        one_letter = np.where(self._single >= 0, self._single, self.unk_token_id)
+        self._lut = np.concatenate((self._kmer, one_letter))
 
     @classmethod
     def from_pretrained(

@@ -38,7 +38,7 @@ def test_hidden_states_match_transformers(tiny: Callable[[str], Path], model_id:
     path = tiny(model_id)
     enc = load(path)
     assert isinstance(enc, PlantDNABERTEncoder) and enc.spec.id == model_id
-    batch = enc.tokenizer(SEQS, return_tensors="pt")
+    batch = enc.tokenizer(SEQS, padding=True, return_tensors="pt")
     ref = _reference(path, classifier=False)
     with torch.no_grad():
         want = ref(**batch, output_hidden_states=True)
@@ -69,7 +69,7 @@ def test_classifier_matches_transformers(tiny: Callable[[str], Path], model_id: 
     enc = load(path)
     spec = enc.spec
     assert spec.id == model_id and spec.task == "sequence-classification"
-    batch = enc.tokenizer(SEQS, return_tensors="pt")
+    batch = enc.tokenizer(SEQS, padding=True, return_tensors="pt")
     ref = _reference(path, classifier=True)
     with torch.no_grad():
         want = ref(**batch).logits

@@ -41,7 +41,7 @@ def test_a_new_head_is_transformers_bert_for_sequence_classification(
     model.save_pretrained(tmp_path)
     ref, info = BertForSequenceClassification.from_pretrained(tmp_path, output_loading_info=True)
     assert not info["missing_keys"] and not info["unexpected_keys"] and not info["mismatched_keys"]
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     labels = torch.tensor([0, 2, 1])
     ours, theirs = model(**enc, labels=labels), ref.eval()(**enc, labels=labels)
     torch.testing.assert_close(ours.logits, theirs.logits, atol=1e-5, rtol=1e-5)
@@ -96,7 +96,7 @@ def test_a_token_head_predicts_per_base(tiny: Callable[[str], Path], tmp_path: P
     model.save_pretrained(saved)
     ref, info = BertForTokenClassification.from_pretrained(saved, output_loading_info=True)
     assert not info["missing_keys"] and not info["unexpected_keys"]
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     torch.testing.assert_close(ref.eval()(**enc).logits, model(**enc).logits, atol=1e-5, rtol=1e-5)
 
 

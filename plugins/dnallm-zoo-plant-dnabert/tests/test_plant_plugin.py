@@ -114,7 +114,7 @@ def test_dnallm_names_and_task_types(tiny: Callable[[str], Path], tmp_path: Path
     model, tok = load_model_and_tokenizer(
         "Plant DNABERT 6mer promoter", task_config={"task_type": "binary"}, source="huggingface",
     )
-    batch = tok(["ATCGGATTACAGNNACGT", "ACGTAC"], return_tensors="pt")
+    batch = tok(["ATCGGATTACAGNNACGT", "ACGTAC"], padding=True, return_tensors="pt")
     with torch.no_grad():
         logits = model(**batch).logits
     from transformers import BertForSequenceClassification

@@ -6,6 +6,7 @@ import json
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ ORIGINAL = NormalizationPolicy(uppercase=False)  # the originals read lower case
 ESM_KINDS = [("plant-dnabert-6mer", 6), ("plant-dnabert-singlebase", 1)]
 
 
-def _esm(path: Path):  # type: ignore[no-untyped-def]
+def _esm(path: Path) -> Any:
     from transformers import EsmTokenizer
 
     return EsmTokenizer.from_pretrained(str(path))
@@ -50,7 +51,7 @@ def _random_sequences(rng: np.random.Generator, alphabet: bytes, count: int,
         yield bytes(rng.choice(letters, n, p=p)).decode()
 
 
-def _tok(path: Path, model_id: str, policy: NormalizationPolicy | None = None):  # type: ignore[no-untyped-def]
+def _tok(path: Path, model_id: str, policy: NormalizationPolicy | None = None) -> Any:
     spec = get_spec(model_id)
     return PlantDNABERTEncoder.build_tokenizer(
         path, spec, json.loads((path / "config.json").read_text()),
@@ -148,9 +149,25 @@ def test_save_pretrained_round_trip(tiny: Callable[[str], Path], tmp_path: Path)
 
 def test_padding_uses_the_tokenizers_pad(tiny: Callable[[str], Path]) -> None:
     tok = _tok(tiny("plant-dnabert-6mer"), "plant-dnabert-6mer")
-    batch = tok(["ACGTACGTACGTA", "A"], return_tensors="np")
+    batch = tok(["ACGTACGTACGTA", "A"], padding=True, return_tensors="np")
     assert batch["input_ids"][1].tolist() == [3, 4100, 1, 1]
     assert batch["attention_mask"][1].tolist() == [1, 1, 0, 0]
+
+
+@pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
+def test_padding_only_when_asked_as_esm_tokenizer(tiny: Callable[[str], Path], model_id: str, k: int) -> None:
+    """A bare call leaves sequences of different lengths unpadded (transformers' padding=False)."""
+    path = tiny(model_id)
+    tok, ref = _tok(path, model_id), _esm(path)
+    seqs = ["ACGTACGTACGTA", "A", "ACGTNNACGTACGTACGTAC"]
+    assert len({len(r) for r in ref(seqs)["input_ids"]}) == 3
+    for asked in ({}, {"padding": False}, {"padding": True}, {"padding": "max_length", "max_length": 30}):
+        want = {key: v for key, v in ref(seqs, **asked).items() if key != "token_type_ids"}
+        assert tok(seqs, **asked) == want, asked
+    with pytest.raises(ValueError):
+        ref(seqs, return_tensors="pt")
+    with pytest.raises(ValueError, match="padding=True"):
+        tok(seqs, return_tensors="pt")
 
 
 def test_count_tokens(tiny: Callable[[str], Path]) -> None:
@@ -183,7 +200,7 @@ def test_incomplete_vocab_is_refused(tiny: Callable[[str], Path], tmp_path: Path
 
 
 # --------------------------------------------------------------------- long input
-def _reference(path: Path, model_id: str):  # type: ignore[no-untyped-def]
+def _reference(path: Path, model_id: str) -> Any:
     if model_id == "plant-dnabert-bpe":
         from transformers import PreTrainedTokenizerFast
 

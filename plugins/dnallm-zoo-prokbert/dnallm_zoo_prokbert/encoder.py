@@ -155,7 +155,8 @@ class ProkBertEncoder(DNAEncoder):
         `output_attentions`: each layer's softmax weights, as transformers 4.x's eager MegatronBert has them.
         """
         module = self.module
-        out = module.bert(input_ids, attention_mask, None, output_hidden_states, output_attentions)
+        bert: Any = module.bert  # every head class holds the encoder as `bert`
+        out = bert(input_ids, attention_mask, None, output_hidden_states, output_attentions)
         if isinstance(module, (ProkBertForSequenceClassification, ProkBertForTokenClassification)):
             logits = module.head(out.last_hidden_state, attention_mask) if with_logits else None
         else:

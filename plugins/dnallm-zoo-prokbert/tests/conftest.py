@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -21,11 +22,11 @@ def prokbert_dir(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path
 
     made: dict[tuple[str, str, str, int], Path] = {}
 
-    def make(model: str, *, flavour: str = "prokbert", fmt: str = "safetensors", seed: int = 0) -> Path:
+    def make(model: str, *, flavour: Any = "prokbert", fmt: Any = "safetensors", seed: int = 0) -> Path:
         key = (model, flavour, fmt, seed)
         if key not in made:
             path = tmp_path_factory.mktemp(f"{model}-{flavour}-{fmt}-{seed}")
-            made[key] = write_checkpoint(path, model, flavour=flavour, fmt=fmt, seed=seed)  # type: ignore[arg-type]
+            made[key] = write_checkpoint(path, model, flavour=flavour, fmt=fmt, seed=seed)
         return made[key]
 
     return make

@@ -95,7 +95,7 @@ def reference_forward(
     attention_mask: torch.Tensor | None = None,
     token_type_ids: torch.Tensor | None = None,
     attentions: list[torch.Tensor] | None = None,
-) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor]:
+) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
     """Return ``(last_hidden_state, hidden_states, logits)`` in the dtype of ``sd``'s tensors.
 
     ``attentions``: a list that receives each layer's softmax weights ``[batch, heads, L, L]``.
@@ -153,7 +153,7 @@ def reference_forward(
     # MegatronBertEncoder appends the final-LN output instead of the last layer's raw output.
     states[-1] = last
     if "cls.predictions.bias" not in sd:  # a task head's layout: no MLM head
-        return last, states, None  # type: ignore[return-value]
+        return last, states, None
 
     h = _gelu(_linear(last, sd, "cls.predictions.transform.dense"))
     h = _layer_norm(

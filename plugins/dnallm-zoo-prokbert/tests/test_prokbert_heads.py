@@ -59,7 +59,7 @@ def test_the_sequence_head_is_the_original_layout_and_computes_the_original(
     saved = read_state_dict(tmp_path / "model.safetensors")
     body = set(reference.original_keys(config["num_hidden_layers"]))
     assert set(saved) == {k for k in body if k.startswith("bert.")} | set(HEAD)
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     got = model(**enc).logits
     want = reference.reference_sequence_logits(saved, config, enc["input_ids"], enc["attention_mask"])
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
@@ -109,7 +109,7 @@ def test_the_token_head_and_lora(
         for p in peft_model.parameters():
             if p.requires_grad:
                 p.add_(0.1 * torch.randn_like(p))
-    enc = model.tokenizer(SEQS, return_tensors="pt")
+    enc = model.tokenizer(SEQS, padding=True, return_tensors="pt")
     want = peft_model.eval()(**enc).logits.detach()
     merge_lora(peft_model).save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())

@@ -10,6 +10,7 @@ import sys
 import sysconfig
 import zipfile
 from pathlib import Path
+from typing import Any
 
 PLUGIN = Path(__file__).resolve().parents[1]
 ROOT = PLUGIN.parents[1]
@@ -33,10 +34,10 @@ def _copy_source(src: Path, dst: Path, package: str) -> Path:
     return dst
 
 
-def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+def _run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
     env.update({"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_NO_INPUT": "1", "HF_HUB_OFFLINE": "1"})
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, **kwargs)  # type: ignore[call-overload]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env, **kwargs)
     assert run.returncode == 0, f"{cmd}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
     return run
 

@@ -97,10 +97,10 @@ def test_make_test_checkpoint_claims_only_its_own(tmp_path: Path) -> None:
         json.loads((tmp_path / "long" / "tokenizer_config.json").read_text())
 
 
-def _layout(tmp_path: Path, model_id: str, flavour: str, **config_changes: Any) -> Path:
+def _layout(tmp_path: Path, model_id: str, flavour: Any, **config_changes: Any) -> Path:
     """config.json (+ vocab.txt, tokenizer_config.json) only: matching reads no weights."""
     info = _info(model_id)
-    config = {**original_config(info, flavour=flavour), **config_changes}  # type: ignore[arg-type]
+    config = {**original_config(info, flavour=flavour), **config_changes}
     config = {k: v for k, v in config.items() if v is not None}
     write_checkpoint(tmp_path, info, config=config, seed=0)
     return tmp_path

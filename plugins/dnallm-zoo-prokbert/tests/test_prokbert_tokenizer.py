@@ -144,12 +144,34 @@ def test_original_policy_differs_only_where_documented(vocab_dirs: dict[str, Pat
 
 def test_batch_call_pads_with_pad_id(vocab_dirs: dict[str, Path]) -> None:
     tok = make_tokenizer(SPEC["prokbert-mini"], vocab_dirs["prokbert-mini"])
-    batch = tok(["ATGTCCGCGGGACCT", "ACGTACG"], return_tensors="np")
+    batch = tok(["ATGTCCGCGGGACCT", "ACGTACG"], padding=True, return_tensors="np")
     assert batch["input_ids"].tolist() == [
         [2, 954, 3803, 2910, 3435, 1439, 1647, 2477, 1702, 2698, 2588, 3],
         [2, 438, 1739, 3, 0, 0, 0, 0, 0, 0, 0, 0],  # ACGTAC, CGTACG
     ]
     assert batch["attention_mask"].sum(1).tolist() == [12, 4]
+
+
+@pytest.mark.parametrize("model_id", IDS)
+def test_padding_only_when_asked_as_bert_tokenizer(vocab_dirs: dict[str, Path], model_id: str) -> None:
+    """A bare call leaves sequences of different lengths unpadded, as BertTokenizer does on the same
+    vocab.txt over the LCA k-mers; padding only when asked."""
+    from transformers import BertTokenizer
+
+    spec = SPEC[model_id]
+    tok = make_tokenizer(spec, vocab_dirs[model_id])
+    ref = BertTokenizer(str(vocab_dirs[model_id] / "vocab.txt"), do_lower_case=False)
+    k, shift = tok.k, tok.stride
+    seqs = ["ATGTCCGCGGGACCT", "ACGTACG", "AATCAAGGAATTATTATCGTTACGT"]
+    joined = [" ".join(s[i : i + k] for i in range(0, len(s) - k + 1, shift)) for s in seqs]
+    assert len({len(r) for r in ref(joined)["input_ids"]}) == 3
+    for asked in ({}, {"padding": False}, {"padding": True}, {"padding": "max_length", "max_length": 40}):
+        want = {key: v for key, v in ref(joined, **asked).items() if key != "token_type_ids"}
+        assert tok(seqs, **asked) == want, asked
+    with pytest.raises(ValueError):
+        ref(joined, return_tensors="pt")
+    with pytest.raises(ValueError, match="padding=True"):
+        tok(seqs, return_tensors="pt")
 
 
 def _cut(ids: list[int], m: int) -> list[int]:

@@ -1,0 +1,35 @@
+"""Shared fixtures: tiny GENA-LM checkpoints in the original layouts, one torch thread."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+_PLUGIN_ROOT = Path(__file__).resolve().parent.parent
+if importlib.util.find_spec("dnallm_zoo_gena_lm") is None:  # run from a checkout, uninstalled
+    sys.path.insert(0, str(_PLUGIN_ROOT))
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread() -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def zoo() -> object:
+    """dnallm_zoo with both GENA-LM families registered (entry points, or in-process if uninstalled)."""
+    import dnallm_zoo_gena_lm
+
+    from dnallm_zoo.testing import registered
+
+    registered(dnallm_zoo_gena_lm.family, name="gena-lm", distribution="dnallm-zoo-gena-lm")
+    return registered(dnallm_zoo_gena_lm.bigbird, name="gena-lm-bigbird", distribution="dnallm-zoo-gena-lm")

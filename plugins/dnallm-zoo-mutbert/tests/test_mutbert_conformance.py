@@ -1,0 +1,7 @@
+"""The core's conformance checks on MutBERT's tiny checkpoint."""
+
+from __future__ import annotations
+
+from dnallm_zoo.testing import conformance_suite
+
+TestConformance = conformance_suite(plugin="mutbert")
