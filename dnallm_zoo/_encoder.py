@@ -415,9 +415,18 @@ class DNAEncoder(ABC):
     def input_embeddings(self) -> torch.nn.Module:
         """The module that turns token ids into vectors (attributions are taken on its output).
 
-        The default finds the one submodule named `word_embeddings` (every BERT layout); a family whose
-        token embedding is named otherwise overrides this.
+        The default asks a transformers model (`get_input_embeddings()`), else finds the one submodule
+        named `word_embeddings` (every BERT layout); a family whose token embedding is named otherwise
+        overrides this.
         """
+        ask = getattr(self.module, "get_input_embeddings", None)
+        if callable(ask):
+            try:
+                found_by_hf = ask()
+            except NotImplementedError:
+                found_by_hf = None
+            if isinstance(found_by_hf, torch.nn.Module):
+                return found_by_hf
         found = [m for name, m in self.module.named_modules() if name.rpartition(".")[2] == "word_embeddings"]
         if len(found) != 1:
             name = type(self).__name__

@@ -208,9 +208,28 @@ class BigBirdEncoder(NativeEncoder):
     def run_base(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
                  output_hidden_states: bool, output_attentions: bool) -> Any:
         base: Any = self.base
-        base.set_attention_type(self.config.get("attention_type", "block_sparse"))
-        return super().run_base(input_ids, attention_mask, output_hidden_states=output_hidden_states,
-                                output_attentions=output_attentions)
+        kind = self.config.get("attention_type", "block_sparse")
+        cfg = base.config
+        if kind == "block_sparse" and input_ids.shape[1] <= (5 + 2 * cfg.num_random_blocks) * cfg.block_size:
+            kind = "original_full"  # what transformers switches a batch this short to
+        base.set_attention_type(kind)
+        if not output_attentions or kind != "original_full":  # block-sparse weights: as transformers gives
+            return super().run_base(input_ids, attention_mask, output_hidden_states=output_hidden_states,
+                                    output_attentions=output_attentions)
+        # transformers records the weights with hooks installed once, on the attention modules of the first
+        # call; set_attention_type builds new ones, whose weights it then drops: take them here instead
+        probs: list[torch.Tensor] = []
+        hooks = [m.register_forward_hook(lambda _m, _i, out: probs.append(out[1]))
+                 for name, m in base.named_modules() if name.endswith("attention.self")]
+        try:
+            out = super().run_base(input_ids, attention_mask, output_hidden_states=output_hidden_states,
+                                   output_attentions=True)
+        finally:
+            for h in hooks:
+                h.remove()
+        if not out.attentions:
+            out.attentions = tuple(probs)
+        return out
 
 
 class RobertaEncoder(NativeEncoder):
