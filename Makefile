@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml $(addsuffix pyproject.toml,$(PLUGINS))
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q "$(TORCH)"
-	$(BIN)/python -m pip install -q -e ".[test,finetune,ray,plot,variants]" $(addprefix -e ,$(PLUGINS))
+	$(BIN)/python -m pip install -q -e ".[test,finetune,ray,plot,variants,interpret]" $(addprefix -e ,$(PLUGINS))
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ._layers import resolve_layers
 from ._names import ROW_POOLINGS
 from ._options import EmbedOptions, PredictOptions
 from ._run import OutputPlan
@@ -45,18 +46,33 @@ class Embedding:
                              f"{list(spec.capabilities.poolings)}")
         if o.long not in ("chunk", "error"):
             raise InputError(f"long {o.long!r}: use 'chunk' or 'error'")
-        meta = {"model": spec.id, "pooling": o.pooling, "layer": str(o.layer),
-                "normalization": policy.model_dump_json()}
+        layers = self.layers(spec)
+        meta = {"model": spec.id, "pooling": o.pooling, "normalization": policy.model_dump_json()}
+        if layers:
+            meta["layers"] = ",".join(map(str, layers))
+        else:
+            meta["layer"] = str(o.layer)
         width = spec.architecture.hidden_size
         window = self.window(spec)  # of a segment, or of a chunk
         if o.overlap is not None and o.overlap >= window:
             raise InputError(f"--overlap {o.overlap} must be smaller than the window of {window} bases")
         if o.segments:
             meta.update(segment_size=str(window), overlap=str(o.overlap or 0))
-            return OutputPlan(spec.id, RowLayout.segments(width, source=True), meta, one_file=(
+            return OutputPlan(spec.id, RowLayout.segments(width, source=True, layers=layers), meta, one_file=(
                 "--segment-output writes one file; a directory output holds one row per sequence"))
         meta.update(long=o.long, overlap="model" if o.overlap is None else str(o.overlap))
-        return OutputPlan(spec.id, RowLayout.sequences(width, source=True), meta)
+        return OutputPlan(spec.id, RowLayout.sequences(width, source=True, layers=layers), meta)
+
+    def layers(self, spec: ModelSpec) -> tuple[int, ...]:
+        """The hidden states asked for as non-negative indices (() for the one `layer`), checked against
+        the model before any work: a layer it does not have is an `InputError` naming it."""
+        o = self.options
+        count = spec.architecture.num_layers + 1
+        what = f"hidden states (the embeddings, then {spec.architecture.num_layers} layers)"
+        if o.layers is None:
+            resolve_layers(o.layer, count, what=what, model=spec.id)
+            return ()
+        return resolve_layers(o.layers, count, what=what, model=spec.id)
 
     @property
     def row_unit(self) -> str | None:
@@ -69,12 +85,14 @@ class Embedding:
 
     def rows(self, encoder: DNAEncoder, records: Iterable[SeqRecord]) -> Iterator[OutRow]:
         o = self.options
+        layers = self.layers(encoder.spec) or None
+        layer = o.layer if layers is None else -1
         if o.segments:
             return encoder.embed_segments(records, segment_bases=self.window(encoder.spec),
-                                          overlap=o.overlap or 0, pooling=o.pooling, layer=o.layer,
-                                          token_budget=o.token_budget)
-        return encoder.embed_iter(records, pooling=o.pooling, layer=o.layer, token_budget=o.token_budget,
-                                  long=o.long, overlap=o.overlap)
+                                          overlap=o.overlap or 0, pooling=o.pooling, layer=layer,
+                                          token_budget=o.token_budget, layers=layers)
+        return encoder.embed_iter(records, pooling=o.pooling, layer=layer, token_budget=o.token_budget,
+                                  long=o.long, overlap=o.overlap, layers=layers)
 
 
 @dataclass(frozen=True)

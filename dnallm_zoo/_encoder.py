@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -33,6 +33,11 @@ from .tokenize.base import DNATokenizer
 from .tokenize.bpe import BPETokenizer
 from .tokenize.kmer_tokenizer import KmerTokenizer
 
+if TYPE_CHECKING:
+    from ._attention import AttentionMap
+    from ._attribution import Attribution, Baseline
+    from ._layers import LayerRequest
+
 __all__ = ["DNAEncoder", "EncoderOutput"]
 
 E = TypeVar("E", bound="DNAEncoder")
@@ -46,11 +51,15 @@ class EncoderOutput:
     attention_mask: torch.Tensor  # [batch, tokens], 1 on real tokens
     hidden_states: tuple[torch.Tensor, ...] | None = None  # embeddings first, then each layer
     logits: torch.Tensor | None = None  # the checkpoint's head: masked-LM or classifier
-    attentions: tuple[torch.Tensor, ...] | None = None  # per layer [batch, heads, T, T] softmax weights
+    #: one tensor per layer, [batch, heads, tokens, tokens]: the softmax weights of the original's
+    #: eager attention (`output_attentions=True`); a padded key gets (close to) 0, a real query row
+    #: sums to 1 over the real keys
+    attentions: tuple[torch.Tensor, ...] | None = None
 
     def to_tuple(self) -> tuple[Any, ...]:
-        """The set fields in order: tensors, and the hidden states as a tuple of tensors."""
-        return tuple(t for t in (self.last_hidden_state, self.hidden_states, self.logits) if t is not None)
+        """The fields that are set, in the order last_hidden_state, hidden_states, logits, attentions."""
+        fields = (self.last_hidden_state, self.hidden_states, self.logits, self.attentions)
+        return tuple(t for t in fields if t is not None)
 
     def __getitem__(self, i: int) -> Any:
         return self.to_tuple()[i]
@@ -130,8 +139,13 @@ class DNAEncoder(ABC):
         *,
         output_hidden_states: bool = False,
         with_logits: bool = False,
+        output_attentions: bool = False,
     ) -> EncoderOutput:
-        """Run the network on a padded batch; `with_logits` adds the checkpoint's head output."""
+        """Run the network on a padded batch; `with_logits` adds the checkpoint's head output.
+
+        `output_attentions` adds each layer's attention weights ([batch, heads, T, T], the softmax the
+        original's eager attention computes), `output_hidden_states` the embeddings and each layer's output.
+        """
 
     @classmethod
     def build_tokenizer(
@@ -301,6 +315,11 @@ class DNAEncoder(ABC):
         return int(self.config.get("num_hidden_layers", self.spec.architecture.num_layers))
 
     @property
+    def num_heads(self) -> int:
+        """Attention heads per layer."""
+        return int(self.config.get("num_attention_heads", self.spec.architecture.num_heads))
+
+    @property
     def max_length(self) -> int:
         """Most tokens per forward pass, special tokens included."""
         return self.tokenizer.max_length
@@ -343,14 +362,18 @@ class DNAEncoder(ABC):
         token_budget: int = DEFAULT_TOKEN_BUDGET,
         long: LongPolicy = "chunk",
         overlap: int | None = None,
+        layers: LayerRequest | None = None,
     ) -> np.ndarray | list[np.ndarray]:
         """One float32 vector per sequence ([N, hidden]); with pooling='none' a list of [T, H].
 
         `long`: a sequence longer than one pass is cut into overlapping chunks ('chunk'), refused
         ('error'), or run whole in one pass ('whole', on networks that take any length).
+        `layer` picks one hidden state (0: the embeddings, 1..L: each layer's output, -1: the last);
+        `layers` several ([0, 6, -1], or "all"): one vector per layer, [N, layers, hidden] (pooling
+        'none': a list of [layers, T, H]), the hidden states the original's `output_hidden_states` gives.
         """
         return _pipeline.embed(self, seqs, pooling=pooling, layer=layer, token_budget=token_budget,
-                               long=long, overlap=overlap)
+                               long=long, overlap=overlap, layers=layers)
 
     def embed_iter(
         self,
@@ -362,11 +385,12 @@ class DNAEncoder(ABC):
         long: LongPolicy = "chunk",
         overlap: int | None = None,
         progress: Progress | None = None,
+        layers: LayerRequest | None = None,
     ) -> Iterator[Row]:
         """Stream one `Row` per sequence (`.record`: its id, source and fields; `.vector`: its embedding)
         in input order; memory is bounded by the token budget, not the input."""
         return _pipeline.embed_iter(self, seqs, pooling=pooling, layer=layer, token_budget=token_budget,
-                                    long=long, overlap=overlap, progress=progress)
+                                    long=long, overlap=overlap, progress=progress, layers=layers)
 
     def embed_segments(
         self,
@@ -377,10 +401,12 @@ class DNAEncoder(ABC):
         pooling: Pooling = "mean",
         layer: int = -1,
         token_budget: int = DEFAULT_TOKEN_BUDGET,
+        layers: LayerRequest | None = None,
     ) -> Iterator[Segment]:
         """Cut each sequence into contiguous windows and yield one embedding per window."""
         return _pipeline.embed_segments(self, seqs, segment_bases=segment_bases, overlap=overlap,
-                                        pooling=pooling, layer=layer, token_budget=token_budget)
+                                        pooling=pooling, layer=layer, token_budget=token_budget,
+                                        layers=layers)
 
     def predict(
         self,
@@ -423,6 +449,56 @@ class DNAEncoder(ABC):
         from .variants import mutagenesis
 
         return mutagenesis(self, reference, regions, **options)
+    # ----------------------------------------------------------------- looking inside
+    def input_embeddings(self) -> torch.nn.Module:
+        """The module that turns token ids into vectors (attributions are taken on its output).
+
+        The default asks a transformers model (`get_input_embeddings()`), else finds the one submodule
+        named `word_embeddings` (every BERT layout); a family whose token embedding is named otherwise
+        overrides this.
+        """
+        ask = getattr(self.module, "get_input_embeddings", None)
+        if callable(ask):
+            try:
+                found_by_hf = ask()
+            except NotImplementedError:
+                found_by_hf = None
+            if isinstance(found_by_hf, torch.nn.Module):
+                return found_by_hf
+        found = [m for name, m in self.module.named_modules() if name.rpartition(".")[2] == "word_embeddings"]
+        if len(found) != 1:
+            name = type(self).__name__
+            raise NotImplementedError(f"{name}: {len(found)} modules are named word_embeddings; override "
+                                      "input_embeddings() to name its token embedding")
+        return found[0]
+
+    def attentions(self, seqs: Iterable[Record] | str, *, layers: LayerRequest = "all") -> list[AttentionMap]:
+        """Each sequence's attention weights, per layer and head, [tokens x tokens] with each token's bases.
+
+        `layers`: indices of the model's layers (0 the first, -1 the last), a list of them, or "all". The
+        weights are the original's eager attention (`forward(..., output_attentions=True)`); a sequence
+        runs whole, alone (longer than one pass: an error naming it).
+        """
+        from ._attention import attention_maps
+
+        return attention_maps(self, seqs, layers=layers)
+
+    def explain(
+        self,
+        seqs: Iterable[Record] | str,
+        *,
+        target: str | int | None = None,
+        steps: int = 50,
+        baseline: Baseline = "pad",
+    ) -> list[Attribution]:
+        """Per-base integrated-gradients attributions of a classifier's label (a regressor's output).
+
+        `target`: a label name (None: each sequence's predicted label); `baseline`: the sequence with its
+        tokens replaced by [PAD] or [MASK]. Needs the `interpret` extra (Captum).
+        """
+        from ._attribution import explain
+
+        return explain(self, seqs, target=target, steps=steps, baseline=baseline)
 
 
 def _check_vocab_fits(tokenizer: DNATokenizer, config: dict[str, Any], file: Path) -> None:

@@ -171,9 +171,13 @@ class ZooModel(PreTrainedModel):
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
         inputs_embeds: torch.Tensor | None = None,
+        output_attentions: bool | None = None,
         **unused: Any,
     ) -> Any:
-        """Run the network; with a task head and `labels`, the loss as transformers computes it."""
+        """Run the network; with a task head and `labels`, the loss as transformers computes it.
+
+        `output_attentions=True` adds each layer's attention weights ([batch, heads, T, T]) as `attentions`.
+        """
         if input_ids is None:
             raise InputError("input_ids are needed (inputs_embeds are not supported)")
         if inputs_embeds is not None:
@@ -191,6 +195,7 @@ class ZooModel(PreTrainedModel):
         out = self._zoo.forward(
             input_ids.to(dev), attention_mask.to(dev),
             output_hidden_states=bool(output_hidden_states), with_logits=self.head != "none",
+            output_attentions=bool(output_attentions),
         )
         if self.head not in ("classifier", "token"):
             if labels is not None:
@@ -208,7 +213,8 @@ class ZooModel(PreTrainedModel):
         if labels is not None:
             loss = task_loss(out.logits, labels, spec.problem_type, self.num_labels)
         kind = SequenceClassifierOutput if self.head == "classifier" else TokenClassifierOutput
-        result = kind(loss=loss, logits=out.logits, hidden_states=out.hidden_states)
+        result = kind(loss=loss, logits=out.logits, hidden_states=out.hidden_states,
+                      attentions=out.attentions)
         return result.to_tuple() if return_dict is False else result
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -83,6 +83,8 @@ class EmbedOptions:
 
     pooling: Pooling = "mean"
     layer: int = -1
+    #: several hidden states, one vector each (indices, negative from the end, or "all"); None: `layer`
+    layers: tuple[int, ...] | Literal["all"] | None = None
     long: LongPolicy = "chunk"
     overlap: int | None = None  # None: the model's (0 for segments)
     token_budget: int = DEFAULT_TOKEN_BUDGET

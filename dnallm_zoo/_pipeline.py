@@ -19,6 +19,7 @@ import torch
 from ._batching import DEFAULT_TOKEN_BUDGET, plan_batches, pool
 from ._chunking import Record, Unit, iter_units
 from ._inputs import SeqRecord
+from ._layers import LayerRequest, resolve_layers
 from ._names import LongPolicy, Pooling
 from .errors import InputError
 
@@ -46,9 +47,12 @@ class _Model(Protocol):
     def max_bases(self) -> int: ...
     @property
     def hidden_size(self) -> int: ...
+    @property
+    def num_layers(self) -> int: ...
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
-                output_hidden_states: bool = False, with_logits: bool = False) -> Any: ...
+                output_hidden_states: bool = False, with_logits: bool = False,
+                output_attentions: bool = False) -> Any: ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,6 +121,23 @@ def _units(model: _Model, seqs: Iterable[Record], *, long: LongPolicy, overlap: 
     )
 
 
+#: one hidden state (an index; -1: the last hidden state itself), or several (their indices, non-negative)
+Layers = int | tuple[int, ...]
+
+
+def _layers(model: _Model, layer: int, layers: LayerRequest | None) -> Layers:
+    """`layer` alone, or the indices `layers` names; checked against the model before any work."""
+    count = model.num_layers + 1  # embeddings, then each layer
+    what = f"hidden states (the embeddings, then {model.num_layers} layers)"
+    if layers is None:
+        if layer != -1:
+            resolve_layers(layer, count, what=what, model=model.spec.id)
+        return layer
+    if layer != -1:
+        raise InputError(f"layer={layer} and layers={layers!r}: give one of them")
+    return resolve_layers(layers, count, what=what, model=model.spec.id)
+
+
 def _as_list(seqs: Iterable[Record] | str | bytes) -> Iterable[Record]:
     return [seqs] if isinstance(seqs, (str, bytes)) else seqs
 
@@ -130,14 +151,22 @@ def embed(
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     long: LongPolicy = "chunk",
     overlap: int | None = None,
+    layers: LayerRequest | None = None,
 ) -> np.ndarray | list[np.ndarray]:
-    """One float32 vector per sequence ([N, hidden]); with pooling='none' a list of [T, H]."""
+    """One float32 vector per sequence ([N, hidden]); with pooling='none' a list of [T, H].
+
+    `layers` (hidden-state indices: 0 the embeddings, -1 the last layer; a list; "all"): one vector per
+    layer, [N, layers, hidden] (pooling='none': a list of [layers, T, H]).
+    """
+    chosen = _layers(model, layer, layers)
     out = [row.vector for row in embed_iter(model, _as_list(seqs), pooling=pooling, layer=layer,
-                                            token_budget=token_budget, long=long, overlap=overlap)]
+                                            token_budget=token_budget, long=long, overlap=overlap,
+                                            layers=layers)]
     if pooling == "none":
         return out
     if not out:
-        return np.zeros((0, model.hidden_size), dtype=np.float32)
+        shape = (0, model.hidden_size) if isinstance(chosen, int) else (0, len(chosen), model.hidden_size)
+        return np.zeros(shape, dtype=np.float32)
     return np.stack(out)
 
 
@@ -151,14 +180,16 @@ def embed_iter(
     long: LongPolicy = "chunk",
     overlap: int | None = None,
     progress: Progress | None = None,
+    layers: LayerRequest | None = None,
 ) -> Iterator[Row]:
     """Stream one `Row` per sequence (its record and embedding) in input order; memory is bounded by the
-    token budget, not the input."""
+    token budget, not the input. With `layers`, a row's vector is [layers, hidden] ([layers, T, H])."""
     _check_pooling(model, pooling)
+    chosen = _layers(model, layer, layers)
     if pooling == "none" and long == "chunk":
         long = "error"  # per-token output of a chunked sequence would be ambiguous
     units = _units(model, seqs, long=long, overlap=overlap)
-    scored = _run_units(model, units, pooling=pooling, layer=layer, token_budget=token_budget)
+    scored = _run_units(model, units, pooling=pooling, layer=chosen, token_budget=token_budget)
     yield from _aggregate(scored, pooling, progress)
 
 
@@ -171,16 +202,19 @@ def embed_segments(
     pooling: Pooling = "mean",
     layer: int = -1,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
+    layers: LayerRequest | None = None,
 ) -> Iterator[Segment]:
-    """Cut each sequence into contiguous windows and yield one embedding per window."""
+    """Cut each sequence into contiguous windows and yield one embedding per window ([layers, hidden]
+    with `layers`)."""
     _check_pooling(model, pooling)
+    chosen = _layers(model, layer, layers)
     if pooling == "none":
         raise InputError("per-segment output needs a pooling other than 'none'")
     size = segment_bases or model.max_bases
     if size > model.max_bases:
         raise InputError(f"segments of {size} bases exceed {model.spec.id}'s {model.max_bases}")
     units = _units(model, seqs, long="chunk", overlap=overlap, segment=size)
-    for unit, vec in _run_units(model, units, pooling=pooling, layer=layer, token_budget=token_budget):
+    for unit, vec in _run_units(model, units, pooling=pooling, layer=chosen, token_budget=token_budget):
         yield Segment(unit.index, unit.record, unit.start, unit.end, len(unit.ids), vec, unit.item)
 
 
@@ -229,7 +263,7 @@ def _probabilities(logits: np.ndarray, problem_type: str | None) -> np.ndarray:
 
 @torch.inference_mode()
 def _run_units(
-    model: _Model, units: Iterable[Unit], *, pooling: Pooling | None, layer: int, token_budget: int
+    model: _Model, units: Iterable[Unit], *, pooling: Pooling | None, layer: Layers, token_budget: int
 ) -> Iterator[tuple[Unit, np.ndarray]]:
     """Run units window by window (a window is a few token budgets), in input order.
 
@@ -247,7 +281,7 @@ def _run_units(
         yield from _run_window(model, window, pooling, layer, token_budget)
 
 
-def _run_window(model: _Model, window: list[Unit], pooling: Pooling | None, layer: int,
+def _run_window(model: _Model, window: list[Unit], pooling: Pooling | None, layer: Layers,
                 token_budget: int) -> Iterator[tuple[Unit, np.ndarray]]:
     results: list[np.ndarray | None] = [None] * len(window)
     for batch in plan_batches([len(u.ids) for u in window], token_budget):
@@ -258,6 +292,15 @@ def _run_window(model: _Model, window: list[Unit], pooling: Pooling | None, laye
         if pooling is None:
             assert out.logits is not None
             rows = out.logits.float().cpu().numpy()
+        elif isinstance(layer, tuple):  # several layers: [B, layers, H] ([layers, T, H] per row)
+            assert out.hidden_states is not None
+            states = [out.hidden_states[i] for i in layer]
+            if pooling == "none":
+                h = torch.stack(states, 1).float().cpu().numpy()
+                for row, i in enumerate(batch):
+                    results[i] = h[row, :, : len(window[i].ids)]
+                continue
+            rows = torch.stack([pool(x, attn, pooling) for x in states], 1).float().cpu().numpy()
         else:
             hidden = _hidden(model, out, layer)
             if pooling == "none":

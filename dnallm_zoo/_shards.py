@@ -174,15 +174,15 @@ def write_shard(
 ) -> ShardInfo:
     """Write one shard atomically (replacing a shard of that name); safe from any worker process.
 
-    `vectors` is [rows, layout.width]; `values` holds one int sequence per layout column; `sources`
-    one input name per row when the layout has a source column.
+    `vectors` is [rows, layout.size] (or [rows, *layout.shape]); `values` holds one int sequence per
+    layout column; `sources` one input name per row when the layout has a source column.
     """
     import pyarrow.parquet as pq
 
     if not _SHARD.fullmatch(name):
         raise ValueError(f"{name!r} is no shard name (see shard_name)")
     n = len(ids)
-    mat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(n, layout.width)
+    mat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(n, layout.size)
     if set(values) != set(layout.columns) or any(len(values[c]) != n for c in layout.columns):
         raise ValueError(f"shard {name}: values for columns {sorted(values)}, expected {layout.columns} "
                          f"of {n} rows each")

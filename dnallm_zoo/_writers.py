@@ -14,6 +14,9 @@ complete, so a failed or killed run never leaves a truncated file. Row layouts p
 |               | metadata                                                                      |
 
 `source` (the input a row came from) is there when the layout asks for it (`RowLayout(..., source=True)`).
+A layout of several layers (`RowLayout(..., layers=(0, 6, 12))`, `embed --layer 0,6,-1`) has one vector
+column per layer in Parquet (`embedding_0`, `embedding_6`, `embedding_12`: hidden-state indices, 0 the
+embeddings) and a [N, layers, width] array in the other formats (their `layers` metadata names them).
 
 The metadata (model id, pooling, layer, dnallm_zoo version, ...) is the Parquet file's key-value
 metadata, the `.npz`'s `metadata` entry and the safetensors header's `__metadata__`.
@@ -92,16 +95,32 @@ class RowLayout:
     vector: str
     width: int
     source: bool = False  # a `source` string column: the input the row came from
+    layers: tuple[int, ...] = ()  # several layers' vectors per row (hidden-state indices), or one vector
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one row's vector: (width,), or (layers, width)."""
+        return (len(self.layers), self.width) if self.layers else (self.width,)
+
+    @property
+    def size(self) -> int:
+        """Floats in one row's vector."""
+        return self.width * max(1, len(self.layers))
+
+    @property
+    def vector_columns(self) -> tuple[str, ...]:
+        """The Parquet vector columns: the vector's name, or one per layer (`embedding_6`)."""
+        return tuple(f"{self.vector}_{i}" for i in self.layers) if self.layers else (self.vector,)
 
     @classmethod
-    def sequences(cls, width: int, *, source: bool = False) -> RowLayout:
-        """One embedding per input sequence: `id`, `length`, `embedding`."""
-        return cls(("length",), "embedding", width, source)
+    def sequences(cls, width: int, *, source: bool = False, layers: tuple[int, ...] = ()) -> RowLayout:
+        """One embedding per input sequence: `id`, `length`, `embedding` (or one per layer)."""
+        return cls(("length",), "embedding", width, source, layers)
 
     @classmethod
-    def segments(cls, width: int, *, source: bool = False) -> RowLayout:
+    def segments(cls, width: int, *, source: bool = False, layers: tuple[int, ...] = ()) -> RowLayout:
         """One embedding per window of a sequence: `id`, `start`, `end` (0-based, half-open), `embedding`."""
-        return cls(("start", "end"), "embedding", width, source)
+        return cls(("start", "end"), "embedding", width, source, layers)
 
     @classmethod
     def predictions(cls, width: int, *, vector: str = "probabilities", source: bool = False) -> RowLayout:
@@ -113,12 +132,14 @@ class RowLayout:
             raise ValueError(f"row width must be positive, got {self.width}")
 
     def to_json(self) -> dict[str, Any]:
-        return {"columns": list(self.columns), "vector": self.vector, "width": self.width,
-                "source": self.source}
+        out = {"columns": list(self.columns), "vector": self.vector, "width": self.width,
+               "source": self.source}
+        return {**out, "layers": list(self.layers)} if self.layers else out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RowLayout:
-        return cls(tuple(data["columns"]), str(data["vector"]), int(data["width"]), bool(data["source"]))
+        return cls(tuple(data["columns"]), str(data["vector"]), int(data["width"]), bool(data["source"]),
+                   tuple(int(i) for i in data.get("layers", ())))
 
 
 def parquet_schema(layout: RowLayout, metadata: Mapping[str, str]) -> pa.Schema:
@@ -128,7 +149,7 @@ def parquet_schema(layout: RowLayout, metadata: Mapping[str, str]) -> pa.Schema:
     return pa.schema(
         [("id", pa.string()), *([("source", pa.string())] if layout.source else []),
          *((c, pa.int64()) for c in layout.columns),
-         (layout.vector, pa.list_(pa.float32(), layout.width))],
+         *((v, pa.list_(pa.float32(), layout.width)) for v in layout.vector_columns)],
         metadata={k.encode(): v.encode() for k, v in metadata.items()},
     )
 
@@ -138,15 +159,17 @@ def parquet_table(
     columns: Sequence[Sequence[int]], vectors: np.ndarray,
 ) -> pa.Table:
     """Rows as a table of `parquet_schema(layout)`: ids, sources (where the layout has them), the int
-    columns in layout order, and `vectors` ([rows, width] float32) as a fixed-size list."""
+    columns in layout order, and `vectors` ([rows, size] float32) as fixed-size lists (one per layer)."""
     import pyarrow as pa
 
-    flat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1)
+    mat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), -1, layout.width)
     arrays = [
         pa.array(list(ids), type=pa.string()),
         *([pa.array(list(sources), type=pa.string())] if layout.source else []),
         *(pa.array(c, type=pa.int64()) for c in columns),
-        pa.FixedSizeListArray.from_arrays(pa.array(flat, type=pa.float32()), layout.width),
+        *(pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(mat[:, i]).reshape(-1),
+                                                     type=pa.float32()), layout.width)
+          for i in range(len(layout.vector_columns))),
     ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
@@ -220,10 +243,9 @@ class EmbeddingWriter(ABC):
             raise ValueError(f"row {record_id!r}: the layout {'needs' if self.layout.source else 'has no'} "
                              "source")
         vec = np.asarray(vector, dtype=np.float32)
-        if vec.shape != (self.layout.width,):
-            raise ValueError(
-                f"row {record_id!r}: vector of shape {vec.shape}, expected ({self.layout.width},)"
-            )
+        if vec.shape != self.layout.shape:
+            raise ValueError(f"row {record_id!r}: vector of shape {vec.shape}, expected {self.layout.shape}")
+        vec = vec.reshape(self.layout.size)
         if len(values) != len(self.layout.columns):
             raise ValueError(f"row {record_id!r}: {len(values)} values for columns {self.layout.columns}")
         try:
@@ -273,7 +295,7 @@ class ParquetWriter(EmbeddingWriter):
         import pyarrow.parquet as pq
 
         self.schema = parquet_schema(layout, self.metadata)
-        self._group_rows = max(64, self.group_bytes // (4 * layout.width))
+        self._group_rows = max(64, self.group_bytes // (4 * layout.size))
         self._ids: list[str] = []
         self._sources: list[str | None] = []
         self._cols: list[list[int]] = [[] for _ in layout.columns]
@@ -341,8 +363,8 @@ class _SpooledWriter(EmbeddingWriter):
         self._spool.write(vector.astype("<f4", copy=False).tobytes())
 
     @property
-    def _shape(self) -> tuple[int, int]:
-        return (len(self._ids), self.layout.width)
+    def _shape(self) -> tuple[int, ...]:
+        return (len(self._ids), *self.layout.shape)
 
     def _copy_matrix(self, fh: IO[bytes]) -> None:
         self._spool.flush()
@@ -409,7 +431,7 @@ class SafetensorsWriter(_SpooledWriter):
     suffix = ".safetensors"
 
     def _assemble(self, fh: IO[bytes]) -> None:
-        n, width = self._shape
+        shape = list(self._shape)
         meta = dict(self.metadata)
         meta["ids"] = json.dumps(self._ids)
         if self.layout.source:
@@ -419,7 +441,7 @@ class SafetensorsWriter(_SpooledWriter):
         header: dict[str, Any] = {
             "__metadata__": meta,
             _plural(self.layout.vector): {
-                "dtype": "F32", "shape": [n, width], "data_offsets": [0, n * width * 4],
+                "dtype": "F32", "shape": shape, "data_offsets": [0, shape[0] * self.layout.size * 4],
             },
         }
         blob = json.dumps(header, separators=(",", ":")).encode("utf-8")

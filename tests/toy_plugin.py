@@ -63,12 +63,17 @@ class CliToyEncoder(DNAEncoder):
         return ToyModule(config["vocab_size"], config["hidden_size"], n_labels)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
-                output_hidden_states: bool = False, with_logits: bool = False) -> EncoderOutput:
+                output_hidden_states: bool = False, with_logits: bool = False,
+                output_attentions: bool = False) -> EncoderOutput:
         m: Any = self.module
         x = m.toy.embeddings(input_ids)
         h = torch.tanh(m.toy.dense(x))
         logits = m.classifier(h[:, 0]) if with_logits and m.classifier is not None else None
-        return EncoderOutput(h, attention_mask, (x, h) if output_hidden_states else None, logits)
+        # one layer, one head, each token attending to itself alone
+        b, t = input_ids.shape
+        eye = torch.eye(t, dtype=h.dtype, device=h.device).expand(b, 1, t, t)
+        return EncoderOutput(h, attention_mask, (x, h) if output_hidden_states else None, logits,
+                             attentions=(eye,) if output_attentions else None)
 
 
 def write_checkpoint(path: Path, *, classifier: bool = False, seed: int = 0) -> Path:

@@ -2,7 +2,8 @@
 
 The commands live beside it: `_listing` (list, info, plugins, schema: neither torch nor transformers is
 imported), `_run` (embed, predict), `_check` (check), `_finetune` (finetune, evaluate), `_benchmark`
-(benchmark); terminal rendering in `_render` and `_progress`.
+(benchmark), `_variants` (vep, mutagenesis), `_interpret` (attention, explain, plot-embeddings); terminal
+rendering in `_render` and `_progress`.
 Every `ZooError` becomes a one-line message and exit status 1; usage errors exit with 2.
 """
 
@@ -20,6 +21,7 @@ from ..errors import UnknownModelError, ZooError
 from ._benchmark import benchmark
 from ._check import check
 from ._finetune import evaluate, finetune
+from ._interpret import attention, explain, plot_embeddings
 from ._listing import info, list_cmd, plugins, schema
 from ._new_plugin import new_plugin
 from ._run import embed, predict
@@ -87,5 +89,5 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 for _command in (list_cmd, info, plugins, schema, embed, predict, check, new_plugin, finetune, evaluate,
-                 benchmark, vep, mutagenesis):
+                 benchmark, vep, mutagenesis, attention, explain, plot_embeddings):
     cli.add_command(_command)

@@ -18,8 +18,9 @@ _LONG = [p for p in get_args(LongPolicy) if p != "whole"]
 @click.command()
 @model_options
 @click.option("--pooling", type=click.Choice(get_args(RowPooling)), default="mean", show_default=True)
-@click.option("--layer", type=int, default=-1, show_default=True,
-              help="Hidden state to pool: -1 the last layer, 0 the embeddings, i layer i.")
+@click.option("--layer", "layer_", default="-1", show_default=True, metavar="I[,J...]|all",
+              help="Hidden state to pool: -1 the last layer, 0 the embeddings, i layer i. A list "
+              "(0,6,-1) or 'all': one vector per layer (Parquet: a column per layer, embedding_I).")
 @click.option("--long", "long_", type=click.Choice(_LONG), default="chunk",
               show_default=True, help="Sequences longer than the model takes: embed in chunks, or refuse.")
 @click.option("--overlap", type=click.IntRange(min=0), default=None,
@@ -40,7 +41,7 @@ _LONG = [p for p in get_args(LongPolicy) if p != "whole"]
 @click.option("--gpus-per-actor", type=click.FloatRange(min=0), default=0.0, show_default=True)
 @click.option("--cpus-per-actor", type=click.FloatRange(min=0), default=1.0, show_default=True)
 def embed(
-    opts: ModelOptions, pooling: RowPooling, layer: int, long_: LongPolicy, overlap: int | None,
+    opts: ModelOptions, pooling: RowPooling, layer_: str, long_: LongPolicy, overlap: int | None,
     segment_output: bool, segment_size: int | None, engine: str, address: str | None, actors: int | None,
     gpus_per_actor: float, cpus_per_actor: float,
 ) -> None:
@@ -51,8 +52,12 @@ def embed(
     `embedding`.
     """
     from .._commands import Embedding
+    from .._layers import parse_layers
     from .._options import EmbedOptions
     from .._run import Engine, LocalEngine
+
+    asked = parse_layers(layer_)
+    layer, layers = (asked, None) if isinstance(asked, int) else (-1, asked)
 
     if segment_size is not None and not segment_output:
         raise click.UsageError("--segment-size needs --segment-output")
@@ -68,7 +73,7 @@ def embed(
     if segment_output and run.sharded:
         raise click.UsageError("--segment-output writes one file; a directory output holds one row per "
                                "sequence")
-    command = Embedding(EmbedOptions(pooling=pooling, layer=layer, long=long_, overlap=overlap,
+    command = Embedding(EmbedOptions(pooling=pooling, layer=layer, layers=layers, long=long_, overlap=overlap,
                                      token_budget=opts.token_budget, segment_size=segment_size,
                                      segments=segment_output))
     runner: Engine

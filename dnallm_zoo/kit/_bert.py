@@ -1,13 +1,15 @@
 """Stock BERT for the families that use it unchanged (DNABERT, Plant DNABERT, third-party BERTs).
 
 The network is `transformers`' BERT with SDPA attention, built from the checkpoint's own config.json
-on the meta device (no random init) and filled strictly with the original key names.
+on the meta device (no random init) and filled strictly with the original key names. A forward with
+`output_attentions=True` runs transformers' eager attention for that call (SDPA computes no weights).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -67,6 +69,21 @@ def _bert_config(spec: ModelSpec | None, config: dict[str, Any]) -> Any:
     return cfg
 
 
+@contextmanager
+def eager_attention(module: torch.nn.Module) -> Iterator[None]:
+    """transformers' eager attention for the calls inside: the softmax weights it returns are real."""
+    config: Any = module.config
+    before = config._attn_implementation
+    if before == "eager":
+        yield
+        return
+    config._attn_implementation = "eager"
+    try:
+        yield
+    finally:
+        config._attn_implementation = before
+
+
 class StockBertEncoder(DNAEncoder):
     """`BertForMaskedLM` (no pooler), `BertForSequenceClassification` or `BertForTokenClassification`.
 
@@ -124,12 +141,21 @@ class StockBertEncoder(DNAEncoder):
         *,
         output_hidden_states: bool = False,
         with_logits: bool = False,
+        output_attentions: bool = False,
     ) -> EncoderOutput:
         m: Any = self.module  # a transformers Bert*: its children are attributes torch types loosely
-        out = m.bert(
-            input_ids=input_ids, attention_mask=attention_mask,
-            output_hidden_states=output_hidden_states, return_dict=True,
-        )
+        bert = m.bert
+        if output_attentions:
+            with eager_attention(m):
+                out = bert(
+                    input_ids=input_ids, attention_mask=attention_mask,
+                    output_hidden_states=output_hidden_states, output_attentions=True, return_dict=True,
+                )
+        else:
+            out = bert(
+                input_ids=input_ids, attention_mask=attention_mask,
+                output_hidden_states=output_hidden_states, return_dict=True,
+            )
         logits = None
         if with_logits:
             if self.spec.task == "sequence-classification":  # the pooler ran inside BertModel
@@ -143,6 +169,7 @@ class StockBertEncoder(DNAEncoder):
             attention_mask=attention_mask,
             hidden_states=tuple(out.hidden_states) if output_hidden_states else None,
             logits=logits,
+            attentions=tuple(out.attentions) if output_attentions else None,
         )
 
     def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -40,6 +40,7 @@ __all__ = [
     "CheckResult",
     "CheckSkipped",
     "ModelUnderTest",
+    "check_attentions",
     "check_batch_invariance",
     "check_determinism",
     "check_device",
@@ -432,6 +433,49 @@ def check_batch_invariance(m: ModelUnderTest) -> str:
     return f"{padded} padded sequences equal their lone runs to {m.atol:g}"
 
 
+def check_attentions(m: ModelUnderTest) -> str:
+    """output_attentions=True: one [B, heads, T, T] softmax per layer; each real query's row sums to 1 over
+    the real keys (padding gets no weight), a padded sequence's weights equal its lone run's, and the
+    hidden states equal a plain forward's."""
+    enc = m.reference()
+    order = m.sequences()[::-1]  # longest first: the others are padded
+    plain, mask = _forward(enc, order)
+    out, _ = _forward(enc, order, output_attentions=True)
+    b, t = (int(n) for n in mask.shape)
+    want = (b, enc.num_heads, t, t)
+    att = out.attentions
+    if att is None or len(att) != enc.num_layers:
+        n = None if att is None else len(att)
+        raise AssertionError(f"output_attentions=True gave {n} attention tensors, expected one per layer "
+                             f"({enc.num_layers})")
+    _assert_close(out.last_hidden_state[mask.bool()], plain.last_hidden_state[mask.bool()], atol=m.atol,
+                  what="last_hidden_state with output_attentions=True vs without")
+    tol = 1e-3 if m.dtype == "float32" else 2e-2
+    real = mask.bool()
+    for i, a in enumerate(att):
+        if tuple(a.shape) != want:
+            raise AssertionError(f"attentions[{i}] is {tuple(a.shape)}, expected [B, heads, T, T] = {want}")
+        w = a.detach().double().cpu()
+        keys = real.cpu()[:, None, None, :]
+        rows = real.cpu()[:, None, :].expand(b, want[1], t)
+        leak = float((w * ~keys).sum(-1)[rows].max()) if bool((~real).any()) else 0.0
+        if not leak <= tol:
+            raise AssertionError(f"attentions[{i}]: a real token gives {leak:.3g} of its weight to padding")
+        on_real = (w * keys).sum(-1)[rows]
+        worst = float((on_real - 1).abs().max())
+        if not worst <= tol:
+            raise AssertionError(f"attentions[{i}]: a real token's weights over the real tokens sum to 1 "
+                                 f"± {worst:.3g} (tolerance {tol:g})")
+    for row, seq in enumerate(order):
+        n = int(mask[row].sum())
+        alone, _ = _forward(enc, [seq], output_attentions=True)
+        assert alone.attentions is not None
+        for i, (x, y) in enumerate(zip(att, alone.attentions, strict=True)):
+            _assert_close(x[row, :, :n, :n], y[0], atol=m.atol,
+                          what=f"attentions[{i}] of a {len(seq)}-base sequence in a batch vs alone")
+    return f"{enc.num_layers} layers of {list(want)} weights, rows summing to 1 over real tokens"
+
+
 def check_determinism(m: ModelUnderTest) -> str:
     """Two calls, and two independent loads, give the same outputs (no dropout, no random init)."""
     first = m.reference()
@@ -609,6 +653,7 @@ CHECKS: dict[str, Callable[[ModelUnderTest], str]] = {
     "tokenizer": check_tokenizer,
     "shapes": check_shapes,
     "batch_invariance": check_batch_invariance,
+    "attentions": check_attentions,
     "determinism": check_determinism,
     "save_round_trip": check_save_round_trip,
     "long_input": check_long_input,

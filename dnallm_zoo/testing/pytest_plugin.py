@@ -33,8 +33,8 @@ __all__ = [
 ]
 
 _CHECK_NAMES = (  # the keys of checks.CHECKS, repeated here so that collecting imports no torch
-    "strict_load", "tokenizer", "shapes", "batch_invariance", "determinism", "save_round_trip",
-    "long_input",
+    "strict_load", "tokenizer", "shapes", "batch_invariance", "attentions", "determinism",
+    "save_round_trip", "long_input",
 )
 
 

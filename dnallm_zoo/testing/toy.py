@@ -122,11 +122,20 @@ class ToyAttention(nn.Module):
         self.qkv = nn.Linear(hidden, 3 * hidden)
         self.out = nn.Linear(hidden, hidden)
 
-    def forward(self, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, keep: torch.Tensor, output_attentions: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The attended [B, S, H] and, with `output_attentions`, the softmax weights [B, heads, S, S]."""
         b, s, h = x.shape
         q, k, v = self.qkv(x).view(b, s, 3, self.heads, h // self.heads).permute(2, 0, 3, 1, 4)
-        a = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
-        return self.out(a.transpose(1, 2).reshape(b, s, h))
+        probs = None
+        if output_attentions:  # the eager path: masked keys at -inf, weights kept
+            scores = (q @ k.transpose(-1, -2)) / (h // self.heads) ** 0.5
+            probs = torch.softmax(scores.masked_fill(~keep, float("-inf")), dim=-1)
+            a = probs @ v
+        else:
+            a = F.scaled_dot_product_attention(q, k, v, attn_mask=keep)
+        return self.out(a.transpose(1, 2).reshape(b, s, h)), probs
 
 
 class ToyLayer(nn.Module):
@@ -140,9 +149,12 @@ class ToyLayer(nn.Module):
         self.ff_out = nn.Linear(intermediate, hidden)
         self.ff_norm = nn.LayerNorm(hidden, eps=eps)
 
-    def forward(self, x: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
-        x = self.attn_norm(x + self.attn(x, keep))
-        return self.ff_norm(x + self.ff_out(F.gelu(self.ff_in(x))))
+    def forward(
+        self, x: torch.Tensor, keep: torch.Tensor, output_attentions: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        a, probs = self.attn(x, keep, output_attentions)
+        x = self.attn_norm(x + a)
+        return self.ff_norm(x + self.ff_out(F.gelu(self.ff_in(x)))), probs
 
 
 class ToyEmbeddings(nn.Module):
@@ -215,21 +227,31 @@ class ToyEncoder(DNAEncoder):
         *,
         output_hidden_states: bool = False,
         with_logits: bool = False,
+        output_attentions: bool = False,
     ) -> EncoderOutput:
         model = self.module
         assert isinstance(model, ToyModel)
         keep = attention_mask.bool()[:, None, None, :]
         x = model.toy.embed(input_ids)
-        states = [x]
+        states, weights = [x], []
         for layer in model.toy.layers:
-            x = layer(x, keep)
+            x, probs = layer(x, keep, output_attentions)
             states.append(x)
+            if probs is not None:
+                weights.append(probs)
         return EncoderOutput(
             last_hidden_state=x,
             attention_mask=attention_mask,
             hidden_states=tuple(states) if output_hidden_states else None,
             logits=model.head(x) if with_logits else None,
+            attentions=tuple(weights) if output_attentions else None,
         )
+
+
+    def input_embeddings(self) -> nn.Module:
+        """The token embedding (`toy.embed.tokens`; no module of the toy is named word_embeddings)."""
+        model: ToyModel = self.module  # type: ignore[assignment]
+        return model.toy.embed.tokens
 
 
 # --------------------------------------------------------------------------- checkpoints

@@ -18,8 +18,8 @@ if str(TESTS) not in sys.path:  # tests/ is no package (pytest's importlib mode)
 from core_only_env import ROOT, copy_project, make_core_only_env, run  # noqa: E402
 
 # the conformance checks the kit runs on every model (dnallm_zoo.testing.checks.CHECKS, without torch)
-CHECKS = ("strict_load", "tokenizer", "shapes", "batch_invariance", "determinism", "save_round_trip",
-          "long_input", "device")
+CHECKS = ("strict_load", "tokenizer", "shapes", "batch_invariance", "attentions", "determinism",
+          "save_round_trip", "long_input", "device")
 EXAMPLE = ROOT / "examples" / "third-party-plugin"
 PACKAGE = EXAMPLE / "dnallm_zoo_grover"
 LIMIT = 50

@@ -89,6 +89,24 @@ def test_a_short_batch_leaves_bigbird_block_sparse(zoo: Any, tmp_path: Path) -> 
     torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
 
 
+def test_a_short_bigbird_batch_gives_the_full_attention_weights(zoo: Any, tmp_path: Path) -> None:
+    """transformers drops them (its hooks sit on the block-sparse modules it replaced); the zoo keeps them."""
+    from dnallm_zoo.testing import make_test_checkpoint
+
+    d = make_test_checkpoint("native-bigbird", tmp_path / "bb")
+    enc = zoo.load(d, device="cpu")
+    ref, _ = _reference(d, "big_bird", "BigBirdForMaskedLM")
+    ref.bert.set_attention_type("original_full")  # what a short batch runs; fresh modules, hooks on them
+    batch = enc.tokenizer(["ACGTTGCAAGGCTTAACGGA"], return_tensors="pt")
+    assert batch["input_ids"].shape[1] <= 28  # below BigBird's block-sparse minimum: full attention
+    with torch.no_grad():
+        got = enc.forward(batch["input_ids"], batch["attention_mask"], output_attentions=True).attentions
+        want = ref.bert(**batch, output_attentions=True).attentions
+    assert got is not None and len(got) == len(want) == 2
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, atol=1e-6, rtol=0)
+
+
 def test_architecture_named_by_the_spec_table_or_refused() -> None:
     assert {f.architecture for f in demo.FAMILIES.values()} == set(demo.KINDS)
     assert all(f.encoder.endswith("Encoder") for f in demo.FAMILIES.values())

@@ -147,6 +147,44 @@ class IgnoresMask(ToyEncoder):
         return out
 
 
+class NoAttentions(ToyEncoder):
+    """Ignores output_attentions (DNABERT-2's remote code did)."""
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kw: bool) -> EncoderOutput:
+        out = super().forward(input_ids, attention_mask, **kw)
+        out.attentions = None
+        return out
+
+
+class AttentionsOnPadding(ToyEncoder):
+    """Hidden states masked right, but the weights it reports come from an unmasked softmax."""
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kw: bool) -> EncoderOutput:
+        out = super().forward(input_ids, attention_mask, **kw)
+        if out.attentions is not None:
+            leaky = super().forward(input_ids, torch.ones_like(attention_mask), **kw)
+            out.attentions = leaky.attentions
+        return out
+
+
+class UnnormalisedAttentions(ToyEncoder):
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kw: bool) -> EncoderOutput:
+        out = super().forward(input_ids, attention_mask, **kw)
+        if out.attentions is not None:
+            out.attentions = tuple(a * 0.5 for a in out.attentions)
+        return out
+
+
+class HeadsMerged(ToyEncoder):
+    """Averages the heads into one."""
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kw: bool) -> EncoderOutput:
+        out = super().forward(input_ids, attention_mask, **kw)
+        if out.attentions is not None:
+            out.attentions = tuple(a.mean(1, keepdim=True) for a in out.attentions)
+        return out
+
+
 class Noisy(ToyEncoder):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, **kw: bool) -> EncoderOutput:
         out = super().forward(input_ids, attention_mask, **kw)

@@ -12,6 +12,7 @@ from dnallm_zoo._runtime import available_devices
 from dnallm_zoo.testing import (
     CheckSkipped,
     ModelUnderTest,
+    check_attentions,
     check_batch_invariance,
     check_determinism,
     check_device,
@@ -31,8 +32,8 @@ def under_test(encoder: type[ToyEncoder], path: Path) -> ModelUnderTest:
 
 
 @pytest.mark.parametrize("check", [
-    check_strict_load, check_tokenizer, check_shapes, check_batch_invariance, check_determinism,
-    check_save_round_trip, check_long_input,
+    check_strict_load, check_tokenizer, check_shapes, check_batch_invariance, check_attentions,
+    check_determinism, check_save_round_trip, check_long_input,
 ], ids=lambda c: c.__name__)
 def test_each_check_passes_on_the_toy(check: Check, zoo_toy_checkpoint: Path) -> None:
     assert check(under_test(ToyEncoder, zoo_toy_checkpoint))
@@ -59,6 +60,15 @@ def test_each_check_passes_on_the_toy(check: Check, zoo_toy_checkpoint: Path) ->
     (broken.NoEmbeddingState, check_shapes, r"gave 2 hidden states, expected num_layers \+ 1 = 3"),
     # batch invariance
     (broken.IgnoresMask, check_batch_invariance, r"hidden_states\[1\] of a \d+-base sequence inside a batch"),
+    # attention weights
+    (broken.NoAttentions, check_attentions,
+     r"output_attentions=True gave None attention tensors, expected one per layer \(2\)"),
+    (broken.AttentionsOnPadding, check_attentions,
+     r"attentions\[0\]: a real token gives .* of its weight to padding"),
+    (broken.UnnormalisedAttentions, check_attentions,
+     r"attentions\[0\]: a real token's weights over the real tokens sum to 1 ± 0\.5"),
+    (broken.HeadsMerged, check_attentions,
+     r"attentions\[0\] is \(3, 1, 34, 34\), expected \[B, heads, T, T\]"),
     # determinism
     (broken.Noisy, check_determinism, r"of two calls on one load: differs by"),
     (broken.TrainingMode, check_determinism, r"left the module in training mode"),

@@ -51,7 +51,7 @@ def test_the_suite_passes_on_the_toy(pytester: pytest.Pytester, zoo_isolated: Zo
     pytester.makepyfile(test_toy_conformance=SUITE)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-v")
     passed, skipped = _device_outcomes()
-    result.assert_outcomes(passed=7 + passed, skipped=skipped)
+    result.assert_outcomes(passed=8 + passed, skipped=skipped)
     result.stdout.fnmatch_lines([
         "*::TestConformance::test_strict_load?toy-kmer3? PASSED*",
         "*::TestConformance::test_batch_invariance?toy-kmer3? PASSED*",
@@ -80,7 +80,7 @@ def test_the_suite_fails_a_broken_model_with_the_checks_message(
     """))
     pytester.makepyfile(test_toy_conformance=SUITE)
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-k", "not device", "-rf")
-    result.assert_outcomes(passed=6, failed=1)
+    result.assert_outcomes(passed=6, failed=2)  # batch invariance, attentions
     result.stdout.fnmatch_lines([
         "*TestConformance.test_batch_invariance?toy-kmer3?*",
         "toy-kmer3: hidden_states?1? of a *-base sequence inside a batch (padded from * to 34 tokens) "

@@ -98,7 +98,8 @@ def test_a_broken_plugin_fails_the_check_it_breaks(
     results = {r.name: r for r in run_checks("toy-kmer3")}
     assert not results["batch_invariance"].ok
     assert "inside a batch" in results["batch_invariance"].detail
-    assert all(r.ok for name, r in results.items() if name != "batch_invariance")
+    assert not results["attentions"].ok and "of its weight to padding" in results["attentions"].detail
+    assert all(r.ok for name, r in results.items() if name not in ("batch_invariance", "attentions"))
 
 
 def test_a_plugin_that_claims_no_directory_fails_the_round_trip(

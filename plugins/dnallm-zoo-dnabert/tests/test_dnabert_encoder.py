@@ -192,3 +192,43 @@ def test_embed_chunks_long_sequences(tiny_dir: Callable[..., Path]) -> None:
     np.testing.assert_allclose(enc.embed(fits, long="error"), enc.embed(fits), atol=0, rtol=0)
     with pytest.raises(SequenceTooLongError):
         enc.embed(seq[: 510 + k], long="error")
+
+
+@pytest.mark.parametrize("k", [3, 6])
+def test_attentions_equal_bert_model_output_attentions(tiny_dir: Callable[..., Path], k: int) -> None:
+    """forward(output_attentions=True) gives transformers' eager BertModel weights, every layer and head."""
+    path = tiny_dir(k)
+    enc = load(path, k)
+    ref = reference_model(path)
+    batch = reference_batch(path, SEQS, k)
+    with torch.inference_mode():
+        out = enc.forward(batch["input_ids"], batch["attention_mask"], output_attentions=True)
+        plain = enc.forward(batch["input_ids"], batch["attention_mask"])
+        want = ref(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                   output_attentions=True)
+    assert plain.attentions is None and out.attentions is not None
+    assert len(out.attentions) == len(want.attentions) == enc.num_layers
+    real = batch["attention_mask"].bool()
+    for got, exp in zip(out.attentions, want.attentions, strict=True):
+        assert got.shape == exp.shape == (len(SEQS), enc.num_heads, real.shape[1], real.shape[1])
+        torch.testing.assert_close(got, exp, atol=1e-6, rtol=0)
+    # SDPA stays the attention of plain calls: asking for weights once does not switch it
+    assert enc.module.config._attn_implementation == "sdpa"
+    torch.testing.assert_close(out.last_hidden_state[real], plain.last_hidden_state[real], atol=ATOL, rtol=0)
+
+
+def test_features_of_every_layer_equal_bert_model_hidden_states_pooled(tiny_dir: Callable[..., Path]) -> None:
+    """embed(layers='all') = transformers' BertModel output_hidden_states, mean over each sequence."""
+    path = tiny_dir(6)
+    enc = load(path, 6)
+    ref = reference_model(path)
+    seqs = [s.upper().replace("N", "A") for s in SEQS]
+    batch = reference_batch(path, seqs, 6)
+    with torch.inference_mode():
+        want = ref(**batch, output_hidden_states=True).hidden_states
+    mask = batch["attention_mask"][:, :, None].float()
+    pooled = torch.stack([(h * mask).sum(1) / mask.sum(1) for h in want], 1).numpy()  # [N, layers + 1, H]
+    got = enc.embed(seqs, layers="all")
+    assert got.shape == pooled.shape == (len(seqs), enc.num_layers + 1, enc.hidden_size)
+    np.testing.assert_allclose(got, pooled, atol=ATOL, rtol=0)
+    np.testing.assert_allclose(enc.embed(seqs, layers=[-1, 1])[:, 1], pooled[:, 1], atol=ATOL, rtol=0)

@@ -79,24 +79,30 @@ class DNABERT2Encoder(DNAEncoder):
         *,
         output_hidden_states: bool = False,
         with_logits: bool = False,
+        output_attentions: bool = False,
     ) -> EncoderOutput:
         """Hidden states with padded positions exactly 0, at any length.
 
-        `with_logits` adds the masked-LM logits where the checkpoint has the head (None otherwise).
+        `with_logits` adds the head's logits (masked-LM where the checkpoint has it, else None);
+        `output_attentions` the weights the original's eager attention computes, per layer.
         """
         module = self.module
-        if isinstance(module, (MosaicBertForSequenceClassification, MosaicBertForTokenClassification)):
-            last, hidden = module.bert(input_ids, attention_mask, output_hidden_states=output_hidden_states)
-            return EncoderOutput(last_hidden_state=last, attention_mask=attention_mask, hidden_states=hidden,
-                                 logits=module.head(last) if with_logits else None)
+        heads = (MosaicBertForSequenceClassification, MosaicBertForTokenClassification)
         mlm = module if isinstance(module, MosaicBertForMaskedLM) else None
-        encoder = mlm.bert if mlm is not None else module
-        last, hidden = encoder(input_ids, attention_mask, output_hidden_states=output_hidden_states)
+        encoder = module.bert if isinstance(module, (*heads, MosaicBertForMaskedLM)) else module
+        out = encoder(input_ids, attention_mask, output_hidden_states=output_hidden_states,
+                      output_attentions=output_attentions)
+        logits = None
+        if with_logits and isinstance(module, heads):
+            logits = module.head(out.last_hidden_state)
+        elif with_logits and mlm is not None:
+            logits = mlm.cls(out.last_hidden_state)
         return EncoderOutput(
-            last_hidden_state=last,
+            last_hidden_state=out.last_hidden_state,
             attention_mask=attention_mask,
-            hidden_states=hidden,
-            logits=mlm.cls(last) if with_logits and mlm is not None else None,
+            hidden_states=out.hidden_states,
+            logits=logits,
+            attentions=out.attentions,
         )
 
     def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

@@ -67,7 +67,7 @@ class MosaicBertForSequenceClassification(nn.Module):
         return self.classifier(self.dropout(self.bert.pooler(last_hidden_state)))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        last, _ = self.bert(input_ids, attention_mask)
+        last = self.bert(input_ids, attention_mask).last_hidden_state
         return self.head(last)
 
 
@@ -87,5 +87,5 @@ class MosaicBertForTokenClassification(nn.Module):
         return self.classifier(self.dropout(last_hidden_state))
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> torch.Tensor:
-        last, _ = self.bert(input_ids, attention_mask)
+        last = self.bert(input_ids, attention_mask).last_hidden_state
         return self.head(last)

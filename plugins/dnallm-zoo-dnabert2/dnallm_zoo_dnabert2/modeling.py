@@ -14,7 +14,10 @@ Like the original, any length runs: the ALiBi table is built on first use and re
 a longer batch comes (``alibi_starting_size`` only sized the original's first table), one table per
 device and dtype. Padded tokens are removed before the linear layers (they cost nothing) and
 re-inserted as exact zeros; attention runs on the padded batch with the ALiBi + key-mask bias as
-``attn_mask`` of :func:`torch.nn.functional.scaled_dot_product_attention`.
+``attn_mask`` of :func:`torch.nn.functional.scaled_dot_product_attention`. ``output_attentions=True``
+runs the original's eager path instead (``softmax(q k^T / sqrt(d) + bias)``, padded query rows from
+zero ``q`` as the original's ``pad_input`` leaves them) and returns its weights, which the original
+computes but never returns.
 """
 
 from __future__ import annotations
@@ -225,22 +228,34 @@ class MosaicBertUnpadSelfAttention(nn.Module):
         self.dropout_prob = config.attention_probs_dropout_prob
         self.Wqkv = nn.Linear(config.hidden_size, 3 * config.hidden_size)
 
-    def forward(self, hidden_states: torch.Tensor, bias: torch.Tensor, padding: _Padding) -> torch.Tensor:
-        """Attend over ``[nnz, hidden]`` rows; ``bias`` is ``[1 or batch, heads, seq, seq]``."""
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor,
+        padding: _Padding,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Attend over ``[nnz, hidden]`` rows; ``bias`` is ``[1 or batch, heads, seq, seq]``.
+
+        Returns the ``[nnz, hidden]`` context and, with ``output_attentions``, the ``[batch, heads,
+        seq, seq]`` weights of the original's eager path (else None).
+        """
         nh, hd = self.num_attention_heads, self.attention_head_size
         qkv = padding.pad(self.Wqkv(hidden_states))  # [batch, seq, 3 * hidden]
         qkv = qkv.view(padding.batch, padding.seqlen, 3, nh, hd).permute(2, 0, 3, 1, 4)
         q, k, v = qkv.unbind(0)  # each [batch, heads, seq, head_dim]
-        out = F.scaled_dot_product_attention(
-            q,
-            k,
-            v,
-            attn_mask=bias.to(q.dtype),
-            dropout_p=self.dropout_prob if self.training else 0.0,
-            scale=1.0 / math.sqrt(hd),
-        )
+        dropout_p = self.dropout_prob if self.training else 0.0
+        probs = None
+        if output_attentions:  # the original's eager attention, weights kept
+            scores = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + bias.to(q.dtype)
+            probs = torch.softmax(scores, dim=-1)
+            out = torch.matmul(F.dropout(probs, dropout_p, self.training), v)
+        else:
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias.to(q.dtype), dropout_p=dropout_p, scale=1.0 / math.sqrt(hd),
+            )
         out = padding.unpad(out.transpose(1, 2))  # [nnz, heads, head_dim]
-        return out.reshape(out.shape[0], nh * hd)
+        return out.reshape(out.shape[0], nh * hd), probs
 
 
 class MosaicBertSelfOutput(nn.Module):
@@ -268,9 +283,16 @@ class MosaicBertUnpadAttention(nn.Module):
         self.self = MosaicBertUnpadSelfAttention(config)
         self.output = MosaicBertSelfOutput(config)
 
-    def forward(self, hidden_states: torch.Tensor, bias: torch.Tensor, padding: _Padding) -> torch.Tensor:
-        """Attention block on ``[nnz, hidden]`` rows."""
-        return self.output(self.self(hidden_states, bias, padding), hidden_states)
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor,
+        padding: _Padding,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Attention block on ``[nnz, hidden]`` rows; the weights with ``output_attentions``."""
+        context, probs = self.self(hidden_states, bias, padding, output_attentions)
+        return self.output(context, hidden_states), probs
 
 
 class MosaicBertGatedLinearUnitMLP(nn.Module):
@@ -301,9 +323,16 @@ class MosaicBertLayer(nn.Module):
         self.attention = MosaicBertUnpadAttention(config)
         self.mlp = MosaicBertGatedLinearUnitMLP(config)
 
-    def forward(self, hidden_states: torch.Tensor, bias: torch.Tensor, padding: _Padding) -> torch.Tensor:
-        """Run the layer on ``[nnz, hidden]`` rows."""
-        return self.mlp(self.attention(hidden_states, bias, padding))
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        bias: torch.Tensor,
+        padding: _Padding,
+        output_attentions: bool = False,
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Run the layer on ``[nnz, hidden]`` rows; the attention weights with ``output_attentions``."""
+        x, probs = self.attention(hidden_states, bias, padding, output_attentions)
+        return self.mlp(x), probs
 
 
 class MosaicBertEncoder(nn.Module):
@@ -359,8 +388,9 @@ class MosaicBertEncoder(nn.Module):
         hidden_states: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         output_hidden_states: bool = False,
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...] | None]:
-        """Encode ``[batch, seq, hidden]``; padded positions of every output are exactly 0.0."""
+        output_attentions: bool = False,
+    ) -> MosaicBertModelOutput:
+        """Encode ``[batch, seq, hidden]``; padded positions of every hidden state are exactly 0.0."""
         batch, seqlen = hidden_states.shape[:2]
         key_mask = None
         if attention_mask is not None:
@@ -376,28 +406,35 @@ class MosaicBertEncoder(nn.Module):
 
         x = padding.unpad(hidden_states)  # [nnz, hidden]
         all_hidden: list[torch.Tensor] | None = [padding.pad(x)] if output_hidden_states else None
+        all_probs: list[torch.Tensor] = []
         for layer_module in self.layer:
-            x = layer_module(x, bias, padding)
+            x, probs = layer_module(x, bias, padding, output_attentions)
+            if probs is not None:
+                all_probs.append(probs)
             if all_hidden is not None:
                 all_hidden.append(padding.pad(x))
+        attentions = tuple(all_probs) if output_attentions else None
         if all_hidden is not None:
-            return all_hidden[-1], tuple(all_hidden)
-        return padding.pad(x), None
+            return MosaicBertModelOutput(all_hidden[-1], tuple(all_hidden), attentions)
+        return MosaicBertModelOutput(padding.pad(x), None, attentions)
 
 
 class MosaicBertModelOutput(NamedTuple):
-    """Output of :class:`MosaicBertModel`; unpacks as ``(last_hidden_state, hidden_states)``."""
+    """Output of :class:`MosaicBertModel`: ``(last_hidden_state, hidden_states, attentions)``."""
 
     last_hidden_state: torch.Tensor
     hidden_states: tuple[torch.Tensor, ...] | None
+    #: per layer ``[batch, heads, seq, seq]`` (``output_attentions=True``), else None
+    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 class MosaicBertMaskedLMOutput(NamedTuple):
-    """Output of :class:`MosaicBertForMaskedLM`: ``(logits, last_hidden_state, hidden_states)``."""
+    """:class:`MosaicBertForMaskedLM`'s output: ``(logits, last_hidden_state, hidden_states, attentions)``."""
 
     logits: torch.Tensor
     last_hidden_state: torch.Tensor
     hidden_states: tuple[torch.Tensor, ...] | None
+    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 def _check_inputs(
@@ -432,16 +469,16 @@ class MosaicBertModel(nn.Module):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
+        output_attentions: bool = False,
     ) -> MosaicBertModelOutput:
-        """Return ``(last_hidden_state, hidden_states)``; hidden_states starts with the embeddings.
+        """Return ``(last_hidden_state, hidden_states, attentions)``; hidden_states start at the embeddings.
 
         ``attention_mask`` is 1 (or True) for real tokens; padded positions of every returned
-        tensor, the embedding output included, are exactly 0.0.
+        hidden state, the embedding output included, are exactly 0.0.
         """
         _check_inputs(input_ids, attention_mask, token_type_ids)
         x = self.embeddings(input_ids, token_type_ids)
-        last, hidden = self.encoder(x, attention_mask, output_hidden_states)
-        return MosaicBertModelOutput(last, hidden)
+        return self.encoder(x, attention_mask, output_hidden_states, output_attentions)
 
 
 class MosaicBertPredictionHeadTransform(nn.Module):
@@ -513,13 +550,14 @@ class MosaicBertForMaskedLM(nn.Module):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
+        output_attentions: bool = False,
     ) -> MosaicBertMaskedLMOutput:
-        """Return ``(logits, last_hidden_state, hidden_states)``; logits at every position.
+        """Return ``(logits, last_hidden_state, hidden_states, attentions)``; logits at every position.
 
         As in the original, logits of padded positions are the head applied to a zero vector.
         """
-        last, hidden = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states)
-        return MosaicBertMaskedLMOutput(self.cls(last), last, hidden)
+        out = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states, output_attentions)
+        return MosaicBertMaskedLMOutput(self.cls(out.last_hidden_state), *out)
 
 
 def _init_weights(module: nn.Module) -> None:

@@ -144,12 +144,15 @@ def reference_forward(
     token_type_ids: torch.Tensor | None = None,
     dtype: torch.dtype = torch.float64,
     alibi: OriginalAlibi | None = None,
+    attentions: list[torch.Tensor] | None = None,
 ) -> tuple[list[torch.Tensor], torch.Tensor | None]:
     """Return (hidden states [embeddings, layer 1..n], MLM logits), padded positions zeroed.
 
     The layout is read from the keys: ``bert.*`` + ``cls.*`` (logits returned) or bare (logits
     None). ``alibi``: the table to use, carried across calls as the original model carries it
-    (default: a fresh one at the config's ``alibi_starting_size``).
+    (default: a fresh one at the config's ``alibi_starting_size``). ``attentions``: a list that
+    receives each layer's softmax weights ``[batch, heads, seq, seq]`` (rows of padded queries NaN:
+    the reference computes real queries only).
     """
     sd = {k: t.to(dtype) for k, t in sd.items()}
     top = "bert." if "bert.embeddings.word_embeddings.weight" in sd else ""
@@ -173,6 +176,7 @@ def reference_forward(
     for n in range(cfg["num_hidden_layers"]):
         p = f"{top}encoder.layer.{n}."
         new_rows = []
+        weights = torch.full((batch, heads, seqlen, seqlen), float("nan"), dtype=dtype)
         for b in range(batch):
             xb = x[b]
             key_bias = (1.0 - mask[b]) * -10000.0  # [seq], added to every query row
@@ -188,6 +192,7 @@ def reference_forward(
                 scores = scores - scores.max(dim=-1, keepdim=True).values
                 probs = torch.exp(scores)
                 probs = probs / probs.sum(dim=-1, keepdim=True)
+                weights[b, h, rows] = probs
                 head_outputs.append(probs @ v)
             a = torch.zeros(seqlen, hidden, dtype=dtype)
             a[rows] = torch.cat(head_outputs, dim=-1)
@@ -203,6 +208,8 @@ def reference_forward(
             new_rows.append(xb)
         x = torch.stack(new_rows)
         states.append(x)
+        if attentions is not None:
+            attentions.append(weights)
 
     states = [s * mask[:, :, None] for s in states]  # padded positions become exactly 0
     if not top or "cls.predictions.decoder.bias" not in sd:  # bare, or a task head's layout

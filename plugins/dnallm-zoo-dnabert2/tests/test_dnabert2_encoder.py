@@ -237,6 +237,27 @@ def test_compat_readme_snippet(zoo: Any, tiny_dir: Callable[..., Path]) -> None:
     assert logits.shape == (1, inputs["input_ids"].shape[1], 345)
 
 
+def test_compat_honours_output_attentions(tiny_dir: Callable[..., Path]) -> None:
+    """DNABERT-2 issues #8/#27/#48/#80/#82: `output_attentions=True` gives the eager path's weights."""
+    from dnallm_zoo.compat import load_model_and_tokenizer
+
+    path = tiny_dir()
+    model, tokenizer = load_model_and_tokenizer(model_name_or_path=str(path))
+    inputs = tokenizer(SEQS[:2], return_tensors="pt", padding=True)
+    with torch.no_grad():
+        out = model(**inputs, output_attentions=True)
+    config = json.loads((path / "config.json").read_text())
+    want: list[torch.Tensor] = []
+    ref.reference_forward(config, read_state_dict(path / "pytorch_model.bin"), inputs["input_ids"],
+                          inputs["attention_mask"], attentions=want)
+    assert out.attentions is not None and len(out.attentions) == config["num_hidden_layers"]
+    real = inputs["attention_mask"].bool()[:, None, :, None]
+    for got, exp in zip(out.attentions, want, strict=True):
+        assert got.shape == exp.shape
+        rows = real.expand_as(got)
+        torch.testing.assert_close(got.double()[rows], exp[rows], atol=1e-6, rtol=0)
+
+
 def test_dnallm_snippet_at_3kb(tiny_dir: Callable[..., Path]) -> None:
     """Issue 10's measured failure: 3 kb through the DNALLM snippet in one pass, as the original runs it."""
     from dnallm_zoo.compat import load_model_and_tokenizer

@@ -192,3 +192,17 @@ def test_a_short_trainer_run_lowers_the_loss(zoo: Any, tiny_dir: Callable[..., P
     config = json.loads((tmp_path / "saved" / "config.json").read_text())
     sd = _saved_weights(tmp_path / "saved")
     assert {k: tuple(v.shape) for k, v in sd.items()} == ref.head_key_shapes(config, 2)
+
+
+def test_attributions_sum_to_the_logit_change(zoo: Any, tiny_dir: Callable[..., Path]) -> None:
+    """Integrated gradients through the ALiBi network; BPE pieces spread over their bases."""
+    pytest.importorskip("captum")
+    model = _zoo_model(zoo, tiny_dir(), task="sequence-classification", labels=["a", "b", "c"])
+    enc = model.encoder
+    rows = enc.explain([("x", SEQS[0]), ("y", SEQS[1])], target="c", steps=64)
+    for a in rows:
+        total = float(a.token_scores.astype(np.float64).sum())
+        assert abs(total - (a.output - a.baseline_output)) <= abs(a.delta) + 1e-5
+        assert abs(a.delta) < 0.02 * max(abs(a.output - a.baseline_output), 1e-3)
+        assert float(a.base_scores.sum()) == pytest.approx(total, abs=1e-5)
+        assert "".join(a.tokens[1:-1]) == a.bases  # BPE pieces spell the sequence once

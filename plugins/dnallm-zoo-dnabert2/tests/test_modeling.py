@@ -139,7 +139,7 @@ def test_matches_reference(name: str, kind: str, lengths: list[int], types: bool
     mask = make_mask(kind, lengths, seqlen, seed=seqlen)
 
     with torch.inference_mode():
-        logits, last, hidden = model(ids, mask, tt, output_hidden_states=True)
+        logits, last, hidden, _ = model(ids, mask, tt, output_hidden_states=True)
     want_hidden, want_logits = ref.reference_forward(cfg, sd, ids, mask, tt)
 
     assert hidden is not None and len(hidden) == cfg["num_hidden_layers"] + 1
@@ -394,7 +394,7 @@ def _check_against_original(
     ids = torch.randint(0, LONG4["vocab_size"], (len(lengths), seqlen), generator=g)
     mask = make_mask("right", lengths, seqlen, seed=seed) if len(set(lengths)) > 1 else None
     with torch.inference_mode():
-        logits, _, hidden = model(ids, mask, output_hidden_states=True)
+        logits, _, hidden, _ = model(ids, mask, output_hidden_states=True)
     want_hidden, want_logits = ref.reference_forward(LONG4, sd, ids, mask, alibi=alibi)
     assert hidden is not None and want_logits is not None
     for i, (got, want) in enumerate(zip(hidden, want_hidden, strict=True)):
@@ -485,7 +485,7 @@ def test_bare_model_keys_and_outputs() -> None:
     ids = torch.randint(0, 4096, (2, 700), generator=torch.Generator().manual_seed(8))
     mask = make_mask("right", [700, 33], 700, seed=0)
     with torch.inference_mode():
-        _, hidden = model(ids, mask, output_hidden_states=True)
+        _, hidden, _ = model(ids, mask, output_hidden_states=True)
     want, logits = ref.reference_forward(LONG4, sd, ids, mask)
     assert logits is None and hidden is not None
     for got, w in zip(hidden, want, strict=True):
@@ -493,3 +493,37 @@ def test_bare_model_keys_and_outputs() -> None:
     with pytest.raises(CheckpointError, match=r"missing 1: encoder\.layer\.1\.mlp\.wo\.bias"):
         load_state_dict_strict(build_model(DNABERT2Config.from_dict(LONG4)),
                                {k: v for k, v in sd.items() if k != "encoder.layer.1.mlp.wo.bias"})
+
+
+@pytest.mark.parametrize(("name", "kind", "lengths"), [
+    ("tiny4", "right", [1, 5, 64, 17]),
+    ("tiny4", "holes", [40, 1, 12]),
+    ("tiny12", "none", [33]),
+    ("tiny12", "right", [70, 9]),
+])
+def test_attentions_match_the_eager_reference(name: str, kind: str, lengths: list[int]) -> None:
+    """output_attentions gives the eager softmax(qk^T/sqrt(d) + ALiBi + key mask) of every layer and head."""
+    model, sd = tiny(name)
+    cfg = CONFIGS[name]
+    seqlen = max(lengths)
+    g = torch.Generator().manual_seed(3)
+    ids = torch.randint(0, cfg["vocab_size"], (len(lengths), seqlen), generator=g)
+    mask = make_mask(kind, lengths, seqlen, seed=1)
+    want: list[torch.Tensor] = []
+    want_hidden, _ = ref.reference_forward(cfg, sd, ids, mask, attentions=want)
+    with torch.inference_mode():
+        plain = model.bert(ids, mask)
+        out = model.bert(ids, mask, output_attentions=True)
+    assert plain.attentions is None and out.attentions is not None
+    assert len(out.attentions) == cfg["num_hidden_layers"] == len(want)
+    real = torch.ones(len(lengths), seqlen, dtype=torch.bool) if mask is None else mask.bool()
+    for i, (got, exp) in enumerate(zip(out.attentions, want, strict=True)):
+        assert got.shape == (len(lengths), cfg["num_attention_heads"], seqlen, seqlen), i
+        rows = real[:, None, :, None].expand_as(got)  # real queries (the reference computes no others)
+        torch.testing.assert_close(got.double()[rows], exp[rows], atol=1e-6, rtol=0)
+        sums = (got * real[:, None, None, :]).sum(-1)
+        torch.testing.assert_close(sums[real[:, None, :].expand_as(sums)],
+                                   torch.ones(int(real.sum()) * got.shape[1]), atol=1e-5, rtol=0)
+    # the eager path gives the same hidden states as the SDPA path and the reference
+    torch.testing.assert_close(out.last_hidden_state, plain.last_hidden_state, atol=ATOL, rtol=0)
+    torch.testing.assert_close(out.last_hidden_state.double(), want_hidden[-1], atol=ATOL, rtol=0)

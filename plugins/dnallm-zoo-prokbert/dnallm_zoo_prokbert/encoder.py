@@ -148,11 +148,15 @@ class ProkBertEncoder(DNAEncoder):
         *,
         output_hidden_states: bool = False,
         with_logits: bool = False,
+        output_attentions: bool = False,
     ) -> EncoderOutput:
-        """hidden_states: embeddings, layers 1..N-1, then encoder.ln(layer N) as in MegatronBert."""
+        """hidden_states: embeddings, layers 1..N-1, then encoder.ln(layer N) as in MegatronBert.
+
+        `output_attentions`: each layer's softmax weights, as transformers 4.x's eager MegatronBert has them.
+        """
         module = self.module
         bert: Any = module.bert  # every head class holds the encoder as `bert`
-        out = bert(input_ids, attention_mask, None, output_hidden_states)
+        out = bert(input_ids, attention_mask, None, output_hidden_states, output_attentions)
         if isinstance(module, (ProkBertForSequenceClassification, ProkBertForTokenClassification)):
             logits = module.head(out.last_hidden_state, attention_mask) if with_logits else None
         else:
@@ -163,6 +167,7 @@ class ProkBertEncoder(DNAEncoder):
             attention_mask=attention_mask,
             hidden_states=out.hidden_states,
             logits=logits,
+            attentions=out.attentions,
         )
 
     def head_logits(self, last_hidden_state: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

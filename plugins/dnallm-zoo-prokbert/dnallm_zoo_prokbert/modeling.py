@@ -165,20 +165,23 @@ class ProkBertConfig:
 
 
 class ProkBertModelOutput(NamedTuple):
-    """Encoder output; unpacks as ``(last_hidden_state, hidden_states)``."""
+    """Encoder output; unpacks as ``(last_hidden_state, hidden_states, attentions)``."""
 
     last_hidden_state: torch.Tensor
     # (embedding output, layer 1 output, ..., layer N-1 output, encoder.ln(layer N output)) when
     # requested, else None: N + 1 tensors, the last one IS last_hidden_state (after the final LN).
     hidden_states: tuple[torch.Tensor, ...] | None
+    # per layer, the softmax weights [B, H, L, L] when requested (output_attentions), else None
+    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 class ProkBertMaskedLMOutput(NamedTuple):
-    """Masked-LM output; unpacks as ``(logits, last_hidden_state, hidden_states)``."""
+    """Masked-LM output; unpacks as ``(logits, last_hidden_state, hidden_states, attentions)``."""
 
     logits: torch.Tensor
     last_hidden_state: torch.Tensor
     hidden_states: tuple[torch.Tensor, ...] | None
+    attentions: tuple[torch.Tensor, ...] | None = None
 
 
 # Rows (queries) or columns (keys) per block of the relative-score computation: large enough for
@@ -271,8 +274,13 @@ class ProkBertSelfAttention(nn.Module):
         batch, length, _ = x.shape
         return x.view(batch, length, self.num_attention_heads, self.attention_head_size).transpose(1, 2)
 
-    def forward(self, hidden_states: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Attend with ``softmax((qk^T + q.R + k.R) / sqrt(d) + mask) v``; mask is additive [B,1,1,L]."""
+    def forward(
+        self, hidden_states: torch.Tensor, mask: torch.Tensor | None = None, output_attentions: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Attend with ``softmax((qk^T + q.R + k.R) / sqrt(d) + mask) v``; mask is additive [B,1,1,L].
+
+        Returns the context [B, L, hidden] and, with ``output_attentions``, the softmax [B, H, L, L].
+        """
         query = self._heads(self.query(hidden_states))
         key = self._heads(self.key(hidden_states))
         value = self._heads(self.value(hidden_states))
@@ -283,9 +291,14 @@ class ProkBertSelfAttention(nn.Module):
         bias = relative_position_scores(query * scale, key * scale, self.distance_embedding.weight)
         if mask is not None:
             bias.add_(mask)
-        context = F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=scale)
+        probs = None
+        if output_attentions:  # the eager path: the same scores, the weights kept
+            probs = torch.softmax(torch.matmul(query, key.transpose(-1, -2)) * scale + bias, dim=-1)
+            context = torch.matmul(probs, value)
+        else:
+            context = F.scaled_dot_product_attention(query, key, value, attn_mask=bias, scale=scale)
         batch, _, length, _ = context.shape
-        return context.transpose(1, 2).reshape(batch, length, -1)
+        return context.transpose(1, 2).reshape(batch, length, -1), probs
 
 
 class ProkBertSelfOutput(nn.Module):
@@ -311,9 +324,12 @@ class ProkBertAttention(nn.Module):
         self.self = ProkBertSelfAttention(config)
         self.output = ProkBertSelfOutput(config)
 
-    def forward(self, hidden_states: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Apply the pre-LN attention sub-block with its residual."""
-        return self.output(self.self(self.ln(hidden_states), mask), hidden_states)
+    def forward(
+        self, hidden_states: torch.Tensor, mask: torch.Tensor | None = None, output_attentions: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Apply the pre-LN attention sub-block with its residual; the weights with ``output_attentions``."""
+        context, probs = self.self(self.ln(hidden_states), mask, output_attentions)
+        return self.output(context, hidden_states), probs
 
 
 class ProkBertIntermediate(nn.Module):
@@ -354,10 +370,12 @@ class ProkBertLayer(nn.Module):
         self.intermediate = ProkBertIntermediate(config)
         self.output = ProkBertOutput(config)
 
-    def forward(self, hidden_states: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Apply one layer; the result is not normalised (pre-LN residual stream)."""
-        attention_output = self.attention(hidden_states, mask)
-        return self.output(self.intermediate(self.ln(attention_output)), attention_output)
+    def forward(
+        self, hidden_states: torch.Tensor, mask: torch.Tensor | None = None, output_attentions: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Apply one layer (not normalised: the pre-LN residual stream); its attention weights on request."""
+        attention_output, probs = self.attention(hidden_states, mask, output_attentions)
+        return self.output(self.intermediate(self.ln(attention_output)), attention_output), probs
 
 
 class ProkBertLayerStack(nn.Module):
@@ -374,20 +392,25 @@ class ProkBertLayerStack(nn.Module):
         hidden_states: torch.Tensor,
         mask: torch.Tensor | None = None,
         output_hidden_states: bool = False,
+        output_attentions: bool = False,
     ) -> ProkBertModelOutput:
         """Run all layers and the final LN; hidden states follow MegatronBertEncoder exactly."""
         collected: list[torch.Tensor] | None = [] if output_hidden_states else None
+        weights: list[torch.Tensor] = []
         for layer in self.layer:
             if collected is not None:
                 collected.append(hidden_states)
-            hidden_states = layer(hidden_states, mask)
+            hidden_states, probs = layer(hidden_states, mask, output_attentions)
+            if probs is not None:
+                weights.append(probs)
         hidden_states = self.ln(hidden_states)
+        attentions = tuple(weights) if output_attentions else None
         if collected is None:
-            return ProkBertModelOutput(hidden_states, None)
+            return ProkBertModelOutput(hidden_states, None, attentions)
         # As in the original: the raw output of the last layer is never exposed; the final entry is
         # that output after encoder.ln, i.e. hidden_states[-1] is last_hidden_state.
         collected.append(hidden_states)
-        return ProkBertModelOutput(hidden_states, tuple(collected))
+        return ProkBertModelOutput(hidden_states, tuple(collected), attentions)
 
 
 class ProkBertModel(nn.Module):
@@ -406,6 +429,7 @@ class ProkBertModel(nn.Module):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
+        output_attentions: bool = False,
     ) -> ProkBertModelOutput:
         """Encode [B, L] token ids (L <= max_position_embeddings); mask is 1 for tokens, 0 for padding."""
         if input_ids.dim() != 2:
@@ -428,7 +452,7 @@ class ProkBertModel(nn.Module):
             dtype = embeddings.dtype
             keep = attention_mask.to(device=embeddings.device, dtype=dtype)
             mask = ((1.0 - keep) * torch.finfo(dtype).min)[:, None, None, :]
-        return self.encoder(embeddings, mask, output_hidden_states)
+        return self.encoder(embeddings, mask, output_hidden_states, output_attentions)
 
 
 class ProkBertPredictionHeadTransform(nn.Module):
@@ -507,8 +531,10 @@ class ProkBertForMaskedLM(nn.Module):
         attention_mask: torch.Tensor | None = None,
         token_type_ids: torch.Tensor | None = None,
         output_hidden_states: bool = False,
+        output_attentions: bool = False,
     ) -> ProkBertMaskedLMOutput:
         """Encode and score every position over all ``vocab_size`` embedding rows."""
-        encoded = self.bert(input_ids, attention_mask, token_type_ids, output_hidden_states)
-        logits = self.cls(encoded.last_hidden_state)
-        return ProkBertMaskedLMOutput(logits, encoded.last_hidden_state, encoded.hidden_states)
+        encoded = self.bert(
+            input_ids, attention_mask, token_type_ids, output_hidden_states, output_attentions
+        )
+        return ProkBertMaskedLMOutput(self.cls(encoded.last_hidden_state), *encoded)

@@ -94,8 +94,12 @@ def reference_forward(
     input_ids: torch.Tensor,
     attention_mask: torch.Tensor | None = None,
     token_type_ids: torch.Tensor | None = None,
+    attentions: list[torch.Tensor] | None = None,
 ) -> tuple[torch.Tensor, list[torch.Tensor], torch.Tensor | None]:
-    """Return ``(last_hidden_state, hidden_states, logits)`` in the dtype of ``sd``'s tensors."""
+    """Return ``(last_hidden_state, hidden_states, logits)`` in the dtype of ``sd``'s tensors.
+
+    ``attentions``: a list that receives each layer's softmax weights ``[batch, heads, L, L]``.
+    """
     if (
         config.get("hidden_act", "gelu") != "gelu"
         or config["position_embedding_type"] != "relative_key_query"
@@ -138,6 +142,8 @@ def reference_forward(
         s = s - s.max(-1, keepdim=True).values
         probs = torch.exp(s)
         probs = probs / probs.sum(-1, keepdim=True)
+        if attentions is not None:
+            attentions.append(probs)
         context = (probs @ v).permute(0, 2, 1, 3).reshape(batch, length, hidden)
         x = x + _linear(context, sd, p + "attention.output.dense")
         n = _layer_norm(x, sd[p + "ln.weight"], sd[p + "ln.bias"], eps)

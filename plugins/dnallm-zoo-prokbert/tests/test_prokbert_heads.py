@@ -163,3 +163,20 @@ def test_a_short_trainer_run_lowers_the_loss(
     trainer.save_model(str(tmp_path / "saved"))
     assert set(read_state_dict(tmp_path / "saved" / "model.safetensors")) == set(model.state_dict())
     assert dnallm_zoo.load(tmp_path / "saved").spec.task == "sequence-classification"
+
+
+@pytest.mark.parametrize("model_id", ["prokbert-mini", "prokbert-mini-long"])
+def test_attributions_sum_to_the_logit_change(
+    registered: None, prokbert_dir: Callable[..., Path], model_id: str
+) -> None:
+    """Integrated gradients through the relative-position network; LCA windows spread over their bases."""
+    pytest.importorskip("captum")
+    model, _ = _model(prokbert_dir(model_id), task="sequence-classification", labels=["no", "phage"])
+    _trained_looking(model)
+    enc = model.encoder
+    for a in enc.explain([("s", SEQS[0]), ("t", SEQS[2])], target="phage", steps=64):
+        total = float(a.token_scores.astype("float64").sum())
+        assert abs(total - (a.output - a.baseline_output)) <= abs(a.delta) + 1e-5
+        assert abs(a.delta) < 0.02 * max(abs(a.output - a.baseline_output), 1e-3)
+        assert float(a.base_scores.sum()) == pytest.approx(total, abs=1e-5)
+        assert len(a.base_scores) == len(a.bases)

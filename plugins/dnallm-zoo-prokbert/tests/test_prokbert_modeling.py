@@ -248,7 +248,7 @@ def test_hidden_states_convention(setup: tuple[str, ProkBertForMaskedLM, dict[st
     name, model, data = setup
     ids, mask, _ = make_batch([12, 9], USED_VOCAB[name], seed=5)
     with torch.no_grad():
-        last, states = model.bert(ids, mask, output_hidden_states=True)
+        last, states, _ = model.bert(ids, mask, output_hidden_states=True)
         assert model.bert(ids, mask).hidden_states is None
     assert states is not None
     assert len(states) == data["config"]["num_hidden_layers"] + 1
@@ -541,3 +541,23 @@ def test_matches_transformers_megatron_bert() -> None:
     for a, b in zip(got.hidden_states, want.hidden_states, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=ATOL)
     torch.testing.assert_close(got.logits, want.logits, rtol=0, atol=ATOL)
+
+
+@pytest.mark.parametrize(("lengths", "pad"), [([12], False), ([40, 5, 64, 1], True)])
+def test_attentions_match_the_reference(
+    setup: tuple[str, ProkBertForMaskedLM, dict[str, Any]], lengths: list[int], pad: bool,
+) -> None:
+    """output_attentions gives the reference's softmax((qk^T + q.R + k.R)/sqrt(d) + mask) per layer."""
+    name, model, data = setup
+    ids, mask, _ = make_batch(lengths, USED_VOCAB[name], seed=7, pad=pad)
+    want: list[torch.Tensor] = []
+    last, _, _ = ref.reference_forward(data["fp64"], data["config"], ids, mask, attentions=want)
+    with torch.no_grad():
+        out = model(ids, attention_mask=mask, output_attentions=True)
+        assert model(ids, attention_mask=mask).attentions is None
+    assert out.attentions is not None and len(out.attentions) == len(want)
+    heads = data["config"]["num_attention_heads"]
+    for got, exp in zip(out.attentions, want, strict=True):
+        assert got.shape == (len(lengths), heads, max(lengths), max(lengths))
+        torch.testing.assert_close(got, exp.float(), rtol=0, atol=1e-6)
+    torch.testing.assert_close(out.last_hidden_state, last.float(), rtol=0, atol=ATOL)
