@@ -27,13 +27,16 @@ if TYPE_CHECKING:
     from ._spec import ModelSpec
     from .tokenize.base import DNATokenizer
 
-__all__ = ["Progress", "Row", "Segment", "embed", "embed_iter", "embed_segments", "predict", "predict_iter"]
+__all__ = [
+    "PipelineModel", "Progress", "Row", "Segment", "embed", "embed_iter", "embed_segments", "predict",
+    "predict_iter",
+]
 
 #: called with (sequences done, bases done) after each sequence
 Progress = Callable[[int, int], None]
 
 
-class _Model(Protocol):
+class PipelineModel(Protocol):
     """What the pipeline needs of an encoder."""
 
     spec: ModelSpec
@@ -103,7 +106,7 @@ class Segment:
         return (self.start, self.end)
 
 
-def _check_pooling(model: _Model, pooling: Pooling) -> None:
+def _check_pooling(model: PipelineModel, pooling: Pooling) -> None:
     if pooling not in model.spec.capabilities.poolings:
         raise InputError(
             f"{model.spec.id} does not offer pooling {pooling!r}; "
@@ -111,7 +114,7 @@ def _check_pooling(model: _Model, pooling: Pooling) -> None:
         )
 
 
-def _units(model: _Model, seqs: Iterable[Record], *, long: LongPolicy, overlap: int | None,
+def _units(model: PipelineModel, seqs: Iterable[Record], *, long: LongPolicy, overlap: int | None,
            segment: int | None = None) -> Iterator[Unit]:
     caps = model.spec.capabilities
     return iter_units(
@@ -125,7 +128,7 @@ def _units(model: _Model, seqs: Iterable[Record], *, long: LongPolicy, overlap: 
 Layers = int | tuple[int, ...]
 
 
-def _layers(model: _Model, layer: int, layers: LayerRequest | None) -> Layers:
+def _layers(model: PipelineModel, layer: int, layers: LayerRequest | None) -> Layers:
     """`layer` alone, or the indices `layers` names; checked against the model before any work."""
     count = model.num_layers + 1  # embeddings, then each layer
     what = f"hidden states (the embeddings, then {model.num_layers} layers)"
@@ -143,7 +146,7 @@ def _as_list(seqs: Iterable[Record] | str | bytes) -> Iterable[Record]:
 
 
 def embed(
-    model: _Model,
+    model: PipelineModel,
     seqs: Iterable[Record] | str,
     *,
     pooling: Pooling = "mean",
@@ -171,7 +174,7 @@ def embed(
 
 
 def embed_iter(
-    model: _Model,
+    model: PipelineModel,
     seqs: Iterable[Record],
     *,
     pooling: Pooling = "mean",
@@ -194,7 +197,7 @@ def embed_iter(
 
 
 def embed_segments(
-    model: _Model,
+    model: PipelineModel,
     seqs: Iterable[Record],
     *,
     segment_bases: int | None = None,
@@ -219,7 +222,7 @@ def embed_segments(
 
 
 def predict_iter(
-    model: _Model,
+    model: PipelineModel,
     seqs: Iterable[Record],
     *,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
@@ -239,7 +242,7 @@ def predict_iter(
 
 
 def predict(
-    model: _Model,
+    model: PipelineModel,
     seqs: Iterable[Record] | str,
     *,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
@@ -263,7 +266,7 @@ def _probabilities(logits: np.ndarray, problem_type: str | None) -> np.ndarray:
 
 @torch.inference_mode()
 def _run_units(
-    model: _Model, units: Iterable[Unit], *, pooling: Pooling | None, layer: Layers, token_budget: int
+    model: PipelineModel, units: Iterable[Unit], *, pooling: Pooling | None, layer: Layers, token_budget: int
 ) -> Iterator[tuple[Unit, np.ndarray]]:
     """Run units window by window (a window is a few token budgets), in input order.
 
@@ -281,7 +284,7 @@ def _run_units(
         yield from _run_window(model, window, pooling, layer, token_budget)
 
 
-def _run_window(model: _Model, window: list[Unit], pooling: Pooling | None, layer: Layers,
+def _run_window(model: PipelineModel, window: list[Unit], pooling: Pooling | None, layer: Layers,
                 token_budget: int) -> Iterator[tuple[Unit, np.ndarray]]:
     results: list[np.ndarray | None] = [None] * len(window)
     for batch in plan_batches([len(u.ids) for u in window], token_budget):
@@ -316,7 +319,7 @@ def _run_window(model: _Model, window: list[Unit], pooling: Pooling | None, laye
         yield unit, vec
 
 
-def _hidden(model: _Model, out: Any, layer: int) -> torch.Tensor:
+def _hidden(model: PipelineModel, out: Any, layer: int) -> torch.Tensor:
     if layer == -1:
         return out.last_hidden_state
     assert out.hidden_states is not None
