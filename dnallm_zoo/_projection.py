@@ -7,6 +7,7 @@ few distinct values) gets one colour per value and a legend; a numeric one a col
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -81,8 +82,7 @@ def annotate(table: EmbeddingTable, path: str | Path) -> EmbeddingTable:
     if "id" not in data.column_names:
         raise InputError(f"--annotations {p}: no `id` column (columns: {data.column_names})")
     ids = [str(v) for v in data.column("id").to_pylist()]
-    seen: set[str] = set()
-    twice = sorted({i for i in ids if i in seen or seen.add(i)})  # type: ignore[func-returns-value]
+    twice = sorted(i for i, n in Counter(ids).items() if n > 1)
     if twice:
         raise InputError(f"--annotations {p}: ids named twice: {twice[:5]}")
     if "id" not in table.columns:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._names import FinetuneMethod
 from ..errors import InputError, UnknownModelError, ZooError, one_line
 from ..finetune.config import BenchmarkSettings, DatasetEntry
 from ..finetune.data import LabeledData, Task, detect_format, read_labeled
@@ -36,7 +37,7 @@ class Cell:
 
     model: str
     dataset: str
-    method: str
+    method: FinetuneMethod
     seed: int
     fold: int
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._names import FinetuneTask as Task
 from ..errors import InputError, NewWeightsWarning, one_line
 from ..finetune.config import BenchmarkSettings, write_settings
 from ..finetune.metrics import for_json, prediction_scores
@@ -199,7 +200,7 @@ def run_cell(plan: Plan, cell: Cell, out: Path) -> dict[str, Any]:
         split = ds.split(cell.seed, cell.fold, s.folds, s.eval_fraction)
         rec.update(n_train=len(split.train), n_eval=None if split.eval is None else len(split.eval),
                    n_test=len(split.test))
-        cfg = s.train_config(cell.method, cell.seed, progress=False)  # type: ignore[arg-type]
+        cfg = s.train_config(cell.method, cell.seed, progress=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NewWeightsWarning)  # every cell builds a new head
             warnings.filterwarnings("ignore", message="Could not find a config file")  # peft, LoRA saves
@@ -226,12 +227,12 @@ def run_cell(plan: Plan, cell: Cell, out: Path) -> dict[str, Any]:
     return rec
 
 
-def _write_predictions(path: Path, split: Any, task: str, scores: Any) -> None:
+def _write_predictions(path: Path, split: Any, task: Task, scores: Any) -> None:
     """The test rows' labels and scores (probabilities, or predictions for regression), for the curves."""
     import pyarrow as pa
 
     y = np.asarray(split.test.labels, dtype=np.float64).reshape(len(split.test), -1)
-    p = prediction_scores(task, scores)  # type: ignore[arg-type]
+    p = prediction_scores(task, scores)
     rows = split.rows.get("test", list(range(len(split.test))))
     table = pa.table({"row": pa.array(rows, pa.int64()),
                       "label": pa.array(y.tolist(), pa.list_(pa.float64())),

@@ -7,7 +7,7 @@ input record), then runs one sequence per forward pass and writes its output ato
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import click
 
@@ -108,8 +108,8 @@ def attention(inputs: tuple[str, ...], model: str, device: str, dtype: str, id_c
 @click.option("--plot", type=str, default=None, metavar="PNG",
               help="A track per sequence (the first 8): each base's attribution, the bases under short ones.")
 def explain(inputs: tuple[str, ...], model: str, device: str, dtype: str, id_column: str,
-            sequence_column: str, output: str, target: str | None, steps: int, baseline: str,
-            plot: str | None) -> None:
+            sequence_column: str, output: str, target: str | None, steps: int,
+            baseline: Literal["pad", "mask"], plot: str | None) -> None:
     """Per-base attributions of a fine-tuned classifier or regressor (MODEL: its directory) on INPUT....
 
     Integrated gradients (Captum) on the token embeddings, for the target label's logit; a token's
@@ -128,7 +128,7 @@ def explain(inputs: tuple[str, ...], model: str, device: str, dtype: str, id_col
         resolve_target(spec, target, model=model)
     records = _records(inputs, id_column, sequence_column)
     enc = load(model, device=device, dtype=dtype.lower())
-    rows = run_explain(enc, records, target=target, steps=steps, baseline=baseline)  # type: ignore[arg-type]
+    rows = run_explain(enc, records, target=target, steps=steps, baseline=baseline)
     save_attributions(rows, out, model=enc.spec.id)
     worst = max(abs(a.delta) for a in rows)
     click.echo(f"{len(rows)} sequences explained ({steps} steps, largest |delta| {worst:.2g}) -> {out}",
@@ -153,7 +153,7 @@ def explain(inputs: tuple[str, ...], model: str, device: str, dtype: str, id_col
               help="pca (scikit-learn) or umap (needs umap-learn).")
 @click.option("--seed", type=int, default=0, show_default=True)
 def plot_embeddings(table: str, output: str, color_by: str | None, annotations: str | None,
-                    column: str | None, method: str, seed: int) -> None:
+                    column: str | None, method: Literal["pca", "umap"], seed: int) -> None:
     """A 2-D map of the vectors in EMBEDDINGS (an `embed` output, .parquet or .npz), one point per row."""
     from .._projection import annotate, plot_projection, read_embedding_table
 
@@ -164,5 +164,5 @@ def plot_embeddings(table: str, output: str, color_by: str | None, annotations: 
     if color_by is not None and color_by not in data.columns:
         hint = "" if annotations else " (other columns: --annotations TABLE, joined on id)"
         raise InputError(f"--color-by {color_by!r}: no such column; there are {sorted(data.columns)}{hint}")
-    plot_projection(data, png, color_by=color_by, method=method, seed=seed)  # type: ignore[arg-type]
+    plot_projection(data, png, color_by=color_by, method=method, seed=seed)
     click.echo(f"{len(data.vectors)} rows of {data.column}, {method.upper()} -> {png}", err=True)

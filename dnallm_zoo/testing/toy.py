@@ -250,8 +250,8 @@ class ToyEncoder(DNAEncoder):
 
     def input_embeddings(self) -> nn.Module:
         """The token embedding (`toy.embed.tokens`; no module of the toy is named word_embeddings)."""
-        model: ToyModel = self.module  # type: ignore[assignment]
-        return model.toy.embed.tokens
+        assert isinstance(self.module, ToyModel)
+        return self.module.toy.embed.tokens
 
 
 # --------------------------------------------------------------------------- checkpoints
