@@ -52,7 +52,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         key = f"{version}-{sorted(kw.items())}"
         if key not in made:
             where = tmp_path_factory.mktemp("nt") / f"v{version}"
-            made[key] = write_checkpoint(where, version, **kw)  # type: ignore[arg-type]
+            made[key] = write_checkpoint(where, version, **kw)  # type: ignore[arg-type]  # kw: the writer's own keywords
         return made[key]
 
     return get

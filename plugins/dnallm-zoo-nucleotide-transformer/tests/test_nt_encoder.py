@@ -102,7 +102,7 @@ def test_attentions_through_the_encoder_contract(tiny: Callable[..., Path]) -> N
         enc = dnallm_zoo.load(tiny(version))
         ids, mask = _batch(enc, SEQS)
         with torch.no_grad():
-            got = enc.forward(ids, mask, output_attentions=True).attentions  # type: ignore[call-arg]
+            got = enc.forward(ids, mask, output_attentions=True).attentions
         assert got is not None and len(got) == 2 and got[0].shape == (3, 4, ids.shape[1], ids.shape[1])
         if version == 1:
             original = EsmForMaskedLM.from_pretrained(str(tiny(1)), attn_implementation="eager").eval()
