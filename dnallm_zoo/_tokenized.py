@@ -8,39 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ._chunking import Record, as_record
+from ._pipeline import PipelineModel
 from .errors import InputError, SequenceTooLongError
 from .tokenize.offsets import body_spans
 
 if TYPE_CHECKING:
     import torch
 
-    from ._spec import ModelSpec
-    from .tokenize.base import DNATokenizer
 
 __all__ = ["Inspected", "TokenizedRecord", "tokenize_records"]
 
 
-class Inspected(Protocol):
-    """What looking inside a model needs of a `DNAEncoder` (a protocol: no import of it, no circle)."""
-
-    spec: ModelSpec
-    tokenizer: DNATokenizer
-
-    @property
-    def device(self) -> torch.device: ...
-    @property
-    def max_length(self) -> int: ...
-    @property
-    def num_layers(self) -> int: ...
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, *,
-                output_hidden_states: bool = False, with_logits: bool = False,
-                output_attentions: bool = False) -> Any: ...
+class Inspected(PipelineModel, Protocol):
+    """What looking inside a model needs of a `DNAEncoder`: the pipeline's, and its token embedding."""
 
     def input_embeddings(self) -> torch.nn.Module: ...
 
