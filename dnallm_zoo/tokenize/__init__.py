@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from .base import BatchEncoding, DNATokenizer, read_vocab_txt, write_vocab_txt
 from .bpe import BPETokenizer
+from .esm import ESM_DEFAULT_SPECIALS, read_esm_special_tokens
 from .kmer import KmerTable, base_codes, kmer_ids
 from .kmer_tokenizer import KmerTokenizer
 from .normalize import normalize
 
 __all__ = [
+    "ESM_DEFAULT_SPECIALS",
     "BPETokenizer",
     "BatchEncoding",
     "DNATokenizer",
@@ -17,6 +19,7 @@ __all__ = [
     "base_codes",
     "kmer_ids",
     "normalize",
+    "read_esm_special_tokens",
     "read_vocab_txt",
     "write_vocab_txt",
 ]

@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from dnallm_zoo import CheckpointError, InputError, NormalizationPolicy, tokenize
 
-__all__ = ["NT_SPECIALS", "K", "NTTokenizer", "check_nt_vocab", "read_special_tokens", "read_vocab_lines"]
+__all__ = ["NT_SPECIALS", "K", "NTTokenizer", "check_nt_vocab", "read_vocab_lines"]
 
 K = 6
 #: the first ids of every NT vocabulary (v1, v2 and AgroNT alike)
@@ -32,11 +31,8 @@ _CODE8 = np.full(256, 4, dtype=np.uint8)  # base-4 code of A, C, G, T; 4 for eve
 for _i, _b in enumerate(b"ACGT"):
     _CODE8[_b] = _i
 _POWERS = 4 ** np.arange(K - 1, -1, -1, dtype=np.int64)
-#: EsmTokenizer's defaults, used for every role the checkpoint's files do not set
-ESM_DEFAULTS: dict[str, str | None] = {
-    "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>", "cls_token": "<cls>",
-    "eos_token": "<eos>",
-}
+#: EsmTokenizer's defaults (the core's)
+ESM_DEFAULTS = tokenize.ESM_DEFAULT_SPECIALS
 
 
 def read_vocab_lines(file: Path) -> list[str]:
@@ -66,38 +62,6 @@ def check_nt_vocab(tokens: Sequence[str], file: Path) -> None:
             f"missing{f' (e.g. {missing[:3]})' if missing else ''}"
             f"{f', single bases {letters} missing' if letters else ''}"
         )
-
-
-def _token_name(value: Any) -> str | None:
-    if isinstance(value, dict):  # an AddedToken as transformers serialises it
-        value = value.get("content")
-    return None if value is None else str(value)
-
-
-def _read_json(f: Path) -> dict[str, Any]:
-    if not f.is_file():
-        return {}
-    try:
-        data = json.loads(f.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{f}: not valid JSON ({exc})") from None
-    return data if isinstance(data, dict) else {}
-
-
-def read_special_tokens(path: Path) -> dict[str, str | None]:
-    """The special tokens `EsmTokenizer.from_pretrained` would use: tokenizer_config.json's, then the
-    legacy special_tokens_map.json's where the config has no `added_tokens_decoder`; null means none."""
-    out = dict(ESM_DEFAULTS)
-    config = _read_json(path / "tokenizer_config.json")
-    for key in out:
-        if key in config:
-            out[key] = _token_name(config[key])
-    if "added_tokens_decoder" not in config:
-        legacy = _read_json(path / "special_tokens_map.json")
-        for key in out:
-            if legacy.get(key):
-                out[key] = _token_name(legacy[key])
-    return out
 
 
 class NTTokenizer(tokenize.DNATokenizer):
@@ -165,7 +129,7 @@ class NTTokenizer(tokenize.DNATokenizer):
             raise CheckpointError(f"{p}: no {vocab_file} (the NT vocabulary); found {present or 'nothing'}")
         tokens = read_vocab_lines(f)
         check_nt_vocab(tokens, f)
-        specials = read_special_tokens(p)
+        specials = tokenize.read_esm_special_tokens(p)
         for role in ("unk_token", "pad_token", "cls_token", "eos_token"):
             name = specials[role]
             if name is not None and name not in tokens[: rows or len(tokens)]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -26,53 +25,11 @@ __all__ = [
     "write_esm_tokenizer_config",
 ]
 
-#: EsmTokenizer's defaults, used for every role the checkpoint's files do not set
-ESM_DEFAULT_SPECIALS: dict[str, str | None] = {
-    "unk_token": "<unk>",
-    "pad_token": "<pad>",
-    "mask_token": "<mask>",
-    "cls_token": "<cls>",
-    "eos_token": "<eos>",
-}
+#: EsmTokenizer's defaults and its rule for a directory's special tokens (the core's, shared with NT)
+ESM_DEFAULT_SPECIALS = tokenize.ESM_DEFAULT_SPECIALS
+read_special_tokens = tokenize.read_esm_special_tokens
 OTHER = 4  # base_codes' code of every byte that is not an upper-case A, C, G or T
 FEW_RUNS = 24  # up to this many letters outside A/C/G/T, a loop over the runs is the faster way
-
-
-def _token_name(value: Any) -> str | None:
-    if isinstance(value, dict):  # an AddedToken as transformers serialises it
-        value = value.get("content")
-    return None if value is None else str(value)
-
-
-def read_special_tokens(path: str | Path) -> dict[str, str | None]:
-    """The special tokens EsmTokenizer.from_pretrained would use for a checkpoint directory.
-
-    `tokenizer_config.json` sets them; the legacy `special_tokens_map.json` overrides it only when
-    the config has no `added_tokens_decoder` (transformers 5's rule). A role set to null is absent:
-    an explicit `"eos_token": null` means no end token.
-    """
-    p = Path(path)
-    out = dict(ESM_DEFAULT_SPECIALS)
-    config = _read_json(p / "tokenizer_config.json")
-    for key in out:
-        if key in config:
-            out[key] = _token_name(config[key])
-    if "added_tokens_decoder" not in config:
-        legacy = _read_json(p / "special_tokens_map.json")
-        for key in out:
-            if legacy.get(key):
-                out[key] = _token_name(legacy[key])
-    return out
-
-
-def _read_json(f: Path) -> dict[str, Any]:
-    if not f.is_file():
-        return {}
-    try:
-        data = json.loads(f.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{f}: not valid JSON ({exc})") from None
-    return data if isinstance(data, dict) else {}
 
 
 class GreedyKmerTokenizer(tokenize.DNATokenizer):
