@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         check_tokenizer,
         run_checks,
     )
+    from .helpers import load_test_module, one_torch_thread
     from .pytest_plugin import conformance_suite
     from .registration import registered
     from .toy import ToyEncoder, ToyPlugin, write_toy_checkpoint
@@ -55,6 +56,8 @@ _LAZY = {
     "check_strict_load": ".checks",
     "check_tokenizer": ".checks",
     "conformance_suite": ".pytest_plugin",
+    "load_test_module": ".helpers",
+    "one_torch_thread": ".helpers",
     "make_test_checkpoint": ".checkpoints",
     "planted_defects": ".checkpoints",
     "registered": ".registration",
@@ -84,7 +87,9 @@ __all__ = [
     "check_strict_load",
     "check_tokenizer",
     "conformance_suite",
+    "load_test_module",
     "make_test_checkpoint",
+    "one_torch_thread",
     "planted_defects",
     "registered",
     "run_checks",

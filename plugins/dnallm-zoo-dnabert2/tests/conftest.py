@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
+
+from dnallm_zoo import testing
 
 _TESTS = Path(__file__).resolve().parent
 _PLUGIN_ROOT = _TESTS.parent
@@ -18,23 +19,14 @@ if importlib.util.find_spec("dnallm_zoo_dnabert2") is None:
     sys.path.insert(0, str(_PLUGIN_ROOT))
 
 # Registered as "dnabert2_reference", not "reference", so other plugins' helpers cannot clash.
-if "dnabert2_reference" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("dnabert2_reference", _TESTS / "reference.py")
-    assert _spec is not None and _spec.loader is not None
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules["dnabert2_reference"] = _module
-    _spec.loader.exec_module(_module)
+testing.load_test_module("dnabert2_reference", _TESTS / "reference.py")
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread() -> Iterator[None]:
-    """Run these tests single-threaded: on a busy 2-core machine OpenMP spinning costs 10-40x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    """Run these tests single-threaded (see `dnallm_zoo.testing.one_torch_thread`)."""
+    with testing.one_torch_thread():
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

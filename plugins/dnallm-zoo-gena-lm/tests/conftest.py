@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from dnallm_zoo import testing
+
 _PLUGIN_ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("dnallm_zoo_gena_lm") is None:  # run from a checkout, uninstalled
     sys.path.insert(0, str(_PLUGIN_ROOT))
@@ -16,12 +18,9 @@ if importlib.util.find_spec("dnallm_zoo_gena_lm") is None:  # run from a checkou
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread() -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    """Run these tests single-threaded (see `dnallm_zoo.testing.one_torch_thread`)."""
+    with testing.one_torch_thread():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
+
+from dnallm_zoo import testing
 
 if importlib.util.find_spec("dnallm_zoo_modernbert") is None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -16,13 +17,9 @@ if importlib.util.find_spec("dnallm_zoo_modernbert") is None:
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread() -> Iterator[None]:
-    """Run these tests single-threaded: on a busy 2-core machine OpenMP spinning costs 10-40x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    """Run these tests single-threaded (see `dnallm_zoo.testing.one_torch_thread`)."""
+    with testing.one_torch_thread():
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import torch
+
+from dnallm_zoo import testing
 
 _TESTS = Path(__file__).resolve().parent
 
@@ -17,23 +18,14 @@ if importlib.util.find_spec("dnallm_zoo_mutbert") is None:
     sys.path.insert(0, str(_TESTS.parent))
 
 # Registered as "mutbert_reference", not "reference", so other plugins' helpers cannot clash.
-if "mutbert_reference" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("mutbert_reference", _TESTS / "reference.py")
-    assert _spec is not None and _spec.loader is not None
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules["mutbert_reference"] = _module
-    _spec.loader.exec_module(_module)
+testing.load_test_module("mutbert_reference", _TESTS / "reference.py")
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread() -> Iterator[None]:
-    """Run these tests single-threaded: on a busy 2-core machine OpenMP spinning costs 10-40x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    """Run these tests single-threaded (see `dnallm_zoo.testing.one_torch_thread`)."""
+    with testing.one_torch_thread():
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

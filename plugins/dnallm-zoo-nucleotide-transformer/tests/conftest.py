@@ -8,19 +8,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import torch
+
+from dnallm_zoo import testing
 
 _TESTS = Path(__file__).resolve().parent
 if importlib.util.find_spec("dnallm_zoo_nucleotide_transformer") is None:  # a checkout, uninstalled
     sys.path.insert(0, str(_TESTS.parent))
 
 # registered as "nt_reference", not "reference", so other plugins' helpers cannot clash
-if "nt_reference" not in sys.modules:
-    _spec = importlib.util.spec_from_file_location("nt_reference", _TESTS / "reference.py")
-    assert _spec is not None and _spec.loader is not None
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules["nt_reference"] = _module
-    _spec.loader.exec_module(_module)
+testing.load_test_module("nt_reference", _TESTS / "reference.py")
 
 import dnallm_zoo_nucleotide_transformer  # noqa: E402
 from dnallm_zoo_nucleotide_transformer.checkpoint import write_checkpoint  # noqa: E402
@@ -34,13 +30,9 @@ zoo = registered(dnallm_zoo_nucleotide_transformer.family, name="nucleotide_tran
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_torch_thread() -> Iterator[None]:
-    """Single-threaded: on a busy 2-core machine OpenMP spinning costs 10-40x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    """Run these tests single-threaded (see `dnallm_zoo.testing.one_torch_thread`)."""
+    with testing.one_torch_thread():
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

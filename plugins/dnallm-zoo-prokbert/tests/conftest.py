@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from dnallm_zoo import testing
+
 if importlib.util.find_spec("dnallm_zoo_prokbert") is None:  # run from a checkout, uninstalled
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -46,10 +48,4 @@ def registered() -> None:
 def reference() -> ModuleType:
     """tests/reference.py (the eager reference) under a private module name."""
     name = "_dnallm_zoo_prokbert_test_reference"  # other plugins may ship a reference.py too
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("reference.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return testing.load_test_module(name, Path(__file__).with_name("reference.py"))
