@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING
 from ._layers import resolve_layers
 from ._names import ROW_POOLINGS
 from ._options import EmbedOptions, PredictOptions
-from ._run import OutputPlan
+from ._run import OutputPlan, sequence_screening
 from ._writers import RowLayout
 from .errors import InputError
 
 if TYPE_CHECKING:
     from ._encoder import DNAEncoder
     from ._inputs import SeqRecord
+    from ._run import Run
     from ._spec import ModelSpec, NormalizationPolicy
+    from ._validation import Screening
     from ._writers import OutRow
 
 __all__ = ["Embedding", "Prediction"]
@@ -35,7 +37,11 @@ class Embedding:
 
     options: EmbedOptions = field(default_factory=EmbedOptions)
     verb = "embedded"
+    unit = "sequence"
     phase = "embedding"
+
+    def screening(self, run: Run, spec: ModelSpec, policy: NormalizationPolicy) -> Screening:
+        return sequence_screening(run, spec, policy)
 
     def plan(self, spec: ModelSpec, policy: NormalizationPolicy) -> OutputPlan:
         o = self.options
@@ -101,7 +107,11 @@ class Prediction:
 
     options: PredictOptions = field(default_factory=PredictOptions)
     verb = "scored"
+    unit = "sequence"
     phase = "predicting"
+
+    def screening(self, run: Run, spec: ModelSpec, policy: NormalizationPolicy) -> Screening:
+        return sequence_screening(run, spec, policy)
 
     def plan(self, spec: ModelSpec, policy: NormalizationPolicy) -> OutputPlan:
         if spec.task != "sequence-classification" or not spec.labels:

@@ -1,16 +1,18 @@
 """One run of a command over records, shared by every engine: inputs, screening, output, resume, final check.
 
-A command (`Command`: embed, predict, and what comes next) says what its rows are (`plan`: the
-layout and metadata of its output) and turns records into rows (`rows`). The `Run` does the rest,
-the same way for the local and the Ray engine:
+A command (`Command`: embed, predict, vep, mutagenesis) says what its rows are (`plan`: the layout
+and metadata of its output), how its inputs are read and checked (`screening`: sequence files, or
+variants against a genome) and turns items into rows (`rows`). The `Run` does the rest, the same
+way for the local and the Ray engine:
 
 1. `Run(inputs, output)`: the output is checked (a file, or a directory `DIR/` of shards) and the
    inputs expanded (paths, globs, '-'), before any model work;
 2. `prepare(spec, command, load)`: the command's `OutputPlan` (layout and metadata, built once), a
-   resumed run checked to be this one, every file input screened (`_validation`);
+   resumed run checked to be this one, every input screened (the command's `Reader`);
 3. an engine runs the forward passes: `LocalEngine` here, `scale.RayEngine` on a Ray cluster; the
    local one writes the rows through `write` (each row names its own record: no positional pairing);
-4. `finish`: a directory output holds every good record exactly once (`_shards.finish`).
+4. `finish`: a directory output holds every good item exactly once (by the layout's key,
+   `_shards.finish`).
 
 `execute` does the four in order, loading the model only after the inputs were screened when the
 model's spec is known without it.
@@ -19,28 +21,27 @@ model's spec is known without it.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._inputs import Source, expand_inputs
 from ._shards import done_ids, is_shard_dir, open_shards, start
 from ._validation import Problem, Screening, Validator, min_bases, skipped_path, write_skipped
-from ._writers import RowLayout, check_output, open_writer
+from ._writers import RowLayout, check_layout, check_output, open_writer
 from .errors import InputError
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from ._encoder import DNAEncoder
-    from ._inputs import SeqRecord
     from ._options import InputOptions, LoadOptions, OutputOptions
     from ._spec import ModelSpec, NormalizationPolicy
-    from ._writers import EmbeddingWriter, OutRow
+    from ._writers import EmbeddingWriter, Item, OutRow
 
-__all__ = ["DEFAULT_SHARD_SIZE", "Command", "Engine", "LocalEngine", "OutputPlan", "Run", "RunResult",
-           "execute"]
+__all__ = ["DEFAULT_SHARD_SIZE", "Command", "Engine", "LocalEngine", "OutputPlan", "Reader", "Run",
+           "RunResult", "execute", "sequence_screening"]
 
 DEFAULT_SHARD_SIZE = 10_000
 #: called with (records, bases) as records are done
@@ -60,16 +61,41 @@ class OutputPlan:
     one_file: str | None = None  # why the output must be one file, when it must (else None)
 
 
+class Reader(Protocol):
+    """A run's items as a command reads them, checked before any model work (`_validation.Screening`
+    for sequence files; the variants of a VCF against a genome for vep)."""
+
+    problems: list[Problem]  # every bad item found
+
+    def check_files(self, progress: Progress | None = None) -> None:
+        """Read every input once; unless skipping bad items, `BadRecordsError` naming all of them."""
+        ...
+
+    def records(self, skip_ids: Collection[Any] = ()) -> Iterator[Any]:
+        """The good items whose key (the layout's, `RowLayout.key`) is not in `skip_ids`, in input order."""
+        ...
+
+    @property
+    def expected_ids(self) -> Iterable[Any]:
+        """The keys of the good items: what a directory output must hold, each once."""
+        ...
+
+
 class Command(Protocol):
-    """What turns records into rows: embed, predict, and next variant scoring and model benchmarking.
+    """What turns items into rows: embed, predict, vep and mutagenesis.
 
     A command is a frozen, picklable object of typed options: the Ray engine ships it to its actors,
-    which call `rows` on their batches. Every row holds its record (`OutRow.item`).
+    which call `rows` on their batches. Every row holds its item (`OutRow.item`).
     """
 
     @property
     def verb(self) -> str:
         """The summary's verb ('embedded', 'scored')."""
+        ...
+
+    @property
+    def unit(self) -> str:
+        """What an item is, for the summary ('sequence', 'variant')."""
         ...
 
     @property
@@ -81,9 +107,20 @@ class Command(Protocol):
         """The output's layout and metadata; refuses options the model cannot take (before it loads)."""
         ...
 
-    def rows(self, encoder: DNAEncoder, records: Iterable[SeqRecord]) -> Iterator[OutRow]:
-        """The rows of `records`, in any order; several rows per record are allowed."""
+    def screening(self, run: Run, spec: ModelSpec, policy: NormalizationPolicy) -> Reader:
+        """The run's inputs as this command reads them (checked by the `Run` before the model runs)."""
         ...
+
+    def rows(self, encoder: DNAEncoder, records: Iterable[Any]) -> Iterator[OutRow]:
+        """The rows of `records` (the reader's items), in any order; several rows per item are allowed."""
+        ...
+
+
+def sequence_screening(run: Run, spec: ModelSpec, policy: NormalizationPolicy) -> Screening:
+    """The run's sequence files and standard input, checked as the model normalises them (embed, predict)."""
+    return Screening(run.sources, Validator(policy, min_bases=min_bases(spec)),
+                     skip_invalid=run.inputs.skip_invalid, id_column=run.inputs.id_column,
+                     sequence_column=run.inputs.sequence_column)
 
 
 @dataclass
@@ -115,7 +152,7 @@ class Run:
                 raise InputError("resume continues a directory output (DIR/)")
             check_output(self.output)
         self.sources: list[Source] = expand_inputs(inputs.paths)
-        self.screening: Screening | None = None
+        self.screening: Reader | None = None
         self.resumed = 0
 
     @property
@@ -129,31 +166,30 @@ class Run:
     # ----------------------------------------------------------------------------- before the model
     def prepare(self, spec: ModelSpec, command: Command, load: LoadOptions,
                 progress: ProgressFactory | None = None) -> OutputPlan:
-        """The command's plan, the resumed run checked to be this one, and every file input screened."""
+        """The command's plan, the resumed run checked to be this one, and every input screened."""
         policy = load.policy(spec)
         plan = command.plan(spec, policy)
         if plan.one_file is not None and self.sharded:
             raise InputError(plan.one_file)
+        if not self.sharded:
+            check_layout(self.output, plan.layout)
         if self.sharded and self.options.resume:
             start(self.output, model=plan.model, layout=plan.layout, metadata=plan.metadata,
                   inputs=self.input_names, resume=True)
-        validator = Validator(policy, min_bases=min_bases(spec))
-        self.screening = Screening(self.sources, validator, skip_invalid=self.inputs.skip_invalid,
-                                   id_column=self.inputs.id_column,
-                                   sequence_column=self.inputs.sequence_column)
+        self.screening = command.screening(self, spec, policy)
         with progress("checking") if progress else contextlib.nullcontext() as bar:
             self.screening.check_files(bar)
         return plan
 
     # ----------------------------------------------------------------------------- the records
     @property
-    def checked(self) -> Screening:
+    def checked(self) -> Reader:
         if self.screening is None:
             raise RuntimeError("prepare() first")
         return self.screening
 
-    def records(self) -> Iterator[SeqRecord]:
-        """The good records, minus those a resumed run wrote, in input order."""
+    def records(self) -> Iterator[Any]:
+        """The good items, minus those a resumed run wrote, in input order."""
         done = done_ids(self.output) if self.options.resume else set()
         self.resumed = len(done)
         yield from self.checked.records(skip_ids=done)
@@ -178,9 +214,9 @@ class Run:
                            expected_ids=lambda: self.checked.expected_ids)
 
     def write(self, plan: OutputPlan, rows: Iterable[OutRow], progress: Progress | None = None) -> RunResult:
-        """Write rows, each by its own record's id and source; a record counts once, however many rows."""
+        """Write rows, each by its own item's id and source; an item counts once, however many rows."""
         result = RunResult(self.output)
-        last: SeqRecord | None = None
+        last: Item | None = None
         with self.writer(plan) as writer:
             for row in rows:
                 rec = row.item

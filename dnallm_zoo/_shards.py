@@ -74,8 +74,8 @@ class ShardInfo:
 
     file: str
     rows: int
-    first_id: str | None
-    last_id: str | None
+    first_id: Any  # the layout's key of the first and last rows
+    last_id: Any
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "rows": self.rows,
@@ -169,27 +169,31 @@ def _drop_partial(directory: Path) -> None:
 
 def write_shard(
     directory: str | Path, name: str, *, layout: RowLayout, metadata: Mapping[str, str],
-    ids: Sequence[str], vectors: np.ndarray, values: Mapping[str, Sequence[int]],
+    ids: Sequence[str | None] | None, vectors: np.ndarray | None, values: Mapping[str, Sequence[Any]],
     sources: Sequence[str] | None = None,
 ) -> ShardInfo:
     """Write one shard atomically (replacing a shard of that name); safe from any worker process.
 
-    `vectors` is [rows, layout.size] (or [rows, *layout.shape]); `values` holds one int sequence per
-    layout column; `sources` one input name per row when the layout has a source column.
+    `ids` one per row when the layout has an id column; `vectors` is [rows, layout.size] (or [rows,
+    *layout.shape]; None for a layout without a vector); `values` holds one sequence per layout
+    column; `sources` one input name per row when the layout has a source column.
     """
     import pyarrow.parquet as pq
 
     if not _SHARD.fullmatch(name):
         raise ValueError(f"{name!r} is no shard name (see shard_name)")
-    n = len(ids)
-    mat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(n, layout.size)
-    if set(values) != set(layout.columns) or any(len(values[c]) != n for c in layout.columns):
-        raise ValueError(f"shard {name}: values for columns {sorted(values)}, expected {layout.columns} "
-                         f"of {n} rows each")
+    if set(values) != set(layout.columns):
+        raise ValueError(f"shard {name}: values for columns {sorted(values)}, expected {layout.columns}")
+    n = len(next(iter(values.values()))) if values else len(ids or ())
+    if any(len(values[c]) != n for c in layout.columns) or (layout.ids and (ids is None or len(ids) != n)):
+        raise ValueError(f"shard {name}: columns of unequal length ({n} rows expected)")
     if layout.source and (sources is None or len(sources) != n):
         raise ValueError(f"shard {name}: the layout needs one source per row")
+    mat = None
+    if layout.width:
+        mat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(n, layout.size)
     schema = parquet_schema(layout, stamped(metadata))
-    table = parquet_table(layout, schema, ids, sources or (), [values[c] for c in layout.columns], mat)
+    table = parquet_table(layout, schema, ids or (), sources or (), [values[c] for c in layout.columns], mat)
     out = AtomicPath(Path(directory) / name)
     try:
         pq.write_table(table, str(out.tmp))
@@ -199,7 +203,8 @@ def write_shard(
         if isinstance(exc, OSError):
             raise InputError(f"{out.path}: cannot write: {one_line(exc)}") from exc
         raise
-    return ShardInfo(name, n, ids[0] if n else None, ids[-1] if n else None)
+    keys = table[layout.key].to_pylist()
+    return ShardInfo(name, n, keys[0] if n else None, keys[-1] if n else None)
 
 
 def _listed(items: Sequence[str], limit: int = 10) -> str:
@@ -211,22 +216,25 @@ def _shards(directory: Path) -> list[Path]:
     return sorted(f for f in directory.iterdir() if _SHARD.fullmatch(f.name))
 
 
-def _ids(shard: Path) -> list[str]:
+def _keys(shard: Path, key: str) -> list[Any]:
+    """The `key` column of a shard: the value that names each row once in a run."""
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(shard, columns=["id"])["id"].to_pylist()
+        return pq.read_table(shard, columns=[key])[key].to_pylist()
     except Exception as exc:  # pyarrow's errors have no common base
         raise InputError(f"{shard}: cannot read this shard: {one_line(exc)}") from None
 
 
-def done_ids(directory: str | Path) -> set[str]:
-    """The ids in the complete shards of `directory` (partial shards are dropped first)."""
+def done_ids(directory: str | Path) -> set[Any]:
+    """The keys (ids, for sequences) in the complete shards of `directory` (partial shards are dropped
+    first)."""
     d = Path(directory)
     _drop_partial(d)
-    done: set[str] = set()
+    key = RowLayout.from_json(read_manifest(d)["layout"]).key
+    done: set[Any] = set()
     for shard in _shards(d):
-        done.update(_ids(shard))
+        done.update(_keys(shard, key))
     return done
 
 
@@ -239,17 +247,17 @@ def next_blocks(directory: str | Path) -> dict[int, int]:
     return nxt
 
 
-def finish(directory: str | Path, *, expected_ids: Iterable[str] | None = None) -> dict[str, Any]:
+def finish(directory: str | Path, *, expected_ids: Iterable[Any] | None = None) -> dict[str, Any]:
     """Check the shards and mark the run complete; returns the manifest written.
 
-    Every id must be in exactly one row of one shard; with `expected_ids`, the ids must be those. A
-    failed check names the ids (and shards) at fault and leaves the run incomplete.
+    Every id (the layout's key) must be in exactly one row of one shard; with `expected_ids`, the ids
+    must be those. A failed check names the ids (and shards) at fault and leaves the run incomplete.
     """
     d = Path(directory)
     manifest = read_manifest(d)
     layout = RowLayout.from_json(manifest["layout"])
     want_names = parquet_schema(layout, {}).names
-    where: dict[str, str] = {}
+    where: dict[Any, str] = {}
     dupes: list[str] = []
     infos: list[ShardInfo] = []
     import pyarrow.parquet as pq
@@ -258,7 +266,7 @@ def finish(directory: str | Path, *, expected_ids: Iterable[str] | None = None) 
         names = pq.read_schema(shard).names
         if names != want_names:
             raise InputError(f"{shard}: columns {names}, expected {want_names}")
-        ids = _ids(shard)
+        ids = _keys(shard, layout.key)
         for rid in ids:
             if rid in where:
                 dupes.append(f"{rid!r} ({where[rid]} and {shard.name})")
@@ -304,17 +312,18 @@ class ShardWriter(EmbeddingWriter):
         start(path, model=model, layout=layout, metadata=self.metadata, inputs=inputs, resume=resume)
         self.inputs = {name: i for i, name in enumerate(inputs)}
         self.shard_size = shard_size
-        self.expected_ids: Iterable[str] | None = None
+        self.expected_ids: Iterable[Any] | None = None
         self._next = next_blocks(path) if resume else {}
         self._reset(None)
 
     def _reset(self, source: str | None) -> None:
         self._source = source
-        self._ids: list[str] = []
-        self._cols: list[list[int]] = [[] for _ in self.layout.columns]
+        self._ids: list[str | None] = []
+        self._cols: list[list[Any]] = [[] for _ in self.layout.columns]
         self._vecs: list[np.ndarray] = []
 
-    def _write(self, record_id: str, values: list[int], vector: np.ndarray, source: str | None) -> None:
+    def _write(self, record_id: str | None, values: list[Any], vector: np.ndarray | None,
+               source: str | None) -> None:
         if source != self._source:
             self._flush()
             if source not in self.inputs:
@@ -323,7 +332,8 @@ class ShardWriter(EmbeddingWriter):
         self._ids.append(record_id)
         for col, v in zip(self._cols, values, strict=True):
             col.append(v)
-        self._vecs.append(vector)
+        if vector is not None:
+            self._vecs.append(vector)
         if len(self._ids) >= self.shard_size:
             self._flush()
 
@@ -334,7 +344,7 @@ class ShardWriter(EmbeddingWriter):
         index = self.inputs[self._source]
         block = self._next.get(index, 0)
         write_shard(self.path, shard_name(index, block), layout=self.layout, metadata=self.metadata,
-                    ids=self._ids, vectors=np.stack(self._vecs),
+                    ids=self._ids, vectors=np.stack(self._vecs) if self._vecs else None,
                     values=dict(zip(self.layout.columns, self._cols, strict=True)),
                     sources=[self._source] * len(self._ids))
         self._next[index] = block + 1
@@ -352,7 +362,7 @@ class ShardWriter(EmbeddingWriter):
 def open_shards(
     directory: str | Path, *, layout: RowLayout, metadata: Mapping[str, str], inputs: Sequence[str],
     model: str, shard_size: int, resume: bool = False,
-    expected_ids: Callable[[], Iterable[str]] | None = None,
+    expected_ids: Callable[[], Iterable[Any]] | None = None,
 ) -> Iterator[ShardWriter]:
     """A `ShardWriter` that finishes the run on success and keeps its complete shards on error.
 

@@ -14,6 +14,8 @@ complete, so a failed or killed run never leaves a truncated file. Row layouts p
 |               | metadata                                                                      |
 
 `source` (the input a row came from) is there when the layout asks for it (`RowLayout(..., source=True)`).
+A layout of typed scalar columns without a vector (`RowLayout.table`, variant scores: strings, nullable
+floats) is written to Parquet (a file or shards) only.
 A layout of several layers (`RowLayout(..., layers=(0, 6, 12))`, `embed --layer 0,6,-1`) has one vector
 column per layer in Parquet (`embedding_0`, `embedding_6`, `embedding_12`: hidden-state indices, 0 the
 embeddings) and a [N, layers, width] array in the other formats (their `layers` metadata names them).
@@ -47,14 +49,15 @@ from .errors import InputError, one_line
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from ._inputs import SeqRecord
-
 __all__ = [
+    "COLUMN_TYPES",
     "SUPPORTED_SUFFIXES",
     "AtomicPath",
     "EmbeddingWriter",
+    "Item",
     "OutRow",
     "RowLayout",
+    "check_layout",
     "check_output",
     "open_writer",
     "parquet_schema",
@@ -72,30 +75,57 @@ def stamped(metadata: Mapping[str, object]) -> dict[str, str]:
 
 
 # ----------------------------------------------------------------------------------------- rows
+class Item(Protocol):
+    """What a row is of: a record (`SeqRecord`) or a variant; its id, its input, its number there."""
+
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def n(self) -> int: ...
+    @property
+    def length(self) -> int: ...
+
+
 class OutRow(Protocol):
-    """A result row a writer takes: its record (`item`: id, source), one int per layout column, its vector.
+    """A result row a writer takes: its item (id, source), one value per layout column, its vector
+    (None in a layout without one).
 
     (`item`, not `record`: a `Segment`'s `record` is its id, as it was before rows held records.)
     """
 
     @property
-    def item(self) -> SeqRecord: ...
+    def item(self) -> Item: ...
     @property
-    def values(self) -> tuple[int, ...]: ...
+    def values(self) -> tuple[Any, ...]: ...
     @property
-    def vector(self) -> np.ndarray: ...
+    def vector(self) -> np.ndarray | None: ...
 
 
 # ----------------------------------------------------------------------------------------- layouts
+#: the Arrow types a layout's scalar columns may have
+COLUMN_TYPES = ("int64", "float64", "string")
+
+
 @dataclass(frozen=True)
 class RowLayout:
-    """One output row: `id`, [`source`], some int64 columns, and one float32 vector of `width` values."""
+    """One output row: [`id`], [`source`], some scalar columns (int64 unless `types` says), and one
+    float32 vector of `width` values (none when `width` is 0). Without `id` (`table`), `source` comes
+    after the scalar columns.
+
+    `key` is the column that names a row once in a run (what a resumed run skips and the last check
+    counts): the record's `id` for sequences, or a column of the row's own (an item attribute).
+    """
 
     columns: tuple[str, ...]
     vector: str
     width: int
     source: bool = False  # a `source` string column: the input the row came from
     layers: tuple[int, ...] = ()  # several layers' vectors per row (hidden-state indices), or one vector
+    types: tuple[str, ...] = ()  # one Arrow type per column (COLUMN_TYPES); () means every one int64
+    ids: bool = True  # a leading `id` string column: the row's item's id
+    key: str = "id"
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -109,8 +139,19 @@ class RowLayout:
 
     @property
     def vector_columns(self) -> tuple[str, ...]:
-        """The Parquet vector columns: the vector's name, or one per layer (`embedding_6`)."""
+        """The Parquet vector columns: the vector's name, or one per layer (`embedding_6`); none without."""
+        if not self.width:
+            return ()
         return tuple(f"{self.vector}_{i}" for i in self.layers) if self.layers else (self.vector,)
+
+    @property
+    def column_types(self) -> tuple[str, ...]:
+        return self.types or ("int64",) * len(self.columns)
+
+    @property
+    def matrix(self) -> bool:
+        """Whether rows are int columns and a vector: what .npy, .npz and .safetensors hold."""
+        return self.ids and self.width > 0 and set(self.column_types) <= {"int64"}
 
     @classmethod
     def sequences(cls, width: int, *, source: bool = False, layers: tuple[int, ...] = ()) -> RowLayout:
@@ -127,50 +168,68 @@ class RowLayout:
         """One row of label scores per input sequence: `id`, `length`, `probabilities`."""
         return cls(("length",), vector, width, source)
 
+    @classmethod
+    def table(cls, columns: Mapping[str, str], *, key: str, source: bool = True) -> RowLayout:
+        """Rows of typed scalar columns (name -> Arrow type), no vector; `key` names a row once."""
+        return cls(tuple(columns), "", 0, source, types=tuple(columns.values()), ids=False, key=key)
+
     def __post_init__(self) -> None:
-        if self.width <= 0:
+        if self.width < 0 or (self.width == 0 and (self.ids or self.layers)):
             raise ValueError(f"row width must be positive, got {self.width}")
+        if self.types and (len(self.types) != len(self.columns) or set(self.types) - set(COLUMN_TYPES)):
+            raise ValueError(f"types {self.types} for columns {self.columns}: one of {COLUMN_TYPES} each")
+        names = (["id"] if self.ids else []) + (["source"] if self.source else []) + list(self.columns)
+        if self.key not in names:
+            raise ValueError(f"key {self.key!r} is none of the columns {names}")
 
     def to_json(self) -> dict[str, Any]:
-        out = {"columns": list(self.columns), "vector": self.vector, "width": self.width,
-               "source": self.source}
-        return {**out, "layers": list(self.layers)} if self.layers else out
+        out: dict[str, Any] = {"columns": list(self.columns), "vector": self.vector, "width": self.width,
+                               "source": self.source}
+        if self.layers:
+            out["layers"] = list(self.layers)
+        if self.types:
+            out.update(types=list(self.types), ids=self.ids, key=self.key)
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RowLayout:
         return cls(tuple(data["columns"]), str(data["vector"]), int(data["width"]), bool(data["source"]),
-                   tuple(int(i) for i in data.get("layers", ())))
+                   tuple(int(i) for i in data.get("layers", ())), tuple(data.get("types", ())),
+                   bool(data.get("ids", True)), str(data.get("key", "id")))
 
 
 def parquet_schema(layout: RowLayout, metadata: Mapping[str, str]) -> pa.Schema:
     """The Parquet schema of a layout, with `metadata` as the file's key-value metadata."""
     import pyarrow as pa
 
+    source = [("source", pa.string())] if layout.source else []
+    scalars = [(c, pa.type_for_alias(t)) for c, t in zip(layout.columns, layout.column_types, strict=True)]
     return pa.schema(
-        [("id", pa.string()), *([("source", pa.string())] if layout.source else []),
-         *((c, pa.int64()) for c in layout.columns),
+        [*([("id", pa.string()), *source, *scalars] if layout.ids else [*scalars, *source]),
          *((v, pa.list_(pa.float32(), layout.width)) for v in layout.vector_columns)],
         metadata={k.encode(): v.encode() for k, v in metadata.items()},
     )
 
 
 def parquet_table(
-    layout: RowLayout, schema: pa.Schema, ids: Sequence[str], sources: Sequence[str | None],
-    columns: Sequence[Sequence[int]], vectors: np.ndarray,
+    layout: RowLayout, schema: pa.Schema, ids: Sequence[str | None], sources: Sequence[str | None],
+    columns: Sequence[Sequence[Any]], vectors: np.ndarray | None,
 ) -> pa.Table:
-    """Rows as a table of `parquet_schema(layout)`: ids, sources (where the layout has them), the int
-    columns in layout order, and `vectors` ([rows, size] float32) as fixed-size lists (one per layer)."""
+    """Rows as a table of `parquet_schema(layout)`: ids and sources (where the layout has them), the
+    scalar columns in layout order, and `vectors` ([rows, size] float32) as fixed-size lists (one per
+    layer; None for a layout without a vector)."""
     import pyarrow as pa
 
-    mat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(ids), -1, layout.width)
-    arrays = [
-        pa.array(list(ids), type=pa.string()),
-        *([pa.array(list(sources), type=pa.string())] if layout.source else []),
-        *(pa.array(c, type=pa.int64()) for c in columns),
-        *(pa.FixedSizeListArray.from_arrays(pa.array(np.ascontiguousarray(mat[:, i]).reshape(-1),
-                                                     type=pa.float32()), layout.width)
-          for i in range(len(layout.vector_columns))),
-    ]
+    source = [pa.array(list(sources), type=pa.string())] if layout.source else []
+    scalars = [pa.array(c, type=pa.type_for_alias(t))
+               for c, t in zip(columns, layout.column_types, strict=True)]
+    arrays = [pa.array(list(ids), type=pa.string()), *source, *scalars] if layout.ids else [*scalars, *source]
+    if layout.width:
+        assert vectors is not None
+        mat = np.ascontiguousarray(vectors, dtype=np.float32).reshape(len(vectors), -1, layout.width)
+        arrays += [pa.FixedSizeListArray.from_arrays(
+            pa.array(np.ascontiguousarray(mat[:, i]).reshape(-1), type=pa.float32()), layout.width)
+            for i in range(len(layout.vector_columns))]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -230,26 +289,32 @@ class EmbeddingWriter(ABC):
         self._done = False
 
     def write_row(self, row: OutRow) -> None:
-        """Add one result row, by its own record's id and input (never by its position)."""
+        """Add one result row, by its own item's id and input (never by its position)."""
         rec = row.item
-        if rec.id is None:
+        if rec.id is None and self.layout.ids:
             raise ValueError(f"a row of input {rec.source!r} record {rec.n} has no id")
         self.write(rec.id, row.values, row.vector, source=rec.source if self.layout.source else None)
 
-    def write(self, record_id: str, values: Sequence[int], vector: np.ndarray, *,
+    def write(self, record_id: str | None, values: Sequence[Any], vector: np.ndarray | None, *,
               source: str | None = None) -> None:
-        """Add one row: its id, one int per layout column, its vector, and its input if the layout has one."""
+        """Add one row: its id, one value per layout column, its vector, and its input if the layout
+        has one."""
         if (source is None) == self.layout.source:
             raise ValueError(f"row {record_id!r}: the layout {'needs' if self.layout.source else 'has no'} "
                              "source")
-        vec = np.asarray(vector, dtype=np.float32)
-        if vec.shape != self.layout.shape:
-            raise ValueError(f"row {record_id!r}: vector of shape {vec.shape}, expected {self.layout.shape}")
-        vec = vec.reshape(self.layout.size)
+        vec = None
+        if self.layout.width:
+            vec = np.asarray(vector, dtype=np.float32)
+            if vec.shape != self.layout.shape:
+                raise ValueError(f"row {record_id!r}: vector of shape {vec.shape}, "
+                                 f"expected {self.layout.shape}")
+            vec = vec.reshape(self.layout.size)
         if len(values) != len(self.layout.columns):
             raise ValueError(f"row {record_id!r}: {len(values)} values for columns {self.layout.columns}")
+        if not self.layout.types:
+            values = [int(v) for v in values]
         try:
-            self._write(record_id, [int(v) for v in values], vec, source)
+            self._write(record_id, list(values), vec, source)
         except OSError as exc:
             raise InputError(f"{self.path}: cannot write: {one_line(exc)}") from exc
         self.rows += 1
@@ -275,7 +340,8 @@ class EmbeddingWriter(ABC):
         self._discard()
 
     @abstractmethod
-    def _write(self, record_id: str, values: list[int], vector: np.ndarray, source: str | None) -> None: ...
+    def _write(self, record_id: str | None, values: list[Any], vector: np.ndarray | None,
+               source: str | None) -> None: ...
 
     @abstractmethod
     def _finish(self) -> None: ...
@@ -295,10 +361,10 @@ class ParquetWriter(EmbeddingWriter):
         import pyarrow.parquet as pq
 
         self.schema = parquet_schema(layout, self.metadata)
-        self._group_rows = max(64, self.group_bytes // (4 * layout.size))
-        self._ids: list[str] = []
+        self._group_rows = max(64, self.group_bytes // (4 * layout.size)) if layout.width else 4096
+        self._ids: list[str | None] = []
         self._sources: list[str | None] = []
-        self._cols: list[list[int]] = [[] for _ in layout.columns]
+        self._cols: list[list[Any]] = [[] for _ in layout.columns]
         self._vecs: list[np.ndarray] = []
         try:
             self._out = AtomicPath(path)
@@ -310,12 +376,14 @@ class ParquetWriter(EmbeddingWriter):
             self._out.discard()
             raise
 
-    def _write(self, record_id: str, values: list[int], vector: np.ndarray, source: str | None) -> None:
+    def _write(self, record_id: str | None, values: list[Any], vector: np.ndarray | None,
+               source: str | None) -> None:
         self._ids.append(record_id)
         self._sources.append(source)
         for col, v in zip(self._cols, values, strict=True):
             col.append(v)
-        self._vecs.append(vector)
+        if vector is not None:
+            self._vecs.append(vector)
         if len(self._ids) >= self._group_rows:
             self._flush()
 
@@ -323,7 +391,7 @@ class ParquetWriter(EmbeddingWriter):
         if not self._ids:
             return
         self._pq.write_table(parquet_table(self.layout, self.schema, self._ids, self._sources, self._cols,
-                                           np.stack(self._vecs)))
+                                           np.stack(self._vecs) if self._vecs else None))
         self._ids, self._vecs, self._sources = [], [], []
         self._cols = [[] for _ in self.layout.columns]
 
@@ -345,6 +413,7 @@ class _SpooledWriter(EmbeddingWriter):
     """
 
     def __init__(self, path: Path, layout: RowLayout, metadata: Mapping[str, str]) -> None:
+        check_layout(path, layout)
         super().__init__(path, layout, metadata)
         self._ids: list[str] = []
         self._sources: list[str] = []
@@ -354,7 +423,9 @@ class _SpooledWriter(EmbeddingWriter):
         except OSError as exc:
             raise InputError(f"{path}: cannot write: {one_line(exc)}") from exc
 
-    def _write(self, record_id: str, values: list[int], vector: np.ndarray, source: str | None) -> None:
+    def _write(self, record_id: str | None, values: list[Any], vector: np.ndarray | None,
+               source: str | None) -> None:
+        assert record_id is not None and vector is not None  # a matrix layout (checked when opened)
         self._ids.append(record_id)
         if source is not None:
             self._sources.append(source)
@@ -480,6 +551,13 @@ def check_output(path: str | Path) -> None:
         raise InputError(f"{p}: directory {parent} does not exist")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{p}: directory {parent} is not writable")
+
+
+def check_layout(path: str | Path, layout: RowLayout) -> None:
+    """Refuse a format that cannot hold these rows (typed columns without a vector: Parquet only)."""
+    if not layout.matrix and writer_class(path) is not ParquetWriter:
+        raise InputError(f"{path}: these rows ({', '.join(layout.columns)}) are written to Parquet: "
+                         "name a .parquet file or a directory DIR/")
 
 
 @contextmanager

@@ -161,3 +161,17 @@ def test_blocks_past_a_million_take_more_digits_and_count_as_shards(tmp_path: Pa
     shard(d, 0, 7, ["r2"])
     assert done_ids(d) == {"r1", "r2"} and next_blocks(d) == {0: 5_000_001}
     assert finish(d, expected_ids=["r1", "r2"])["rows"] == 2
+
+
+def test_a_table_layout_is_done_and_finished_by_its_key(tmp_path: Path) -> None:
+    layout = RowLayout.table({"id": "string", "llr": "float64", "n": "int64"}, key="n")
+    d = tmp_path / "run"
+    with open_shards(d, layout=layout, metadata=META, inputs=["v.vcf"], shard_size=2, model="toy-3") as w:
+        for n, rid in enumerate([".", ".", "rs1"], 1):  # ids repeat: the key is n
+            w.write(None, (None if rid == "." else rid, -0.5 * n, n), None, source="v.vcf")
+    assert done_ids(d) == {1, 2, 3}
+    manifest = read_manifest(d)
+    assert manifest["complete"] and manifest["rows"] == 3
+    assert [(s["ids"]["first"], s["ids"]["last"]) for s in manifest["shards"]] == [(1, 2), (3, 3)]
+    with pytest.raises(InputError, match="1 ids missing: 4"):
+        finish(d, expected_ids=[1, 2, 3, 4])

@@ -232,3 +232,35 @@ def test_a_layout_with_a_source_keeps_each_rows_input(tmp_path: Path, suffix: st
         with safe_open(str(out), "np") as f:
             assert json.loads(f.metadata()["sources"]) == sources
     np.testing.assert_array_equal(read_back(out)["matrix"], np.stack([v for _, _, v in ROWS]))
+
+
+# ----------------------------------------------------------------------------------------- table layouts
+TABLE = RowLayout.table({"chrom": "string", "pos": "int64", "llr": "float64", "n": "int64"}, key="n")
+
+
+def test_a_table_layout_writes_typed_nullable_columns_then_source(tmp_path: Path) -> None:
+    out = tmp_path / "t.parquet"
+    with open_writer(out, layout=TABLE, metadata=META) as w:
+        w.write(None, ("chr1", 10, -1.5, 1), None, source="v.vcf")
+        w.write(None, ("chr1", 12, None, 2), None, source="v.vcf")
+    t = pq.read_table(out)
+    assert t.column_names == ["chrom", "pos", "llr", "n", "source"]
+    assert [str(f.type) for f in t.schema] == ["string", "int64", "double", "int64", "string"]
+    assert t.to_pylist()[1] == {"chrom": "chr1", "pos": 12, "llr": None, "n": 2, "source": "v.vcf"}
+    assert RowLayout.from_json(json.loads(json.dumps(TABLE.to_json()))) == TABLE
+    assert RowLayout.from_json(RowLayout.sequences(4).to_json()) == RowLayout.sequences(4)  # as before
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz", ".safetensors"])
+def test_a_table_layout_is_refused_by_the_matrix_formats(tmp_path: Path, suffix: str) -> None:
+    with pytest.raises(InputError, match="written to Parquet"):
+        zio.check_layout(tmp_path / f"t{suffix}", TABLE)
+    zio.check_layout(tmp_path / "t.parquet", TABLE)
+    zio.check_layout(tmp_path / f"t{suffix}", RowLayout.sequences(4))
+
+
+def test_a_layout_names_a_key_among_its_columns() -> None:
+    with pytest.raises(ValueError, match="key 'x'"):
+        RowLayout.table({"n": "int64"}, key="x")
+    with pytest.raises(ValueError, match="types"):
+        RowLayout(("a",), "", 0, ids=False, types=("decimal",), key="a")

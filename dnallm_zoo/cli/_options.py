@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -16,7 +16,10 @@ from .._batching import DEFAULT_TOKEN_BUDGET
 from .._names import DTYPE_CHOICES
 from .._options import InputOptions, LoadOptions, Normalization, OutputOptions
 
-__all__ = ["DEFAULT_SHARD_SIZE", "ModelOptions", "model_options"]
+if TYPE_CHECKING:
+    from .._run import Engine
+
+__all__ = ["DEFAULT_SHARD_SIZE", "EngineOptions", "ModelOptions", "engine_options", "model_options"]
 
 DEFAULT_SHARD_SIZE = 10_000  # the `_run.DEFAULT_SHARD_SIZE` (not imported: listing stays light)
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
@@ -117,3 +120,71 @@ class ModelOptions:
                         cache_dir=None if cache_dir is None else str(cache_dir)),
             token_budget,
         )
+
+
+def engine_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Where the forward passes run (--engine and Ray's flags), passed as one `engine: EngineOptions`."""
+    opts = [
+        click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+                     help="local: this process; ray: a pool of actors on a Ray cluster, into -o DIR/ "
+                     "(needs dnallm-zoo[ray]; see docs/scale-out.md)."),
+        click.option("--address", default=None, metavar="ADDR",
+                     help="Ray cluster to join ('auto': the one `ray start` runs here). Default: "
+                     "RAY_ADDRESS, else a new local Ray."),
+        click.option("--actors", type=click.IntRange(min=1), default=None,
+                     help="Ray actors, each loading the model once. Default: as many as the GPUs (else "
+                     "the CPUs, one kept for reading) allow."),
+        click.option("--gpus-per-actor", type=click.FloatRange(min=0), default=0.0, show_default=True),
+        click.option("--cpus-per-actor", type=click.FloatRange(min=0), default=1.0, show_default=True),
+    ]
+    names = ("engine", "address", "actors", "gpus_per_actor", "cpus_per_actor")
+
+    def wrapper(**kwargs: Any) -> Any:
+        return fn(engine=EngineOptions(**{k: kwargs.pop(k) for k in names}), **kwargs)
+
+    functools.update_wrapper(wrapper, fn)
+    out: Callable[..., Any] = wrapper
+    for opt in reversed(opts):
+        out = opt(out)
+    return out
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """What `engine_options` parsed."""
+
+    engine: str = "local"
+    address: str | None = None
+    actors: int | None = None
+    gpus_per_actor: float = 0.0
+    cpus_per_actor: float = 1.0
+
+    def check(self, output: str) -> None:
+        """Ray's flags only with --engine ray; the Ray engine writes a directory of shards (`-o out/`)."""
+        if self.engine == "local":
+            given = [flag for flag, v, default in (
+                ("--address", self.address, None), ("--actors", self.actors, None),
+                ("--gpus-per-actor", self.gpus_per_actor, 0.0),
+                ("--cpus-per-actor", self.cpus_per_actor, 1.0),
+            ) if v != default]
+            if given:
+                raise click.UsageError(f"{given[0]} applies to --engine ray")
+            return
+        from .._shards import is_shard_dir
+
+        if not is_shard_dir(output):
+            raise click.UsageError(f"--engine ray writes a directory of shards: name it with a trailing "
+                                   f"slash, -o {output.rstrip('/')}/")
+
+    def runner(self, load: LoadOptions, batch_size: int) -> Engine:
+        """The run's engine: this process, or a pool of Ray actors taking `batch_size` items a call."""
+        from .._run import LocalEngine
+
+        if self.engine == "local":
+            return LocalEngine(load)
+        from ..scale import Engine as Pool
+        from ..scale import RayEngine
+
+        return RayEngine(load, Pool(actors=self.actors, cpus_per_actor=self.cpus_per_actor,
+                                    gpus_per_actor=self.gpus_per_actor, batch_size=batch_size),
+                         address=self.address)

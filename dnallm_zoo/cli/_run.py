@@ -8,7 +8,7 @@ import click
 
 from .._names import LongPolicy, RowPooling
 from ._job import open_run, run_command
-from ._options import ModelOptions, model_options
+from ._options import EngineOptions, ModelOptions, engine_options, model_options
 
 __all__ = ["embed", "predict"]
 
@@ -29,21 +29,10 @@ _LONG = [p for p in get_args(LongPolicy) if p != "whole"]
               help="One row per window (id, start, end, embedding) instead of one per sequence.")
 @click.option("--segment-size", type=click.IntRange(min=1), default=None,
               help="Bases per window with --segment-output. Default: the most the model takes.")
-@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
-              help="local: this process; ray: a pool of actors on a Ray cluster, into -o DIR/ "
-              "(needs dnallm-zoo[ray]; see docs/scale-out.md).")
-@click.option("--address", default=None, metavar="ADDR",
-              help="Ray cluster to join ('auto': the one `ray start` runs here). Default: RAY_ADDRESS, "
-              "else a new local Ray.")
-@click.option("--actors", type=click.IntRange(min=1), default=None,
-              help="Ray actors, each loading the model once. Default: as many as the GPUs (else the "
-              "CPUs, one kept for reading) allow.")
-@click.option("--gpus-per-actor", type=click.FloatRange(min=0), default=0.0, show_default=True)
-@click.option("--cpus-per-actor", type=click.FloatRange(min=0), default=1.0, show_default=True)
+@engine_options
 def embed(
     opts: ModelOptions, pooling: RowPooling, layer_: str, long_: LongPolicy, overlap: int | None,
-    segment_output: bool, segment_size: int | None, engine: str, address: str | None, actors: int | None,
-    gpus_per_actor: float, cpus_per_actor: float,
+    segment_output: bool, segment_size: int | None, engine: EngineOptions,
 ) -> None:
     """Embed every sequence of INPUT... into OUTPUT.
 
@@ -54,52 +43,24 @@ def embed(
     from .._commands import Embedding
     from .._layers import parse_layers
     from .._options import EmbedOptions
-    from .._run import Engine, LocalEngine
 
     asked = parse_layers(layer_)
     layer, layers = (asked, None) if isinstance(asked, int) else (-1, asked)
 
     if segment_size is not None and not segment_output:
         raise click.UsageError("--segment-size needs --segment-output")
-    if engine == "local":
-        given = [flag for flag, v, default in (("--address", address, None), ("--actors", actors, None),
-                                                ("--gpus-per-actor", gpus_per_actor, 0.0),
-                                                ("--cpus-per-actor", cpus_per_actor, 1.0)) if v != default]
-        if given:
-            raise click.UsageError(f"{given[0]} applies to --engine ray")
-    else:
-        _check_ray_output(opts)
-    run = open_run(opts)
+    engine.check(opts.output.path)
+    run = open_run(opts.inputs, opts.output)
     if segment_output and run.sharded:
         raise click.UsageError("--segment-output writes one file; a directory output holds one row per "
                                "sequence")
+    if engine.engine == "ray" and any(s.path is None for s in run.sources):
+        raise click.UsageError("--engine ray reads files on its workers; '-' (standard input) needs "
+                               "--engine local")
     command = Embedding(EmbedOptions(pooling=pooling, layer=layer, layers=layers, long=long_, overlap=overlap,
                                      token_budget=opts.token_budget, segment_size=segment_size,
                                      segments=segment_output))
-    runner: Engine
-    if engine == "ray":
-        if any(s.path is None for s in run.sources):
-            raise click.UsageError("--engine ray reads files on its workers; '-' (standard input) needs "
-                                   "--engine local")
-        from ..scale import Engine as Pool
-        from ..scale import RayEngine
-
-        runner = RayEngine(opts.load, Pool(actors=actors, cpus_per_actor=cpus_per_actor,
-                                           gpus_per_actor=gpus_per_actor,
-                                           batch_size=run.shard_size), address=address)
-    else:
-        runner = LocalEngine(opts.load)
-    run_command(run, command, runner)
-
-
-def _check_ray_output(opts: ModelOptions) -> None:
-    """The Ray engine writes a directory of shards, nothing else: `-o out` must say so (`-o out/`)."""
-    from .._shards import is_shard_dir
-
-    path = opts.output.path
-    if not is_shard_dir(path):
-        raise click.UsageError(f"--engine ray writes a directory of shards: name it with a trailing "
-                               f"slash, -o {path.rstrip('/')}/")
+    run_command(run, command, engine.runner(opts.load, run.shard_size))
 
 
 @click.command()
@@ -119,6 +80,6 @@ def predict(opts: ModelOptions, long_: LongPolicy) -> None:
     from .._options import PredictOptions
     from .._run import LocalEngine
 
-    run = open_run(opts)
+    run = open_run(opts.inputs, opts.output)
     command = Prediction(PredictOptions(long=long_, token_budget=opts.token_budget))
     run_command(run, command, LocalEngine(opts.load))

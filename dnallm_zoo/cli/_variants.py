@@ -1,27 +1,29 @@
-"""The commands that score variants: vep and mutagenesis (torch loads only when a model runs)."""
+"""The commands that score variants: vep and mutagenesis (torch loads only when a model runs).
+
+Both are commands of the shared `Run` (`variants._command`): the same output checks, shards, resume,
+engines and summary as `embed`.
+"""
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from .._batching import DEFAULT_TOKEN_BUDGET
 from .._names import DTYPE_CHOICES
+from .._options import InputOptions, LoadOptions, OutputOptions
 from ..errors import InputError
-from ._options import _check_device
-from ._progress import Progress
+from ._job import open_run, run_command
+from ._options import DEFAULT_SHARD_SIZE, EngineOptions, _check_device, engine_options
 
 if TYPE_CHECKING:
-    from .._encoder import DNAEncoder
+    from ..variants._command import Marginal, ScoreOptions, Strand
 
 __all__ = ["mutagenesis", "vep"]
-
-DEFAULT_SHARD_ROWS = 10_000
 
 
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -33,9 +35,9 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="A Parquet file, written atomically (complete or absent), or a directory "
                      "(trailing '/') of Parquet shards and _manifest.json, resumable."),
         click.option("--shard-size", type=click.IntRange(min=1), default=None,
-                     help=f"Rows per shard of a directory output. [default: {DEFAULT_SHARD_ROWS}]"),
+                     help=f"Rows per shard of a directory output. [default: {DEFAULT_SHARD_SIZE}]"),
         click.option("--resume", is_flag=True,
-                     help="Continue the killed run in the output directory after the rows it wrote."),
+                     help="Continue the killed run in the output directory, skipping the rows it wrote."),
         click.option("--window", type=click.IntRange(min=1), default=None,
                      help="Bases around each variant. Default: the most the model takes in one pass."),
         click.option("--strand", type=click.Choice(["both", "forward"]), default="both", show_default=True,
@@ -54,66 +56,19 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for opt in reversed(opts):
         fn = opt(fn)
-    return fn
+    return engine_options(fn)
 
 
-def _load(model: str, device: str, dtype: str, cache_dir: Path | None) -> DNAEncoder:
-    from .._loading import load
+def _score_options(window: int | None, strand: str, marginal: str, token_budget: int) -> ScoreOptions:
+    from ..variants._command import ScoreOptions
 
-    return load(model, device=device, dtype=dtype.lower(), cache_dir=cache_dir)
-
-
-def _check_output(output: str, shard_size: int | None, resume: bool) -> tuple[Path, bool]:
-    """The output path, and whether it is a directory of shards."""
-    from .._shards import is_shard_dir
-
-    p = Path(output)
-    if is_shard_dir(output):
-        return p, True
-    if resume:
-        raise click.UsageError("--resume continues a directory output (-o DIR/)")
-    if shard_size is not None:
-        raise click.UsageError("--shard-size applies to a directory output (-o DIR/)")
-    if p.suffix.lower() not in (".parquet", ".pq"):
-        raise click.UsageError(f"{output}: the output is Parquet (.parquet), or a directory DIR/")
-    if not p.parent.is_dir():
-        raise InputError(f"{output}: its directory {p.parent} does not exist")
-    return p, False
+    return ScoreOptions(window=window, strand=cast("Strand", strand), marginal=cast("Marginal", marginal),
+                        token_budget=token_budget)
 
 
-def _write(out: Path, sharded: bool, rows_after: Callable[[int], Iterator[dict[str, Any]]],
-           columns: Sequence[str], meta: dict[str, str], *, expected: int, key_at: Callable[[int], str],
-           shard_size: int | None, resume: bool) -> tuple[int, int]:
-    """The one place rows are written: a Parquet file, or shards resumed after the rows written.
-    Returns (rows written now, rows a resumed run had written)."""
-    from ..variants._output import RowShards, row_key, write_parquet
-
-    if not sharded:
-        return write_parquet(out, rows_after(0), columns, meta), 0
-    shards = RowShards(out, columns, meta, shard_size=shard_size or DEFAULT_SHARD_ROWS, expected=expected)
-    done = shards.start(resume=resume, key_at=key_at)
-    return shards.write(rows_after(done), row_key) - done, done
-
-
-def _metadata(encoder: DNAEncoder, **options: Any) -> dict[str, str]:
-    from .. import __version__
-    from ..variants import resolve_rule
-
-    return {"dnallm_zoo_version": __version__, "model": encoder.spec.id, "rule": resolve_rule(encoder),
-            "window": str(options.pop("window") or encoder.max_bases),
-            **{k: v if isinstance(v, str) else json.dumps(v) for k, v in options.items()}}
-
-
-def _counted(rows: Iterator[dict[str, Any]], progress: Progress) -> Iterator[dict[str, Any]]:
-    for row in rows:
-        progress(1, 1)
-        yield row
-
-
-def _summary(progress: Progress, n: int, what: str, output: Path) -> str:
-    secs = progress.seconds
-    rate = n / secs if secs > 0 else 0.0
-    return f"scored {n:,} {what} in {secs:.1f} s ({rate:,.1f}/s) -> {output}"
+def _load(model: str, device: str, dtype: str, cache_dir: Path | None) -> LoadOptions:
+    return LoadOptions(model, device=device, dtype=dtype.lower(),
+                       cache_dir=None if cache_dir is None else str(cache_dir))
 
 
 @click.command()
@@ -126,47 +81,25 @@ def _summary(progress: Progress, n: int, what: str, output: Path) -> str:
               help="Score the good variants; the bad ones are listed in OUT.parquet.skipped.tsv.")
 def vep(variants: str, reference: str, model: str, output: str, shard_size: int | None, resume: bool,
         window: int | None, strand: str, marginal: str, device: str, dtype: str, cache_dir: Path | None,
-        token_budget: int, no_embedding: bool, skip_invalid: bool) -> None:
+        token_budget: int, engine: EngineOptions, no_embedding: bool, skip_invalid: bool) -> None:
     """Zero-shot scores of every variant of VARIANTS against the reference genome, into OUTPUT.
 
     VARIANTS is a VCF (plain or bgzipped) or a table (.csv, .tsv, .parquet) with columns chrom, pos
-    (1-based), ref, alt and optionally id. One row per alternative allele, in input order: chrom, pos,
-    id, ref, alt, llr (masked-marginal log-likelihood ratio, mean of the strands), llr_forward,
+    (1-based), ref, alt and optionally id. One row per alternative allele, in input order: chrom,
+    pos, id, ref, alt, llr (masked-marginal log-likelihood ratio, mean of the strands), llr_forward,
     llr_reverse, embed_l2, embed_cosine, window_start (0-based), window_end, status ('ok' or why a
-    score is null). Every bad variant (REF not the genome's, unknown contig, position past the end,
-    alleles other than ACGTN, malformed VCF line, missing column) is named before any model work;
-    definitions: docs/variant-effects.md.
+    score is null), n (the allele's number in VARIANTS) and source. Every bad variant (REF
+    not the genome's, unknown contig, position past the end, alleles other than ACGTN, malformed VCF
+    line, missing column) is named before any model work; definitions: docs/variant-effects.md.
     """
-    from .._validation import BadRecordsError, skipped_path, write_skipped
-    from ..variants import COLUMNS, ScoreStats, open_reference, screen_variants
-    from ..variants._output import row_key
-    from ..variants._scoring import score_iter
+    from ..variants._command import VariantScoring
 
-    out, sharded = _check_output(output, shard_size, resume)
-    ref = open_reference(reference)
-    good, problems = screen_variants(variants, ref)
-    if problems and not skip_invalid:
-        raise BadRecordsError(problems, hint="; nothing was written (--skip-invalid scores the others)")
-    encoder = _load(model, device, dtype, cache_dir)
-    meta = _metadata(encoder, window=window, strand=strand, marginal=marginal, embedding=not no_embedding,
-                     variants=variants, reference=reference)
-    stats = ScoreStats()
-    with Progress("scoring") as progress:
-        def rows_after(done: int) -> Iterator[dict[str, Any]]:
-            return _counted(score_iter(encoder, good[done:], ref, window=window, strand=strand,
-                                       marginal=marginal, embedding=not no_embedding,
-                                       token_budget=token_budget, stats=stats), progress)
-
-        n, resumed = _write(out, sharded, rows_after, COLUMNS, meta, expected=len(good),
-                            key_at=lambda i: row_key(good[i].__dict__), shard_size=shard_size, resume=resume)
-    if skip_invalid:
-        path = skipped_path(output)
-        write_skipped(path, problems)
-        click.echo(f"skipped {len(problems)} bad variant{'s' * (len(problems) != 1)} (listed in {path})",
-                   err=True)
-    if resumed:
-        click.echo(f"resumed: {resumed:,} rows were already written in {out}", err=True)
-    click.echo(_summary(progress, n, "variants", out), err=True)
+    engine.check(output)
+    run = open_run(InputOptions((variants,), skip_invalid=skip_invalid),
+                   OutputOptions(output, shard_size=shard_size, resume=resume))
+    command = VariantScoring(reference, _score_options(window, strand, marginal, token_budget),
+                             variants=variants, embedding=not no_embedding)
+    run_command(run, command, engine.runner(_load(model, device, dtype, cache_dir), run.shard_size))
 
 
 @click.command()
@@ -182,24 +115,16 @@ def vep(variants: str, reference: str, model: str, output: str, shard_size: int 
 def mutagenesis(sequences: str | None, regions: tuple[str, ...], reference: str | None, model: str,
                 output: str, shard_size: int | None, resume: bool, window: int | None, strand: str,
                 marginal: str, device: str, dtype: str, cache_dir: Path | None, token_budget: int,
-                plot: Path | None) -> None:
+                engine: EngineOptions, plot: Path | None) -> None:
     """In-silico saturation mutagenesis: the llr of each of the three other bases at every position.
 
     Every sequence of SEQS.fa whole, or each --region of --reference. The masked marginal takes one
     forward pass per position (and strand): every alternative is read from its logits; --marginal
     wildtype one pass per window, read at every position it holds. Rows: chrom, pos, ref, alt, llr,
-    llr_forward, llr_reverse, window_start, window_end, status.
+    llr_forward, llr_reverse, window_start, window_end, status, n (the substitution's number) and
+    source.
     """
-    from ..variants import (
-        ISM_COLUMNS,
-        ScoreStats,
-        mutagenesis_iter,
-        open_reference,
-        parse_region,
-        regions_of,
-        substitutions,
-    )
-    from ..variants._output import row_key
+    from ..variants._command import Mutagenesis
 
     if (sequences is None) == (reference is None):
         raise click.UsageError("give SEQS.fa, or --region with --reference")
@@ -207,48 +132,32 @@ def mutagenesis(sequences: str | None, regions: tuple[str, ...], reference: str 
         raise click.UsageError("--region needs --reference")
     if reference is not None and not regions:
         raise click.UsageError("--reference needs --region (or give SEQS.fa to mutate every sequence)")
-    out, sharded = _check_output(output, shard_size, resume)
     if plot is not None:
         _check_plot(plot)
+    engine.check(output)
     source = sequences if sequences is not None else reference
     assert source is not None  # checked above: one of the two is given
-    ref = open_reference(source)
-    chosen = regions_of(ref, [parse_region(r, ref) for r in regions] if regions else None)
-    subs = [row_key(v.__dict__) for region in chosen for v in substitutions(region, ref)]
-    encoder = _load(model, device, dtype, cache_dir)
-    meta = _metadata(encoder, window=window, strand=strand, marginal=marginal,
-                     input=sequences or reference, regions=list(regions))
-    stats = ScoreStats()
-    kept: list[dict[str, Any]] = []
-    with Progress("mutating") as progress:
-        def rows_after(done: int) -> Iterator[dict[str, Any]]:
-            for row in _counted(mutagenesis_iter(encoder, ref, chosen, window=window, strand=strand,
-                                                 marginal=marginal, token_budget=token_budget, stats=stats,
-                                                 skip=done), progress):
-                if plot is not None:
-                    kept.append(row)
-                yield row
-
-        n, resumed = _write(out, sharded, rows_after, ISM_COLUMNS, meta, expected=len(subs),
-                            key_at=subs.__getitem__, shard_size=shard_size, resume=resume)
+    run = open_run(InputOptions((source,)), OutputOptions(output, shard_size=shard_size, resume=resume))
+    command = Mutagenesis(source, _score_options(window, strand, marginal, token_budget), regions=regions)
+    result = run_command(run, command, engine.runner(_load(model, device, dtype, cache_dir), run.shard_size))
+    if engine.engine == "local":
+        stats = command.stats
+        click.echo(f"{stats.llr_passes:,} forward passes ({stats.llr_tokens:,} tokens)", err=True)
     if plot is not None:
         from ..variants._plot import heatmap
 
-        if resumed:
-            kept = _read_rows(out)
-        heatmap(kept, plot, title=f"{encoder.spec.id}: in-silico mutagenesis ({marginal} marginal)")
+        rows, model_id = _read_rows(result.output)
+        heatmap(rows, plot, title=f"{model_id}: in-silico mutagenesis ({marginal} marginal)")
         click.echo(f"heatmap -> {plot}", err=True)
-    if resumed:
-        click.echo(f"resumed: {resumed:,} rows were already written in {out}", err=True)
-    click.echo(f"{stats.llr_passes:,} forward passes ({stats.llr_tokens:,} tokens)", err=True)
-    click.echo(_summary(progress, n, "substitutions", out), err=True)
 
 
-def _read_rows(out: Path) -> list[dict[str, Any]]:
+def _read_rows(out: Path) -> tuple[list[dict[str, Any]], str]:
+    """The rows of a file or shard directory, and the model that wrote them."""
     import pyarrow.parquet as pq
 
-    rows: list[dict[str, Any]] = pq.read_table(str(out)).to_pylist()
-    return rows
+    table = pq.read_table(str(out))
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows, (table.schema.metadata or {}).get(b"model", b"?").decode()
 
 
 def _check_plot(plot: Path) -> None:

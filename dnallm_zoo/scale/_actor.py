@@ -1,14 +1,16 @@
-"""What each Ray actor runs: load the model once, then turn batches of records into rows, in shards.
+"""What each Ray actor runs: load the model once, then turn batches of items into rows, in shards.
 
-`EmbedShards` is the callable class given to `Dataset.map_batches` (the class, not an instance: each
+`RowShards` is the callable class given to `Dataset.map_batches` (the class, not an instance: each
 actor builds one and loads the model once). A batch may hold rows of several inputs; the rows of
 each input become one shard, named by the input's index and, for its block number, the run's
 offset for that input plus the smallest key (record number) among the rows written. The same batch
 retried (a task re-run after an exception, or on a restarted actor) therefore writes the same shard
 name with the same rows, and replaces its own earlier attempt; no two batches share a name.
 
-The rows are the command's (`_run.Command.rows`: `embed_iter` for embed, the single-process
-pipeline's bucketing, chunking and pooling), each holding its record, and writing is
+A batch's rows are records of sequence files (`SeqRecord`s, checked here when the run asks), or
+items a reader made on the driver and `Plan.decode` turns back (vep's variants). The rows are the
+command's (`_run.Command.rows`: `embed_iter` for embed, the single-process pipeline's bucketing,
+chunking and pooling; `score_iter` for vep), each holding its item, and writing is
 `_shards.write_shard`. Each call returns one row per input row saying what became of it (written,
 already written by the run resumed, left out as bad, or an error), which the driver counts and
 checks. The plan is typed (`_options`, the command): no untyped dict crosses to the actors. Nothing
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -34,9 +36,9 @@ if TYPE_CHECKING:
     from .._encoder import DNAEncoder
     from .._options import LoadOptions
     from .._run import Command, OutputPlan
-    from .._writers import OutRow
+    from .._writers import Item, OutRow
 
-__all__ = ["RESULT_SCHEMA", "BatchColumns", "EmbedShards", "Plan", "Status"]
+__all__ = ["RESULT_SCHEMA", "BatchColumns", "Plan", "RowShards", "Status"]
 
 
 class Status:
@@ -81,6 +83,7 @@ class Plan:
     key_base: int = 1  # the smallest key: 1 for record numbers (block = offset + key - key_base)
     validate: bool = True  # check each record as the single-process run does (files were checked)
     threads: int | None = None  # torch threads on a CPU
+    decode: Callable[[Mapping[str, Any]], Item] | None = None  # a batch row -> its item (None: a SeqRecord)
 
 
 def _resolve(value: Any) -> Any:
@@ -92,8 +95,8 @@ def _resolve(value: Any) -> Any:
     return value
 
 
-class EmbedShards:
-    """Load the model once per actor; embed each batch (a `pyarrow.Table`) into shards of its own."""
+class RowShards:
+    """Load the model once per actor; turn each batch (a `pyarrow.Table`) into rows, in shards of its own."""
 
     def __init__(self, plan: Plan, *, done: Any = None, skip: Any = None,
                  setup: Callable[[], object] | None = None) -> None:
@@ -116,74 +119,75 @@ class EmbedShards:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         c = self.plan.columns
-        ids = batch[c.id].to_pylist()
-        seqs = batch[c.sequence].to_pylist()
-        names = batch[c.source].to_pylist() if c.source else [self.plan.inputs[0]] * len(ids)
-        keys = batch[c.key].to_pylist()
+        cols = batch.to_pydict()
+        keys = cols[c.key]
+        names = cols[c.source] if c.source else [self.plan.inputs[0]] * len(keys)
         out = _Results()
         by_input: dict[int, list[int]] = {}
         for row, name in enumerate(names):
             i = self.index.get(name)
             if i is None:
                 shown = ", ".join(self.plan.inputs[:5]) + (", ..." if len(self.plan.inputs) > 5 else "")
-                return out.error(f"row {ids[row]!r}: source {name!r} is none of the run's inputs ({shown})")
+                return out.error(f"row {keys[row]!r}: source {name!r} is none of the run's inputs ({shown})")
             by_input.setdefault(i, []).append(row)
         for i in sorted(by_input):
             rows = sorted(by_input[i], key=lambda r: keys[r])
-            error = self._embed_input(i, rows, ids, seqs, keys, out)
+            error = self._run_input(i, [self._item(cols, r, self.sources[i]) for r in rows], out)
             if error is not None:
                 return out.error(error)
         return out.table()
 
-    def _embed_input(self, i: int, rows: list[int], ids: list[Any], seqs: list[Any], keys: list[Any],
-                     out: _Results) -> str | None:
-        """Turn the good rows of input `i` in this batch into the command's rows, written as one shard.
+    def _item(self, cols: Mapping[str, list[Any]], r: int, source: Source) -> Item:
+        """Row `r` of a batch as the command's item."""
+        if self.plan.decode is not None:
+            return self.plan.decode({name: values[r] for name, values in cols.items()})
+        c = self.plan.columns
+        return SeqRecord(cols[c.id][r], cols[c.sequence][r], source.name, int(cols[c.key][r]))
+
+    def _run_input(self, i: int, items: list[Item], out: _Results) -> str | None:
+        """Turn the good items of input `i` in this batch into the command's rows, written as one shard.
 
         An input error of the model (the same on every attempt) is returned, not raised, so that
         Ray does not retry it; a failure to write is raised (Ray retries it).
         """
         source = self.sources[i]
+        layout = self.plan.out.layout
         validator = Validator(self.policy, min_bases=self.min_bases) if self.plan.validate else None
-        good: list[int] = []
-        for r in rows:
-            rid, seq, key = ids[r], seqs[r], keys[r]
-            if (i, key) in self.skip:
-                out.add(rid, source.name, key, seq, Status.SKIPPED)
-            elif rid in self.done:
-                out.add(rid, source.name, key, seq, Status.DONE)
+        good: list[Item] = []
+        for item in items:
+            if (i, item.n) in self.skip:
+                out.add(item, source.name, Status.SKIPPED)
+            elif getattr(item, layout.key) in self.done:
+                out.add(item, source.name, Status.DONE)
             else:
-                problem = validator.check(source, int(key), rid, seq) if validator is not None else None
+                problem = None
+                if validator is not None:
+                    assert isinstance(item, SeqRecord)  # validated: records of sequence files
+                    seq = cast("str | None", item.sequence)  # as the batch holds it: text, or null
+                    problem = validator.check(source, item.n, item.id, seq)
                 if problem is not None:
-                    out.add(rid, source.name, key, seq, Status.BAD, problem=problem)
+                    out.add(item, source.name, Status.BAD, problem=problem)
                 else:
-                    good.append(r)
+                    good.append(item)
         if not good:
             return None
-        records = [SeqRecord(ids[r], seqs[r], source.name, int(keys[r])) for r in good]
         try:
-            made: list[OutRow] = list(self.plan.command.rows(self.encoder, records))
+            made: list[OutRow] = list(self.plan.command.rows(self.encoder, good))
         except ZooError as exc:
             return f"{source.name}: {one_line(exc)}"
-        block = self.plan.offsets.get(i, 0) + int(keys[good[0]]) - self.plan.key_base
+        block = self.plan.offsets.get(i, 0) + good[0].n - self.plan.key_base
         name = shard_name(i, block)
-        layout = self.plan.out.layout
+        vectors = np.stack([cast("np.ndarray", row.vector) for row in made]) if layout.width else None
         write_shard(Path(self.plan.output), name, layout=layout, metadata=self.plan.out.metadata,
-                    ids=[_id(row) for row in made], vectors=np.stack([row.vector for row in made]),
+                    ids=[row.item.id for row in made] if layout.ids else None, vectors=vectors,
                     values={c: [row.values[j] for row in made] for j, c in enumerate(layout.columns)},
                     sources=[row.item.source or source.name for row in made])
-        last: SeqRecord | None = None
-        for row in made:  # each record once, as its rows name it
-            rec = row.item
-            if rec is not last:
-                last = rec
-                out.add(rec.id, source.name, rec.n, rec.sequence, Status.WRITTEN, shard=name)
+        last: Item | None = None
+        for row in made:  # each item once, as its rows name it
+            if row.item is not last:
+                last = row.item
+                out.add(last, source.name, Status.WRITTEN, shard=name)
         return None
-
-
-def _id(row: OutRow) -> str:
-    rid = row.item.id
-    assert rid is not None  # the driver's records all have ids
-    return rid
 
 
 class _Results:
@@ -192,9 +196,10 @@ class _Results:
     def __init__(self) -> None:
         self.cols: dict[str, list[Any]] = {f.name: [] for f in RESULT_SCHEMA}
 
-    def add(self, rid: str | None, source: str, key: int, seq: str | bytes | None, status: str, *,
-            shard: str | None = None, problem: Problem | None = None) -> None:
-        for name, value in (("id", rid), ("source", source), ("n", int(key)), ("bases", len(seq or "")),
+    def add(self, item: Item, source: str, status: str, *, shard: str | None = None,
+            problem: Problem | None = None) -> None:
+        bases = 0 if problem is not None else item.length  # a bad record may have no sequence
+        for name, value in (("id", item.id), ("source", source), ("n", item.n), ("bases", bases),
                             ("status", status), ("shard", shard),
                             ("kind", problem.kind if problem else None),
                             ("what", problem.what if problem else None)):

@@ -1,7 +1,8 @@
-"""The driver of a scale-out run: a Ray Dataset of sequences embedded by a pool of actors into shards.
+"""The driver of a scale-out run: a Ray Dataset of items (the records of sequence files, or the
+variants a reader made on the driver) turned into rows by a pool of actors, written as shards.
 
 The driver starts the run in the output directory (`_shards.start`), hands the dataset to
-`Dataset.map_batches` with the `EmbedShards` class (each actor loads the model once), reads back
+`Dataset.map_batches` with the `RowShards` class (each actor loads the model once), reads back
 one small result row per record, then removes any shard a failed attempt left that no successful
 batch reported, and `finish`es the run: every expected id exactly once, else an error naming them.
 The shards, their schema, metadata and manifest are those of `dnallm-zoo embed -o DIR/`, so either
@@ -15,7 +16,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from .._batching import DEFAULT_TOKEN_BUDGET
 from .._commands import Embedding
@@ -24,9 +25,9 @@ from .._names import LongPolicy, Pooling
 from .._options import EmbedOptions, LoadOptions, Normalization
 from .._run import RunResult
 from .._shards import _SHARD, _drop_partial, done_ids, finish, next_blocks, start
-from .._validation import BadRecordsError, Problem, skipped_path, write_skipped
+from .._validation import BadRecordsError, Problem, Screening, skipped_path, write_skipped
 from ..errors import InputError, ZooError
-from ._actor import BatchColumns, EmbedShards, Plan, Status
+from ._actor import BatchColumns, Plan, RowShards, Status
 from ._files import InputFile, expand
 from ._ray import ClusterShape, actor_pool, connect, require_ray
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from .._run import Command, OutputPlan, ProgressFactory, Run
     from .._spec import ModelSpec
+    from .._writers import Item
 
 __all__ = ["DEFAULT_BATCH_SIZE", "Engine", "RayEngine", "ScaleSummary", "embed_dataset", "embed_files",
            "embedding_metadata", "read_sequences"]
@@ -77,6 +79,8 @@ class ScaleSummary:
     orphans: int = 0  # shards of failed attempts removed
     startup: float = 0.0  # seconds to start or join Ray, when the caller measured them
     problems: list[Problem] = field(default_factory=list)
+    verb: str = "embedded"  # the command's (`_run.Command`), for the summary line
+    unit: str = "sequence"
 
     @property
     def records_per_second(self) -> float:
@@ -85,8 +89,11 @@ class ScaleSummary:
     def line(self) -> str:
         """The one-line summary the CLI prints on stderr."""
         rate = self.bases / self.seconds if self.seconds > 0 else 0.0
-        return (f"embedded {self.records:,} sequence{'s' * (self.records != 1)}, {self.bases:,} bases in "
-                f"{self.seconds:.1f} s ({self.records_per_second:,.1f} records/s, {rate:,.0f} bases/s) "
+        seqs = self.unit == "sequence"
+        bases = f", {self.bases:,} bases" if seqs else ""
+        per = f"records/s, {rate:,.0f} bases/s" if seqs else f"{self.unit}s/s"
+        return (f"{self.verb} {self.records:,} {self.unit}{'s' * (self.records != 1)}{bases} in "
+                f"{self.seconds:.1f} s ({self.records_per_second:,.1f} {per}) "
                 f"with {self.actors} Ray actor{'s' * (self.actors != 1)}"
                 f"{f', Ray start-up {self.startup:.1f} s' if self.startup else ''} -> {self.output}")
 
@@ -114,18 +121,37 @@ class RayEngine:
         if not run.sharded:
             raise InputError(f"the Ray engine writes a directory of shards: name it {run.output}/")
         startup = connect(self.address)
-        files = [InputFile(s, s.path.stat().st_size) for s in run.sources if s.path is not None]
-        if len(files) != len(run.sources):
-            raise InputError("'-' (standard input) cannot be read by Ray workers; name files")
-        ds = _dataset(files, id_column=run.inputs.id_column, sequence_column=run.inputs.sequence_column)
-        actor_plan = Plan(command=command, load=self.load, output=str(run.output), out=plan,
-                          inputs=tuple(run.input_names), kinds=tuple(f.source.kind for f in files),
-                          validate=False)
-        summary = _run(ds, actor_plan, self.engine, resume=run.options.resume, skip=run.skip_keys(),
-                       expected_ids=run.checked.expected_ids, skip_invalid=True)
+        reader = run.checked
+        if isinstance(reader, Screening):  # sequence files, read again by the workers
+            files = [InputFile(s, s.path.stat().st_size) for s in run.sources if s.path is not None]
+            if len(files) != len(run.sources):
+                raise InputError("'-' (standard input) cannot be read by Ray workers; name files")
+            ds = _dataset(files, id_column=run.inputs.id_column, sequence_column=run.inputs.sequence_column)
+            actor_plan = Plan(command=command, load=self.load, output=str(run.output), out=plan,
+                              inputs=tuple(run.input_names), kinds=tuple(f.source.kind for f in files),
+                              validate=False)
+            skip = run.skip_keys()
+        else:  # items the reader made on the driver (vep's variants): shipped as a table
+            held = cast("HeldItems", reader)
+            ray = require_ray()
+            ds = ray.data.from_arrow(held.to_arrow())
+            actor_plan = Plan(command=command, load=self.load, output=str(run.output), out=plan,
+                              inputs=tuple(run.input_names), kinds=tuple(s.kind for s in run.sources),
+                              validate=False, decode=held.decode)
+            skip = frozenset()
+        summary = _run(ds, actor_plan, self.engine, resume=run.options.resume, skip=skip,
+                       expected_ids=reader.expected_ids, skip_invalid=True)
         summary.startup = startup
+        summary.verb, summary.unit = command.verb, command.unit
         return RunResult(run.output, records=summary.records, bases=summary.bases, rows=summary.records,
                          resumed=summary.resumed, summary=summary)
+
+
+class HeldItems(Protocol):
+    """A reader whose items are made on the driver (`variants._command`): they travel as a table."""
+
+    def to_arrow(self) -> pa.Table: ...
+    def decode(self, row: Mapping[str, Any]) -> Item: ...
 
 
 def _options(pooling: Pooling, layer: int, long: LongPolicy, overlap: int | None, token_budget: int,
@@ -270,7 +296,7 @@ def _run(ds: Dataset, plan: Plan, engine: Engine, *, resume: bool, skip: Collect
               "done": ray.put(frozenset(done)) if done else None,
               "skip": ray.put(frozenset(skip)) if skip else None}
     results = ds.map_batches(
-        EmbedShards, fn_constructor_kwargs=kwargs, batch_size=engine.batch_size, batch_format="pyarrow",
+        RowShards, fn_constructor_kwargs=kwargs, batch_size=engine.batch_size, batch_format="pyarrow",
         compute=ray.data.ActorPoolStrategy(size=actors), num_cpus=engine.cpus_per_actor,
         num_gpus=engine.gpus_per_actor or None,
     )

@@ -10,6 +10,7 @@ tables and in-memory sequences need nothing more.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from ._records import Variant, as_variants, check_alleles, read_variants
 from ._reference import Reference, check_against, open_reference
 from ._rules import RULES, Site, resolve_rule, snv_site
 from ._scoring import COLUMNS, ScoreStats, score_iter
-from ._windows import centred, reverse_complement, tiled
+from ._windows import centred, reverse_complement
 
 if TYPE_CHECKING:
     from ._model import ScoringModel
@@ -73,7 +74,7 @@ def screen_variants(variants: VariantsLike, reference: Reference) -> tuple[list[
     against = list(dict.fromkeys(check_against(found, reference)))  # one per line, not per ALT
     if against:
         bad = {(p.source, p.n, p.id) for p in against}
-        found = [v for v in found if (v.source, v.n, v.id) not in bad]
+        found = [v for v in found if (v.source, v.line, v.id) not in bad]
         problems = sorted([*problems, *against], key=lambda p: (p.source, p.n))
     return found, problems
 
@@ -124,23 +125,14 @@ def mutagenesis_iter(
     marginal: str = "masked",
     token_budget: int = DEFAULT_TOKEN_BUDGET,
     stats: ScoreStats | None = None,
-    skip: int = 0,
 ) -> Iterator[dict[str, Any]]:
     """The three substitutions of every A/C/G/T position of each region (default: every contig
-    whole), as rows of `ISM_COLUMNS`; positions that are N in the reference give no rows. `skip`:
-    leave out the first rows (a resumed run)."""
+    whole), as rows of `ISM_COLUMNS`; positions that are N in the reference give no rows."""
     ref = open_reference(reference)
-    for region in regions_of(ref, regions):
-        window_fn = tiled(region.start) if marginal == "wildtype" else centred
-        subs: Iterator[Variant] = substitutions(region, ref)
-        while skip:
-            if next(subs, None) is None:
-                break
-            skip -= 1
-        for row in score_iter(encoder, subs, ref, window=window, strand=strand,
-                              marginal=marginal, embedding=False, token_budget=token_budget,
-                              window_fn=window_fn, stats=stats):
-            yield {c: row[c] for c in ISM_COLUMNS}
+    subs = itertools.chain.from_iterable(substitutions(region, ref) for region in regions_of(ref, regions))
+    for row in score_iter(encoder, subs, ref, window=window, strand=strand,
+                          marginal=marginal, embedding=False, token_budget=token_budget, stats=stats):
+        yield {c: row[c] for c in ISM_COLUMNS}
 
 
 def regions_of(reference: Reference, regions: Sequence[Region | str] | None) -> list[Region]:

@@ -16,7 +16,7 @@ from ..errors import InputError
 from ._records import Variant
 from ._reference import Reference
 
-__all__ = ["Region", "parse_region", "substitutions"]
+__all__ = ["Region", "count_substitutions", "parse_region", "substitutions"]
 
 _REGION = re.compile(r"^(?P<chrom>.+):(?P<start>[\d,_]+)-(?P<end>[\d,_]+)$")
 
@@ -48,13 +48,24 @@ def parse_region(text: str, reference: Reference) -> Region:
     return Region(chrom, start - 1, end)
 
 
-def substitutions(region: Region, reference: Reference) -> Iterator[Variant]:
-    """The three SNVs of every A/C/G/T position of the region, in position then A, C, G, T order."""
+def substitutions(region: Region, reference: Reference, *, source: str | None = None,
+                  first: int = 1) -> Iterator[Variant]:
+    """The three SNVs of every A/C/G/T position of the region, in position then A, C, G, T order,
+    numbered from `first` (`Variant.n`), their windows tiled from the region's start (`Variant.tile`)."""
     seq = reference.fetch(region.chrom, region.start, region.end)
+    n = first
     for i, base in enumerate(seq):
         if base not in "ACGT":
             continue
         pos = region.start + i + 1
         for alt in "ACGT":
             if alt != base:
-                yield Variant(region.chrom, pos, base, alt, None, source=region.chrom, unit="position", n=pos)
+                yield Variant(region.chrom, pos, base, alt, None, source=source or region.chrom,
+                              unit="position", line=pos, n=n, tile=region.start)
+                n += 1
+
+
+def count_substitutions(region: Region, reference: Reference) -> int:
+    """How many rows `substitutions` gives: three per A/C/G/T position."""
+    seq = reference.fetch(region.chrom, region.start, region.end)
+    return 3 * sum(seq.count(b) for b in "ACGT")

@@ -20,7 +20,13 @@ COLUMNS = ("chrom", "pos", "ref", "alt")
 
 @dataclass(frozen=True)
 class Variant:
-    """One alternative allele at a 1-based position, and where it was read (for messages)."""
+    """One alternative allele at a 1-based position, and where it was read.
+
+    `line` is the line (VCF) or row (table) it was read from, for messages; `n` its 1-based number
+    among the input's alleles in input order (a multi-allelic line gives consecutive numbers): what
+    names it once in a run's output. `tile`: where the wild-type marginal's window grid starts
+    (mutagenesis: its region's start; None: the window is centred on the variant).
+    """
 
     chrom: str
     pos: int
@@ -29,15 +35,22 @@ class Variant:
     id: str | None = None
     source: str = "<variants>"
     unit: str = "row"
+    line: int = 0
     n: int = 0
+    tile: int | None = None
 
     @property
     def is_snv(self) -> bool:
         return len(self.ref) == 1 and len(self.alt) == 1
 
+    @property
+    def length(self) -> int:
+        """Bases of the reference allele."""
+        return len(self.ref)
+
     def problem(self, kind: str, what: str) -> Problem:
         """A `Problem` naming this variant (id, chrom, pos) and where it was read."""
-        return Problem(self.source, self.unit, self.n, self.id, kind, f"{self.chrom}:{self.pos} {what}")
+        return Problem(self.source, self.unit, self.line, self.id, kind, f"{self.chrom}:{self.pos} {what}")
 
 
 def check_alleles(v: Variant) -> Problem | None:
@@ -57,29 +70,31 @@ def as_variants(items: Iterable[Any]) -> Iterator[Variant]:
             yield item
         elif isinstance(item, dict):
             yield Variant(str(item["chrom"]), int(item["pos"]), str(item["ref"]).upper(),
-                          str(item["alt"]).upper(), item.get("id"), n=n)
+                          str(item["alt"]).upper(), item.get("id"), line=n, n=n)
         else:
             chrom, pos, ref, alt, *rest = item
             yield Variant(str(chrom), int(pos), str(ref).upper(), str(alt).upper(),
-                          rest[0] if rest else None, n=n)
+                          rest[0] if rest else None, line=n, n=n)
 
 
 def read_variants(path: str | Path) -> tuple[list[Variant], list[Problem]]:
     """Every alternative allele of a VCF (plain or bgzipped) or a CSV/TSV/Parquet table, in input
-    order, and the problems found (malformed lines, missing columns, bad alleles), all of them."""
+    order and numbered so (`Variant.n`, bad alleles included), and the problems found (malformed
+    lines, missing columns, bad alleles), all of them."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: no such file")
     kind = table_kind(p)
     if kind is None:
-        return _vcf(p)
-    return _table(p, kind)
+        return _vcf(p, str(path))
+    return _table(p, kind, str(path))
 
 
-def _split(source: str, unit: str, n: int, chrom: str, pos: int, rid: str | None, ref: str,
-           alts: Sequence[str], out: list[Variant], problems: list[Problem]) -> None:
+def _split(source: str, unit: str, line: int, chrom: str, pos: int, rid: str | None, ref: str,
+           alts: Sequence[str], out: list[Variant], problems: list[Problem], counter: list[int]) -> None:
     for alt in alts:
-        v = Variant(chrom, pos, ref.upper(), alt.upper(), rid, source, unit, n)
+        counter[0] += 1
+        v = Variant(chrom, pos, ref.upper(), alt.upper(), rid, source, unit, line, counter[0])
         problem = check_alleles(v)
         if problem is None:
             out.append(v)
@@ -114,12 +129,12 @@ def _raw_line(p: Path, number: int) -> str:
     return ""
 
 
-def _vcf(p: Path) -> tuple[list[Variant], list[Problem]]:
+def _vcf(p: Path, name: str) -> tuple[list[Variant], list[Problem]]:
     import pysam
 
-    name = str(p)
     out: list[Variant] = []
     problems: list[Problem] = []
+    counter = [0]
     line = _header_lines(p)
     before = pysam.set_verbosity(0)  # htslib's own stderr lines: each problem is reported here
     try:
@@ -147,17 +162,17 @@ def _vcf(p: Path) -> tuple[list[Variant], list[Problem]]:
                     problems.append(Problem(name, "line", line, rid, "invalid-allele",
                                             f"{rec.chrom}:{rec.pos} no ALT allele"))
                     continue
-                _split(name, "line", line, rec.chrom, rec.pos, rid, rec.ref or "", alts, out, problems)
+                _split(name, "line", line, rec.chrom, rec.pos, rid, rec.ref or "", alts, out, problems,
+                       counter)
     finally:
         pysam.set_verbosity(before)
     return out, problems
 
 
-def _table(p: Path, kind: str) -> tuple[list[Variant], list[Problem]]:
+def _table(p: Path, kind: str, name: str) -> tuple[list[Variant], list[Problem]]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    name = str(p)
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
@@ -183,6 +198,7 @@ def _table(p: Path, kind: str) -> tuple[list[Variant], list[Problem]]:
             if c in table.column_names}
     out: list[Variant] = []
     problems: list[Problem] = []
+    counter = [0]
     for i in range(table.num_rows):
         n = i + 1
         rid = cols["id"][i] if "id" in cols else None
@@ -199,5 +215,6 @@ def _table(p: Path, kind: str) -> tuple[list[Variant], list[Problem]]:
             problems.append(Problem(name, "row", n, rid, "bad-position",
                                     f"{chrom}: pos {pos_text!r} is not a 1-based position"))
             continue
-        _split(name, "row", n, str(chrom), pos, rid or None, str(ref), str(alt).split(","), out, problems)
+        _split(name, "row", n, str(chrom), pos, rid or None, str(ref), str(alt).split(","), out, problems,
+               counter)
     return out, problems

@@ -31,10 +31,11 @@ from ..tokenize.kmer_tokenizer import KmerTokenizer
 from ..tokenize.offsets import body_spans
 
 if TYPE_CHECKING:
+    from .._spec import ModelSpec
     from ..tokenize.base import DNATokenizer
     from ._model import ScoringModel
 
-__all__ = ["RULES", "Site", "resolve_rule", "snv_site"]
+__all__ = ["RULES", "Site", "resolve_rule", "rule_of", "snv_site"]
 
 RULES = ("single_base", "overlapping_kmer", "nonoverlapping_kmer", "bpe")
 OK = "ok"
@@ -52,8 +53,24 @@ class Site:
 
 def resolve_rule(encoder: ScoringModel) -> str:
     """The encoder's `variant_rule`, else the one its tokenizer kind implies."""
-    rule = encoder.variant_rule_for(encoder.spec)
-    ts = encoder.spec.tokenizer
+    return _checked(encoder.variant_rule_for(encoder.spec), encoder.spec, type(encoder).__name__)
+
+
+def rule_of(spec: ModelSpec) -> str:
+    """`resolve_rule` before the model loads: its registered encoder class's rule (imported, not
+    built), else the one the tokenizer kind implies."""
+    from .._registry import get_registry
+    from ..errors import UnknownModelError
+
+    try:
+        cls = get_registry().resolve(f"{spec.plugin}:{spec.id}" if spec.plugin else spec.id).encoder_class()
+    except UnknownModelError:  # a hub repository no plugin registers: the kind decides
+        return _checked(None, spec, spec.id)
+    return _checked(cls.variant_rule_for(spec), spec, cls.__name__)
+
+
+def _checked(rule: str | None, spec: ModelSpec, owner: str) -> str:
+    ts = spec.tokenizer
     if rule is None:
         if ts.kind in ("kmer", "lca") and ts.k is not None:
             rule = "single_base" if ts.k == 1 else "overlapping_kmer"
@@ -63,11 +80,11 @@ def resolve_rule(encoder: ScoringModel) -> str:
             rule = "single_base"
         else:
             raise InputError(
-                f"{encoder.spec.id}: no variant scoring rule for tokenizer kind {ts.kind!r}; its encoder "
+                f"{spec.id}: no variant scoring rule for tokenizer kind {ts.kind!r}; its encoder "
                 f"class sets `variant_rule` to one of {', '.join(RULES)}"
             )
     if rule not in RULES:
-        raise InputError(f"{type(encoder).__name__}: variant rule {rule!r}; use one of {', '.join(RULES)}")
+        raise InputError(f"{owner}: variant rule {rule!r}; use one of {', '.join(RULES)}")
     return rule
 
 

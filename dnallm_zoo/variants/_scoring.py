@@ -22,7 +22,7 @@ from ..errors import InputError
 from ._records import Variant
 from ._reference import Reference
 from ._rules import OK, Site, resolve_rule, snv_site
-from ._windows import WindowFn, centred, reverse_complement
+from ._windows import WindowFn, centred, reverse_complement, tiled
 
 if TYPE_CHECKING:
     from ._model import ScoringModel
@@ -109,11 +109,13 @@ def score_iter(
     marginal: str = "masked",
     embedding: bool = True,
     token_budget: int = DEFAULT_TOKEN_BUDGET,
-    window_fn: WindowFn = centred,
     progress: Callable[[int, int], None] | None = None,
     stats: ScoreStats | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """One row (`COLUMNS`) per variant, in input order; the variants are checked already."""
+    """One row (`COLUMNS`) per variant, in input order; the variants are checked already.
+
+    A variant's window is centred on it (`_windows.centred`); under the wild-type marginal, one with a
+    `tile` (mutagenesis) is read from the grid of windows starting there (`_windows.tiled`)."""
     if strand not in STRANDS:
         raise InputError(f"strand={strand!r}: use one of {', '.join(STRANDS)}")
     if marginal not in MARGINALS:
@@ -126,7 +128,7 @@ def score_iter(
                          "bases in one pass")
     mask_id = check_model(encoder)
     rule = resolve_rule(encoder)
-    scorer = _Scorer(encoder, reference, width, strand, marginal, embedding, window_fn, rule, mask_id)
+    scorer = _Scorer(encoder, reference, width, strand, marginal, embedding, rule, mask_id)
     stats = stats if stats is not None else ScoreStats()
     jobs: list[_Job] = []
     group = _Group()
@@ -143,11 +145,12 @@ def score_iter(
 
 class _Scorer:
     def __init__(self, encoder: ScoringModel, reference: Reference, width: int, strand: str, marginal: str,
-                 embedding: bool, window_fn: WindowFn, rule: str, mask_id: int) -> None:
+                 embedding: bool, rule: str, mask_id: int) -> None:
         self.encoder, self.reference, self.width = encoder, reference, width
         self.strands = (False, True) if strand == "both" else (False,)
         self.masked = marginal == "masked"
-        self.embedding, self.window_fn, self.rule, self.mask_id = embedding, window_fn, rule, mask_id
+        self.embedding, self.rule, self.mask_id = embedding, rule, mask_id
+        self._tiles: dict[int, WindowFn] = {}
         self.head = encoder.masked_lm_head()
         self._window: tuple[tuple[str, int, int], bytes | str] | None = None
         self._tokens: dict[bytes, tuple[np.ndarray, np.ndarray | None]] = {}
@@ -179,10 +182,18 @@ class _Scorer:
             hit = self._tokens[seq] = (ids, spans)
         return hit
 
+    def _window_fn(self, v: Variant) -> WindowFn:
+        if self.masked or v.tile is None:
+            return centred
+        fn = self._tiles.get(v.tile)
+        if fn is None:
+            fn = self._tiles[v.tile] = tiled(v.tile)
+        return fn
+
     def prepare(self, v: Variant, group: _Group) -> _Job:
         length = self.reference.lengths[v.chrom]
         p0 = v.pos - 1
-        start, end = self.window_fn(p0, length, self.width)
+        start, end = self._window_fn(v)(p0, length, self.width)
         job = _Job(v, start, end)
         seq = self._fetch(v.chrom, start, end)
         if isinstance(seq, str):

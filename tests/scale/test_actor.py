@@ -1,4 +1,4 @@
-"""`EmbedShards` called in this process (no Ray): one shard per input of a batch, named by record, so
+"""`RowShards` called in this process (no Ray): one shard per input of a batch, named by record, so
 a retried batch replaces its own shard; rows already written, left out or bad are reported, not embedded."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dnallm_zoo._commands import Embedding
 from dnallm_zoo._options import EmbedOptions, LoadOptions
 from dnallm_zoo._registry import reset_plugins
 from dnallm_zoo._shards import done_ids, start
-from dnallm_zoo.scale._actor import EmbedShards, Plan, Status
+from dnallm_zoo.scale._actor import Plan, RowShards, Status
 from dnallm_zoo.scale._engine import embedding_metadata
 from dnallm_zoo.testing import ToyPlugin, registered
 
@@ -60,7 +60,7 @@ def started(plan: Plan, d: Path) -> Plan:
 
 def test_a_batch_becomes_one_shard_per_input_named_by_its_first_record(plan: Plan, tmp_path: Path) -> None:
     p = started(plan, tmp_path / "out")
-    out = EmbedShards(p)(batch(ROWS)).to_pydict()
+    out = RowShards(p)(batch(ROWS)).to_pydict()
     assert out["status"] == [Status.WRITTEN] * 4
     # input 0 from record 2 (block 1), input 1 from its offset 7 plus record 3 (block 9)
     assert dict(zip(out["id"], out["shard"], strict=True)) == {
@@ -75,10 +75,10 @@ def test_a_batch_becomes_one_shard_per_input_named_by_its_first_record(plan: Pla
 
 def test_the_same_batch_again_replaces_its_own_shards(plan: Plan, tmp_path: Path) -> None:
     p = started(plan, tmp_path / "out")
-    actor = EmbedShards(p)
+    actor = RowShards(p)
     first = actor(batch(ROWS)).to_pydict()
     files = sorted(f.name for f in (tmp_path / "out").iterdir())
-    again = EmbedShards(p)(batch(list(reversed(ROWS)))).to_pydict()  # a retry, rows in another order
+    again = RowShards(p)(batch(list(reversed(ROWS)))).to_pydict()  # a retry, rows in another order
     assert sorted(zip(again["id"], again["shard"], strict=True)) == sorted(
         zip(first["id"], first["shard"], strict=True))
     assert sorted(f.name for f in (tmp_path / "out").iterdir()) == files
@@ -89,7 +89,7 @@ def test_written_skipped_and_bad_rows_are_reported_and_only_good_ones_embedded(p
                                                                               ) -> None:
     p = started(plan, tmp_path / "out")
     rows = [*ROWS, ("a.fa", 9, "a9", "ACGNNXACGT"), ("a.fa", 10, "a10", "")]
-    out = EmbedShards(p, done={"a2"}, skip={(1, 4)})(batch(rows)).to_pydict()
+    out = RowShards(p, done={"a2"}, skip={(1, 4)})(batch(rows)).to_pydict()
     status = dict(zip(out["id"], out["status"], strict=True))
     assert status == {"a2": Status.DONE, "a5": Status.WRITTEN, "a9": Status.BAD, "a10": Status.BAD,
                       "b3": Status.WRITTEN, "b4": Status.SKIPPED}
@@ -102,7 +102,7 @@ def test_written_skipped_and_bad_rows_are_reported_and_only_good_ones_embedded(p
 def test_an_input_error_of_the_model_is_returned_not_raised(plan: Plan, tmp_path: Path) -> None:
     p = started(plan, tmp_path / "out")
     p = Plan(**{**p.__dict__, "command": Embedding(EmbedOptions(long="error"))})
-    out = EmbedShards(p)(batch(ROWS)).to_pydict()
+    out = RowShards(p)(batch(ROWS)).to_pydict()
     assert out["status"] == [Status.ERROR]
     assert out["what"][0].startswith("a.fa: record 'a5': 80 bases give 80 tokens; toy-kmer3 takes at most 34")
     assert not list((tmp_path / "out").glob("part-*"))

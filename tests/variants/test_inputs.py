@@ -27,8 +27,9 @@ def test_vcf_multiallelic_records_split_in_input_order(tmp_path, genome, genome_
             f"chr1\t20\t.\t{c[19:22]}\t{c[19]}\t.\t.\t.\n")
     good, problems = screen_variants(vcf(tmp_path, body), Reference(genome_fa))
     assert problems == []
-    assert [(v.pos, v.id, v.alt, v.n) for v in good] == [
-        (10, "rs1", "A" if c[9] != "A" else "C", 4), (10, "rs1", "N", 4), (20, None, c[19], 5)]
+    # the line each was read from, and its number among the alleles (what names it in an output)
+    assert [(v.pos, v.id, v.alt, v.line, v.n) for v in good] == [
+        (10, "rs1", "A" if c[9] != "A" else "C", 4, 1), (10, "rs1", "N", 4, 2), (20, None, c[19], 5, 3)]
 
 
 def test_bgzipped_vcf_and_reference(tmp_path, genome, genome_fa) -> None:
