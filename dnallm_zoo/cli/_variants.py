@@ -98,7 +98,7 @@ def vep(variants: str, reference: str, model: str, output: str, shard_size: int 
     run = open_run(InputOptions((variants,), skip_invalid=skip_invalid),
                    OutputOptions(output, shard_size=shard_size, resume=resume))
     command = VariantScoring(reference, _score_options(window, strand, marginal, token_budget),
-                             variants=variants, embedding=not no_embedding)
+                             embedding=not no_embedding)
     run_command(run, command, engine.runner(_load(model, device, dtype, cache_dir), run.shard_size))
 
 

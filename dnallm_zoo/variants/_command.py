@@ -126,13 +126,12 @@ class _Scoring:
 class VariantScoring(_Scoring):
     """`vep`: one row per alternative allele of VARIANTS (`VEP_TYPES`), in input order."""
 
-    variants: str = field(kw_only=True)  # the VARIANTS path (the run's input), for the metadata
     embedding: bool = True
     unit = "variant"
     phase = "scoring"
 
     def plan(self, spec: ModelSpec, policy: NormalizationPolicy) -> OutputPlan:
-        meta = self._metadata(spec, policy, embedding=self.embedding, variants=self.variants)
+        meta = self._metadata(spec, policy, embedding=self.embedding)  # VARIANTS: the `source` column
         return OutputPlan(spec.id, RowLayout.table(VEP_TYPES, key="n"), meta)
 
     def screening(self, run: Run, spec: ModelSpec, policy: NormalizationPolicy) -> VariantReader:

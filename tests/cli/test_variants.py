@@ -109,6 +109,20 @@ def test_mutagenesis_usage(tmp_path, model_dir, data) -> None:
     assert code == 1 and "<= 400" in err
 
 
+def test_vep_output_and_engine_flags_are_checked_before_the_model_loads(tmp_path, data) -> None:
+    vcf, genome, _ = data
+    base = ["vep", str(vcf), "-r", str(genome), "-m", "dnabert-3"]  # registered; its weights are not here
+    code, _, err = run(*base, "-o", str(tmp_path / "x.npz"))
+    assert code == 1 and "written to Parquet" in err, err
+    code, _, err = run(*base, "-o", str(tmp_path / "x.parquet"), "--engine", "ray")
+    assert code == 2 and f"-o {tmp_path / 'x.parquet'}/" in " ".join(err.split())
+    code, _, err = run(*base, "-o", f"{tmp_path}/d/", "--actors", "2")
+    assert code == 2 and "--actors applies to --engine ray" in err
+    code, _, err = run(*base, "-o", str(tmp_path / "x.parquet"), "--resume")
+    assert code == 2 and "--resume continues a directory output" in err
+    assert not list(tmp_path.iterdir())
+
+
 def _many_snvs(tmp_path: Path, seq: str, n: int) -> Path:
     rng = random.Random(11)
     lines = ["##fileformat=VCFv4.2", "##contig=<ID=chr1>", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
