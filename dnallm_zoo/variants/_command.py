@@ -27,7 +27,7 @@ from ._ism import Region, count_substitutions, parse_region, substitutions
 from ._records import Variant
 from ._reference import Reference
 from ._rules import rule_of
-from ._scoring import ScoreStats, score_iter
+from ._scoring import ScoreStats, score_iter, scoring_window
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -91,20 +91,10 @@ class _Scoring:
     stats: ScoreStats = field(default_factory=ScoreStats, compare=False)
     verb = "scored"
 
-    def _check(self, spec: ModelSpec) -> int:
-        """The window in bases; a model or option that cannot score is refused before it loads."""
-        if spec.task not in ("masked-lm", "embedding"):
-            raise InputError(f"{spec.id} is a {spec.task} model; variant scores need a masked-LM model "
-                             "(`dnallm-zoo list --task masked-lm`)")
-        most = spec.capabilities.max_bases
-        window = self.options.window or most
-        if window > most and not spec.capabilities.any_length:
-            raise InputError(f"window={window} bases: {spec.id} takes at most {most} bases in one pass")
-        return window
-
     def _metadata(self, spec: ModelSpec, policy: NormalizationPolicy, **more: object) -> dict[str, str]:
         o = self.options
-        return {"model": spec.id, "rule": rule_of(spec), "window": str(self._check(spec)),
+        window = scoring_window(spec, self.options.window)  # a model that cannot score is refused here
+        return {"model": spec.id, "rule": rule_of(spec), "window": str(window),
                 "strand": o.strand, "marginal": o.marginal,
                 "reference": self.reference, "normalization": policy.model_dump_json(),
                 **{k: v if isinstance(v, str) else json.dumps(v) for k, v in more.items()}}

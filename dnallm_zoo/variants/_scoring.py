@@ -25,9 +25,10 @@ from ._rules import OK, Site, resolve_rule, snv_site
 from ._windows import WindowFn, centred, reverse_complement, tiled
 
 if TYPE_CHECKING:
+    from .._spec import ModelSpec
     from ._model import ScoringModel
 
-__all__ = ["COLUMNS", "ScoreStats", "score_iter"]
+__all__ = ["COLUMNS", "ScoreStats", "score_iter", "scoring_window"]
 
 #: the columns of a scored row, in order
 COLUMNS = ("chrom", "pos", "id", "ref", "alt", "llr", "llr_forward", "llr_reverse", "embed_l2",
@@ -87,16 +88,19 @@ class _Group:
         return i
 
 
-def check_model(encoder: ScoringModel) -> int:
-    """The mask id; a model without a masked-LM head is refused."""
-    spec = encoder.spec
+def scoring_window(spec: ModelSpec, window: int | None) -> int:
+    """The window in bases (None: the most the model takes in one pass); a model that cannot score
+    variants (no masked-LM head) or cannot take the window is refused."""
     if spec.task not in ("masked-lm", "embedding"):
         raise InputError(f"{spec.id} is a {spec.task} model; variant scores need a masked-LM model "
                          "(`dnallm-zoo list --task masked-lm`)")
-    mask = encoder.tokenizer.mask_token_id
-    if mask is None:
-        raise InputError(f"{spec.id}: its tokenizer has no mask token")
-    return mask
+    most = spec.capabilities.max_bases
+    width = most if window is None else window
+    if width < 1:
+        raise InputError(f"window={window}: a window holds at least one base")
+    if width > most and not spec.capabilities.any_length:
+        raise InputError(f"window={width} bases: {spec.id} takes at most {most} bases in one pass")
+    return width
 
 
 def score_iter(
@@ -120,13 +124,10 @@ def score_iter(
         raise InputError(f"strand={strand!r}: use one of {', '.join(STRANDS)}")
     if marginal not in MARGINALS:
         raise InputError(f"marginal={marginal!r}: use one of {', '.join(MARGINALS)}")
-    width = encoder.max_bases if window is None else window
-    if width < 1:
-        raise InputError(f"window={window}: a window holds at least one base")
-    if width > encoder.max_bases and not encoder.spec.capabilities.any_length:
-        raise InputError(f"window={width} bases: {encoder.spec.id} takes at most {encoder.max_bases} "
-                         "bases in one pass")
-    mask_id = check_model(encoder)
+    width = scoring_window(encoder.spec, window)
+    mask_id = encoder.tokenizer.mask_token_id
+    if mask_id is None:
+        raise InputError(f"{encoder.spec.id}: its tokenizer has no mask token")
     rule = resolve_rule(encoder)
     scorer = _Scorer(encoder, reference, width, strand, marginal, embedding, rule, mask_id)
     stats = stats if stats is not None else ScoreStats()
