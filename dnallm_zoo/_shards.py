@@ -11,9 +11,11 @@ Layout of `DIR/`:
   row count and id range, and `complete`. Its leading `_` (like the temporaries' `.`) makes Parquet
   dataset readers skip it: `pyarrow.parquet.read_table(DIR)` reads the shards.
 
-A run: `start` (writes the manifest, `complete: false`; with `resume=True` checks that the run in
-DIR is this one and drops partial shards), `write_shard` from any process, `done_ids` to skip what
-is already written, `finish` (every expected id exactly once, then `complete: true`).
+An "id" here is the layout's key (`RowLayout.key`): the record's id for sequences, a variant's number
+`n` for variant scores. A run: `start` (writes the manifest, `complete: false`; with `resume=True`
+checks that the run in DIR is this one and drops partial shards), `write_shard` from any process,
+`done_ids` to skip what is already written, `finish` (every expected id exactly once, then
+`complete: true`).
 """
 
 from __future__ import annotations
