@@ -54,9 +54,10 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--token-budget", type=click.IntRange(min=1), default=DEFAULT_TOKEN_BUDGET,
                      show_default=True, help="Most tokens (padding included) in one forward pass."),
     ]
+    fn = engine_options(fn)  # listed after the others in --help
     for opt in reversed(opts):
         fn = opt(fn)
-    return engine_options(fn)
+    return fn
 
 
 def _score_options(window: int | None, strand: str, marginal: str, token_budget: int) -> ScoreOptions:
