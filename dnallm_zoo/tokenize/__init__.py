@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .base import BatchEncoding, DNATokenizer, read_vocab_txt, write_vocab_txt
 from .bpe import BPETokenizer
-from .esm import ESM_DEFAULT_SPECIALS, read_esm_special_tokens
+from .esm import ESM_DEFAULT_SPECIALS, read_esm_special_tokens, write_esm_tokenizer_config
+from .esm_kmer import EsmKmerTokenizer
 from .kmer import KmerTable, base_codes, kmer_ids
 from .kmer_tokenizer import KmerTokenizer
 from .normalize import normalize
@@ -14,6 +15,7 @@ __all__ = [
     "BPETokenizer",
     "BatchEncoding",
     "DNATokenizer",
+    "EsmKmerTokenizer",
     "KmerTable",
     "KmerTokenizer",
     "base_codes",
@@ -21,5 +23,6 @@ __all__ = [
     "normalize",
     "read_esm_special_tokens",
     "read_vocab_txt",
+    "write_esm_tokenizer_config",
     "write_vocab_txt",
 ]

@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from dnallm_zoo_plant_dnabert import tokenizer as tokenizer_module
 from dnallm_zoo_plant_dnabert.checkpoint import write_test_checkpoint
 from dnallm_zoo_plant_dnabert.encoder import PlantDNABERTEncoder
 from dnallm_zoo_plant_dnabert.layout import esm_vocab
@@ -88,39 +87,36 @@ def test_vocab_order_is_families_md() -> None:
 
 
 # --------------------------------------------------------------------- against EsmTokenizer
-def _compare(tok: GreedyKmerTokenizer, seqs: list[str], want: list[list[int]],
-             monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both ways of encoding runs: every run at once, and a loop over the runs."""
-    for few_runs in (0, 10**9):
-        monkeypatch.setattr(tokenizer_module, "FEW_RUNS", few_runs)
-        got = [tok.encode(s).tolist() for s in seqs]
+def _compare(tok: GreedyKmerTokenizer, seqs: list[str], want: list[list[int]]) -> None:
+    """Both ways of encoding: one sequence a call, and a list in one pass over their concatenation."""
+    one = [tok.encode(s).tolist() for s in seqs]
+    listed = tok(seqs, padding=False)["input_ids"]
+    for how, got in (("one a call", one), ("a list", listed)):
         bad = [(s, g, w) for s, g, w in zip(seqs, got, want, strict=True) if g != w]
-        assert not bad, f"FEW_RUNS={few_runs}: {len(bad)} of {len(seqs)} differ, first: {bad[0]}"
+        assert not bad, f"{how}: {len(bad)} of {len(seqs)} differ, first: {bad[0]}"
 
 
 @pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
-def test_esm_kinds_match_esm_tokenizer(tiny: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
-                                       model_id: str, k: int) -> None:
+def test_esm_kinds_match_esm_tokenizer(tiny: Callable[[str], Path], model_id: str, k: int) -> None:
     path = tiny(model_id)
     tok = _tok(path, model_id)
     assert isinstance(tok, GreedyKmerTokenizer) and tok.k == k
     rng = np.random.default_rng(k)
     seqs = [*_edge_sequences(), *_random_sequences(rng, b"ACGTN", 3000)]
     want = _esm(path)(seqs)["input_ids"]
-    _compare(tok, seqs, want, monkeypatch)
+    _compare(tok, seqs, want)
     assert all(w[0] == 3 and w[-1] != tok.vocab["<eos>"] for w in want)  # <cls> first, no eos
 
 
 @pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
-def test_lower_case_like_the_original(tiny: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch,
-                                      model_id: str, k: int) -> None:
+def test_lower_case_like_the_original(tiny: Callable[[str], Path], model_id: str, k: int) -> None:
     path = tiny(model_id)
     ref = _esm(path)
     seqs = list(_random_sequences(np.random.default_rng(10 + k), b"ACGTNacgtn", 1000))
     want = ref(seqs)["input_ids"]
     assert any(0 in w for w in want)  # the stretches of lower case did become <unk>
-    _compare(_tok(path, model_id, ORIGINAL), seqs, want, monkeypatch)
-    _compare(_tok(path, model_id), seqs, ref([s.upper() for s in seqs])["input_ids"], monkeypatch)
+    _compare(_tok(path, model_id, ORIGINAL), seqs, want)
+    _compare(_tok(path, model_id), seqs, ref([s.upper() for s in seqs])["input_ids"])
 
 
 @pytest.mark.parametrize(("model_id", "k"), ESM_KINDS)
