@@ -8,7 +8,9 @@ originals' policy) is one `<unk>`. A run of r letters A/C/G/T therefore gives r 
 r % k single bases. `<cls>` goes first; an end token only where the files name one.
 
 The tokens are computed for the whole sequence at once (the start of every token, then one table
-lookup), and a list of sequences in one pass over their concatenation; never a Python loop per token.
+lookup; a loop over the runs when a few letters outside A/C/G/T break it), and a list of sequences
+in one pass over their concatenation joined by N (where N has a token and k > 1); never a Python
+loop per token.
 """
 
 from __future__ import annotations
