@@ -133,8 +133,7 @@ class RayEngine:
             skip = run.skip_keys()
         else:  # items the reader made on the driver (vep's variants): shipped as a table
             held = cast("HeldItems", reader)
-            ray = require_ray()
-            ds = ray.data.from_arrow(held.to_arrow())
+            ds = _held_dataset(held.to_arrow(), self.engine.batch_size)
             actor_plan = Plan(command=command, load=self.load, output=str(run.output), out=plan,
                               inputs=tuple(run.input_names), kinds=tuple(s.kind for s in run.sources),
                               validate=False, decode=held.decode)
@@ -145,6 +144,13 @@ class RayEngine:
         summary.verb, summary.unit = command.verb, command.unit
         return RunResult(run.output, records=summary.records, bases=summary.bases, rows=summary.records,
                          resumed=summary.resumed, summary=summary)
+
+
+def _held_dataset(table: pa.Table, rows: int) -> Dataset:
+    """A table as a Ray Dataset of blocks of `rows` rows: one block would feed one actor only."""
+    ray = require_ray()
+    blocks = [table.slice(i, rows) for i in range(0, table.num_rows, rows)] or [table]
+    return ray.data.from_arrow(blocks)
 
 
 class HeldItems(Protocol):

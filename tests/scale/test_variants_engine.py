@@ -106,3 +106,14 @@ def test_mutagenesis_on_ray_equals_the_local_run(data: tuple[Path, Path, Path], 
         assert result.exit_code == 0, result.output
         assert "scored 90 substitutions" in result.output
         _same(_rows(remote), _rows(local))
+
+
+def test_variants_reach_the_actors_in_blocks_of_a_batch(cluster: Path) -> None:
+    """One block would feed one actor only: the driver's table goes as blocks of --shard-size rows."""
+    import pyarrow as pa
+
+    from dnallm_zoo.scale._engine import _held_dataset
+
+    ds = _held_dataset(pa.table({"n": list(range(1, 11))}), 4)
+    assert ds.num_blocks() == 3
+    assert sorted(r["n"] for r in ds.take_all()) == list(range(1, 11))
