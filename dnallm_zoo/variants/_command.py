@@ -228,3 +228,34 @@ class SubstitutionReader(_Held):
     @property
     def expected_ids(self) -> range:
         return range(1, self.count + 1)
+
+    def to_arrow(self) -> pa.Table:
+        """The substitutions as `all` gives them, built a region at a time in columns (a 1-Mb region
+        is three million rows: no Python object per row)."""
+        import numpy as np
+        import pyarrow as pa
+
+        parts = []
+        first = 1
+        for region in self.regions:
+            text = self.reference.fetch(region.chrom, region.start, region.end)
+            seq = np.frombuffer(text.encode(), np.uint8)
+            at = np.flatnonzero(np.isin(seq, np.frombuffer(b"ACGT", np.uint8)))
+            refs = seq[at]
+            # the three other bases of each position, in A, C, G, T order
+            alts = np.frombuffer(b"ACGT", np.uint8)[None, :].repeat(len(at), axis=0)
+            alts = alts[alts != refs[:, None]].reshape(len(at), 3)
+            pos = np.repeat(at + region.start + 1, 3).astype(np.int64)
+            count = 3 * len(at)
+            parts.append(pa.table({
+                "source": pa.array([self.source] * count, pa.string()),
+                "n": pa.array(np.arange(first, first + count, dtype=np.int64)),
+                "line": pa.array(pos), "unit": pa.array(["position"] * count, pa.string()),
+                "id": pa.nulls(count, pa.string()), "chrom": pa.array([region.chrom] * count, pa.string()),
+                "pos": pa.array(pos),
+                "ref": pa.array(np.repeat(refs, 3).view("S1")).cast(pa.string()),
+                "alt": pa.array(alts.reshape(-1).view("S1")).cast(pa.string()),
+                "tile": pa.array(np.full(count, region.start, dtype=np.int64)),
+            }))
+            first += count
+        return pa.concat_tables(parts)

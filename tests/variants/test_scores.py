@@ -176,3 +176,17 @@ def test_every_installed_family_scores_snvs_from_its_head(tiny, genome, model_id
         assert a["status"] == b["status"]
         if b["llr"] is not None:
             assert a["llr"] == pytest.approx(b["llr"], abs=1e-4)
+
+
+def test_the_substitutions_table_holds_what_the_reader_gives(genome) -> None:
+    """Mutagenesis ships its substitutions to Ray actors as columns built per region, not per row."""
+    from dnallm_zoo.variants import Reference
+    from dnallm_zoo.variants._command import SubstitutionReader
+
+    g = {**genome, "chr3": "ACNNGTAC"}
+    reader = SubstitutionReader("g.fa", Reference(g), ("chr1:5-40", "chr3", "chr2:1-3"))
+    reader.check_files()
+    table = reader.to_arrow()
+    want = list(reader.all())
+    assert [reader.decode(row) for row in table.to_pylist()] == want
+    assert [v.n for v in want] == list(reader.expected_ids)
