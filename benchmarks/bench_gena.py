@@ -4,8 +4,9 @@ Both run the same random weights at GENA-LM bert-base's width (hidden 768, 12 he
 pre-layer-norm with the final `last_layer_ln`; `--layers` cuts the depth so a run takes about a minute on
 2 cores) over the same sequences of mixed lengths, tokenized by the same tiny GENA-shaped tokenizer.json.
 
-The reference is AIRI's `modeling_bert.py` forward written out in plain torch (explicit scores, extended
-mask, softmax, as its non-sparse path computes them), fed as a user of the original feeds it: the
+The reference is the plugin's test reference (`plugins/dnallm-zoo-gena-lm/tests/reference.py`): AIRI's
+`modeling_bert.py` forward written out in plain torch (explicit scores, extended mask, softmax, as its
+non-sparse path computes them), without the MLM head, fed as a user of the original feeds it: the
 transformers tokenizer on batches of `--batch` sequences in input order, padded to the longest, mean
 pooled over real tokens. The zoo: `enc.embed(seqs)` (tokenizes, groups by length, SDPA attention).
 
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import platform
 import random
@@ -31,39 +31,20 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from dnallm_zoo.testing import load_test_module
 
 GOAL = 1.5
+PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "dnallm-zoo-gena-lm"
+_REFERENCE: Any = load_test_module("gena_reference", PLUGIN / "tests" / "reference.py")
 
 
 def reference_embed(sd: dict[str, torch.Tensor], config: dict[str, Any], ids: torch.Tensor,
                     mask: torch.Tensor) -> torch.Tensor:
-    """AIRI's BertModel (pre-LN, last_layer_ln) in eval mode, eager attention; mean over real tokens."""
-    eps, heads = config["layer_norm_eps"], config["num_attention_heads"]
-
-    def ln(x: torch.Tensor, name: str) -> torch.Tensor:
-        return F.layer_norm(x, x.shape[-1:], sd[f"{name}.weight"], sd[f"{name}.bias"], eps)
-
-    def lin(x: torch.Tensor, name: str) -> torch.Tensor:
-        return F.linear(x, sd[f"{name}.weight"], sd[f"{name}.bias"])
-
-    n, t = ids.shape
-    e = "bert.embeddings."
-    x = sd[e + "word_embeddings.weight"][ids] + sd[e + "token_type_embeddings.weight"][0] + \
-        sd[e + "position_embeddings.weight"][:t]
-    x = ln(x, e + "LayerNorm")
-    ext = (1.0 - mask[:, None, None, :].float()) * torch.finfo(torch.float32).min
-    for i in range(config["num_hidden_layers"]):
-        p = f"bert.encoder.layer.{i}."
-        h = ln(x, p + "pre_attention_ln")
-        q, k, v = (lin(h, p + f"attention.self.{w}").view(n, t, heads, -1).transpose(1, 2)
-                   for w in ("query", "key", "value"))
-        a = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1]) + ext, dim=-1)
-        x = x + lin((a @ v).transpose(1, 2).reshape(n, t, -1), p + "attention.output.dense")
-        x = x + lin(F.gelu(lin(ln(x, p + "post_attention_ln"), p + "intermediate.dense")), p + "output.dense")
-    x = ln(x, "bert.encoder.last_layer_ln")
+    """The plugin's test reference of AIRI's BertModel, no MLM head; mean over real tokens."""
+    states, _, _ = _REFERENCE.reference(sd, config, ids, mask, head=False)
     w = mask[..., None].float()
-    return (x * w).sum(1) / w.sum(1)
+    return (states[-1] * w).sum(1) / w.sum(1)
 
 
 def main() -> None:

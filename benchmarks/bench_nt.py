@@ -27,21 +27,22 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
+
+from dnallm_zoo.testing import load_test_module
 
 ENCODER_GOAL, TOKENIZER_GOAL = 1.5, 20.0
 PLUGIN = Path(__file__).resolve().parents[1] / "plugins" / "dnallm-zoo-nucleotide-transformer"
 SIZES = {"50m": (512, 16, 2048), "100m": (512, 16, 2048), "250m": (768, 16, 3072), "500m": (1024, 16, 4096)}
 
 
-def _reference() -> object:
-    spec = importlib.util.spec_from_file_location("nt_reference", PLUGIN / "tests" / "reference.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _reference() -> Any:
+    """The plugin's test reference of the original NT forward."""
+    return load_test_module("nt_reference", PLUGIN / "tests" / "reference.py")
 
 
 def mixed_batch(n: int, lo: int, hi: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,11 +58,11 @@ def mixed_batch(n: int, lo: int, hi: int, seed: int) -> tuple[torch.Tensor, torc
     return ids, mask
 
 
-def best_time(fn: object, repeat: int) -> float:
+def best_time(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
-        fn()  # type: ignore[operator]
+        fn()
         times.append(time.perf_counter() - t)
     return min(times)
 
@@ -82,11 +83,11 @@ def bench_encoder(args: argparse.Namespace) -> None:
     real = int(mask.sum())
     with torch.no_grad():
         zoo = model.esm(ids, mask).last_hidden_state
-        want = ref.reference_v2(sd, config, ids, mask)["last"]  # type: ignore[attr-defined]
+        want = ref.reference_v2(sd, config, ids, mask)["last"]
         diff = float((zoo - want)[mask.bool()].abs().max())
         t_ref = t_zoo = float("inf")
         for _ in range(args.repeat):  # alternate, so that load on the machine hits both alike
-            t_ref = min(t_ref, best_time(lambda: ref.reference_v2(sd, config, ids, mask), 1))  # type: ignore[attr-defined]
+            t_ref = min(t_ref, best_time(lambda: ref.reference_v2(sd, config, ids, mask), 1))
             t_zoo = min(t_zoo, best_time(lambda: model.esm(ids, mask), 1))
     pad = 1 - real / mask.numel()
     print(f"encoder: NT v2 {args.size} dims (hidden {hidden}, {heads} heads, intermediate {inter}), "

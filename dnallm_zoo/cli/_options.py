@@ -19,7 +19,8 @@ from .._options import InputOptions, LoadOptions, Normalization, OutputOptions
 if TYPE_CHECKING:
     from .._run import Engine
 
-__all__ = ["DEFAULT_SHARD_SIZE", "EngineOptions", "ModelOptions", "engine_options", "model_options"]
+__all__ = ["DEFAULT_SHARD_SIZE", "EngineOptions", "ModelOptions", "engine_options", "load_flags",
+           "model_options"]
 
 DEFAULT_SHARD_SIZE = 10_000  # the `_run.DEFAULT_SHARD_SIZE` (not imported: listing stays light)
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
@@ -48,6 +49,20 @@ def _check_device(ctx: click.Context, param: click.Parameter, value: str) -> str
     return value
 
 
+def load_flags() -> list[Callable[[Any], Any]]:
+    """--device, --dtype, --cache-dir and --token-budget: how every command that runs a model runs it."""
+    return [
+        click.option("--device", default="auto", show_default=True, callback=_check_device,
+                     help="auto, cpu, cuda, cuda:N or mps."),
+        click.option("--dtype", default="auto", show_default=True,
+                     type=click.Choice(DTYPE_CHOICES, case_sensitive=False)),
+        click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                     help="Hub cache to read and fill (default: HF_HUB_CACHE, else HF_HOME/hub)."),
+        click.option("--token-budget", type=click.IntRange(min=1), default=DEFAULT_TOKEN_BUDGET,
+                     show_default=True, help="Most tokens (padding included) in one forward pass."),
+    ]
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Inputs, output and model options, passed to the command as one `opts: ModelOptions`."""
     opts = [
@@ -65,14 +80,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help=f"Records per shard of a directory output. [default: {DEFAULT_SHARD_SIZE}]"),
         click.option("--resume", is_flag=True,
                      help="Continue the killed run in the output directory, skipping what it wrote."),
-        click.option("--device", default="auto", show_default=True, callback=_check_device,
-                     help="auto, cpu, cuda, cuda:N or mps."),
-        click.option("--dtype", default="auto", show_default=True,
-                     type=click.Choice(DTYPE_CHOICES, case_sensitive=False)),
-        click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                     help="Hub cache to read and fill (default: HF_HUB_CACHE, else HF_HOME/hub)."),
-        click.option("--token-budget", type=click.IntRange(min=1), default=DEFAULT_TOKEN_BUDGET,
-                     show_default=True, help="Most tokens (padding included) in one forward pass."),
+        *load_flags(),
         click.option("--iupac", type=click.Choice(["unk", "error"]), default=None,
                      help="Ambiguity codes (R, Y, ...): read as N, or refuse. Default: the model's."),
         click.option("--no-uppercase", is_flag=True,

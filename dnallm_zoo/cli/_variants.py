@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
-from .._batching import DEFAULT_TOKEN_BUDGET
-from .._names import DTYPE_CHOICES
 from .._options import InputOptions, LoadOptions, OutputOptions
 from ..errors import InputError
 from ._job import open_run, run_command
-from ._options import DEFAULT_SHARD_SIZE, EngineOptions, _check_device, engine_options
+from ._options import DEFAULT_SHARD_SIZE, EngineOptions, engine_options, load_flags
 
 if TYPE_CHECKING:
     from ..variants._command import Marginal, ScoreOptions, Strand
@@ -45,14 +43,7 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--marginal", type=click.Choice(["masked", "wildtype"]), default="masked",
                      show_default=True, help="masked: the variant's tokens masked; wildtype: read from one "
                      "unmasked pass of the window."),
-        click.option("--device", default="auto", show_default=True, callback=_check_device,
-                     help="auto, cpu, cuda, cuda:N or mps."),
-        click.option("--dtype", default="auto", show_default=True,
-                     type=click.Choice(DTYPE_CHOICES, case_sensitive=False)),
-        click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                     help="Hub cache to read and fill."),
-        click.option("--token-budget", type=click.IntRange(min=1), default=DEFAULT_TOKEN_BUDGET,
-                     show_default=True, help="Most tokens (padding included) in one forward pass."),
+        *load_flags(),
     ]
     fn = engine_options(fn)  # listed after the others in --help
     for opt in reversed(opts):

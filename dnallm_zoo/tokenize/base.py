@@ -152,6 +152,18 @@ class DNATokenizer(ABC):
             self._id_to_token = inv
         return [self._id_to_token[int(i)] for i in ids]
 
+    def normalize_each(self, seqs: Sequence[str | bytes], *, named: bool = True) -> list[bytes]:
+        """Every sequence normalised, in order; the first error is raised (`named`: with its index)."""
+        out = []
+        for i, s in enumerate(seqs):
+            try:
+                out.append(self.normalize(s))
+            except InputError as exc:
+                if not named:
+                    raise
+                raise name_sequence(exc, i) from None
+        return out
+
     def encode_batch(
         self, seqs: Sequence[str | bytes], *, add_special_tokens: bool = True
     ) -> list[np.ndarray]:

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import CheckpointError, InputError
-from .base import DNATokenizer, name_sequence, write_vocab_txt
+from ..errors import CheckpointError
+from .base import DNATokenizer, write_vocab_txt
 from .esm import write_esm_tokenizer_config
 from .kmer import base_codes
 
@@ -65,8 +65,6 @@ class EsmKmerTokenizer(DNATokenizer):
         )
         self.k = k
         self.eos_token = eos_token
-        #: chunks of a long sequence start on multiples of k bases (the core's chunking reads it)
-        self.chunk_grid = k
         missing = [b for b in "ACGT" if b not in self.vocab]
         if missing:
             raise CheckpointError(f"the vocabulary lacks the single bases {missing}")
@@ -84,6 +82,11 @@ class EsmKmerTokenizer(DNATokenizer):
         self._letter = 4**k
         self._lut = np.concatenate((kmers, np.where(self._single >= 0, self._single, self.unk_token_id)))
         self._powers = 4 ** np.arange(k - 1, -1, -1, dtype=np.int64)
+
+    @property
+    def chunk_grid(self) -> int:
+        """Chunks of a long sequence start on multiples of k bases (the core's chunking reads it)."""
+        return self.k
 
     # ------------------------------------------------------------------ encoding
     def _starts(self, seq: bytes, *, starts: bool = True) -> tuple[np.ndarray | None, np.ndarray]:
@@ -169,9 +172,8 @@ class EsmKmerTokenizer(DNATokenizer):
 
     def body_spans(self, seq: bytes, ids: np.ndarray) -> np.ndarray:
         """[start, end) bases of each body token: tokens tile the sequence, an `<unk>` its whole stretch."""
-        starts = self._starts(seq)[0] if seq else None
-        if starts is None:
-            starts = np.empty(0, dtype=np.int64)
+        starts = self._starts(seq)[0] if seq else np.empty(0, dtype=np.int64)
+        assert starts is not None  # asked for
         ends = np.append(starts[1:], len(seq))
         return np.stack((starts, ends), axis=1)
 
@@ -186,19 +188,9 @@ class EsmKmerTokenizer(DNATokenizer):
         named: bool = True,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
         """Every sequence tokenized in one numpy pass over their concatenation, padded rows out."""
-        seqs = list(seqs)
-        if not seqs or self.k == 1 or self._single[ord("N")] < 0:  # one a letter, or no N to join by:
-            # one sequence at a time
-            return super()._encode_rows(seqs, add_special_tokens=add_special_tokens, cut_to=cut_to,
-                                        width=width, mask=mask, named=named)
-        norms = []
-        for i, s in enumerate(seqs):
-            try:
-                norms.append(self.normalize(s))
-            except InputError as exc:
-                if not named:
-                    raise
-                raise name_sequence(exc, i) from None
+        if not seqs or self.k == 1 or self._single[ord("N")] < 0:
+            return None  # one a letter, or no N to join by: the base class's one sequence at a time
+        norms = self.normalize_each(seqs, named=named)
         # one pass: sequences joined by an N, a one-letter token that ends every A/C/G/T run and every
         # <unk> stretch, so no token crosses a seam; the seams' own tokens are then dropped
         lengths = np.fromiter(map(len, norms), dtype=np.int64, count=len(norms))

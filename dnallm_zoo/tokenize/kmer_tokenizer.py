@@ -9,8 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._spec import NormalizationPolicy
-from ..errors import InputError
-from .base import DNATokenizer, name_sequence, read_vocab_txt, write_vocab_txt
+from .base import DNATokenizer, read_vocab_txt, write_vocab_txt
 from .kmer import KmerTable, base_codes, kmer_ids, sequence_ids, window_ids_rows
 
 __all__ = ["KmerTokenizer"]
@@ -142,15 +141,7 @@ class KmerTokenizer(DNATokenizer):
             block = self._block(len(seqs), counts, n_special, width, mask)
             ids = self._rows(raws, counts, len(head), block[0], strict=True)
         if ids is None:  # normalise one at a time, raising the first error in input order
-            norms = []
-            for i, s in enumerate(seqs):
-                try:
-                    norm = self.normalize(s)
-                except InputError as exc:
-                    if not named:
-                        raise
-                    raise name_sequence(exc, i) from None
-                norms.append(norm)
+            norms = self.normalize_each(seqs, named=named)
             counts = self._counts(norms, cut)
             block = self._block(len(seqs), counts, n_special, width, mask)
             ids = self._rows(norms, counts, len(head), block[0], strict=False)

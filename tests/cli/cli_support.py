@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +69,17 @@ def read_matrix(path: Path) -> np.ndarray:
     with safe_open(str(path), "np") as f:
         assert json.loads(f.metadata()["ids"]) == [r for r, _ in RECORDS]
         return f.get_tensor("embeddings")
+
+
+def kill_after_shards(proc: subprocess.Popen[str], out: Path, shards: int = 2) -> list[str]:
+    """SIGKILL a running `-o out/` run once `shards` shards are there; the shards it left."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.is_dir() and len([f for f in os.listdir(out) if f.startswith("part-")]) >= shards:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, f"the run ended before the kill: {proc.stderr.read() if proc.stderr else ''}"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    return [f for f in os.listdir(out) if f.startswith("part-")]

@@ -6,10 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from cli_support import RECORDS, fasta, one_line_error, run
+from cli_support import RECORDS, fasta, kill_after_shards, one_line_error, run
 from click.testing import CliRunner
 
 from dnallm_zoo import load
@@ -269,16 +267,7 @@ def test_a_run_killed_with_sigkill_and_resumed_equals_an_uninterrupted_one(
     env = {k: v for k, v in os.environ.items() if not k.startswith("DNALLM_ZOO_")}
     env["DNALLM_ZOO_PLUGINS"] = ""
     proc = subprocess.Popen(child(toy_root, 0.05, *args), env=env, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.is_dir() and len([f for f in os.listdir(out) if f.startswith("part-")]) >= 2:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, f"the run ended before the kill: {proc.stderr.read() if proc.stderr else ''}"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
-    done = [f for f in os.listdir(out) if f.startswith("part-")]
+    done = kill_after_shards(proc, out)
     manifest = read_manifest(out)
     assert not manifest["complete"] and 2 <= len(done) < 15
     (out / ".part-00000-000099.parquet.deadbeef.tmp").write_bytes(b"PAR1 a shard cut short")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from cli_support import kill_after_shards
 from click.testing import CliRunner
 
 from dnallm_zoo.cli import cli
@@ -174,16 +173,9 @@ def test_vep_killed_with_sigkill_and_resumed_equals_an_uninterrupted_run(tmp_pat
     args = ["vep", str(vcf), "-r", str(genome), "-m", str(model_dir), "-o", f"{out}/", "--shard-size", "5",
             "--window", "40", "--token-budget", "64"]
     proc = subprocess.Popen([sys.executable, "-c", CHILD, "0.05", *args], stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        if out.is_dir() and len([f for f in os.listdir(out) if f.startswith("part-")]) >= 2:
-            break
-        time.sleep(0.02)
-    assert proc.poll() is None, f"the run ended before the kill: {proc.stderr.read() if proc.stderr else ''}"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=60)
+    done = kill_after_shards(proc, out)
     manifest = json.loads((out / "_manifest.json").read_text())
-    assert not manifest["complete"] and 2 <= len([f for f in os.listdir(out) if f.startswith("part-")]) < 12
+    assert not manifest["complete"] and 2 <= len(done) < 12
     (out / ".part-00000-000099.parquet.deadbeef.tmp").write_bytes(b"PAR1 cut short")
     code, _, err = run(*args, "--resume")
     assert code == 0, err

@@ -15,6 +15,9 @@ _PLUGIN_ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("dnallm_zoo_gena_lm") is None:  # run from a checkout, uninstalled
     sys.path.insert(0, str(_PLUGIN_ROOT))
 
+# registered as "gena_reference", not "reference", so other plugins' helpers cannot clash
+testing.load_test_module("gena_reference", _PLUGIN_ROOT / "tests" / "reference.py")
+
 
 @pytest.fixture(autouse=True)
 def _one_torch_thread() -> Iterator[None]:
